@@ -1,0 +1,11 @@
+/* The C readout core of indi-playerone: the one header the cffi module includes.
+ * Each component has its own header under native/include/; this file pulls them in. */
+#ifndef POA_CORE_H
+#define POA_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "poa_fits.h"
+
+#endif

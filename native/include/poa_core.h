@@ -6,6 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "poa_common.h"
+#include "poa_crc32c.h"
 #include "poa_fits.h"
+#include "poa_kernels.h"
+#include "poa_ring.h"
+#include "poa_ser.h"
 
 #endif

@@ -1,0 +1,135 @@
+"""Generic fixtures and markers for the whole suite (driver-specific fixtures are added by the lead).
+
+* ``indiserver`` marker: the test starts Debian's real indiserver; skipped when ``indiserver`` or
+  pyindi-client (``PyIndi``) is missing.
+* ``hardware`` marker: needs a real Player One camera; skipped unless ``INDI_PLAYERONE_HARDWARE=1``.
+* ``indiserver_factory``: starts :class:`harness.IndiServer` s in the test's tmp_path and stops them
+  all at teardown; their logs are attached to the report of a failing test.
+* Every test is checked for indiserver/driver processes it left running (they are killed, and the
+  test errors at teardown); the session checks once more at the end.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.server import IndiServer, ProcessRef, descendant_processes, started_processes
+
+_SERVERS_KEY = pytest.StashKey[list[IndiServer]]()
+_PROCESS_NAMES = ("indiserver", "indi_")  # comm prefixes: indiserver, indi_simulator_*, indi_playerone_*
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "indiserver: starts Debian's real indiserver")
+    config.addinivalue_line("markers", "hardware: needs a real Player One camera attached (skipped otherwise)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    no_server = None
+    if shutil.which("indiserver") is None:
+        no_server = "indiserver not installed (apt-get install indi-bin)"
+    elif importlib.util.find_spec("PyIndi") is None:
+        no_server = "pyindi-client not installed (pip install --no-deps pyindi-client==2.3.0)"
+    hardware = os.environ.get("INDI_PLAYERONE_HARDWARE") == "1"
+    for item in items:
+        if no_server and item.get_closest_marker("indiserver"):
+            item.add_marker(pytest.mark.skip(reason=no_server))
+        if not hardware and item.get_closest_marker("hardware"):
+            item.add_marker(pytest.mark.skip(reason="needs a Player One camera: set INDI_PLAYERONE_HARDWARE=1"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+    """Attach the logs of the test's indiservers (driver stderr included) to a failure report."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for i, server in enumerate(item.stash.get(_SERVERS_KEY, [])):
+            report.sections.append((f"indiserver #{i} log (port {server.port})", server.log_text()[-20000:]))
+
+
+@pytest.fixture
+def tmp_home(tmp_path: Path) -> Path:
+    """An empty HOME directory (drivers write ~/.indi/<device>_config.xml there)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    return home
+
+
+@pytest.fixture
+def indiserver_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., IndiServer]]:
+    """``factory(drivers, env=None, home=None, max_mb=1024, verbose=True, restarts=0, timeout=15)``
+    → a started IndiServer whose work directory (log, default HOME) is under tmp_path."""
+    servers: list[IndiServer] = []
+    request.node.stash[_SERVERS_KEY] = servers
+
+    def factory(drivers: list[str], *, timeout: float = 15.0, **kwargs: Any) -> IndiServer:
+        server = IndiServer(drivers, workdir=tmp_path / f"indiserver-{len(servers)}", **kwargs)
+        servers.append(server)
+        server.start(timeout=timeout)
+        return server
+
+    yield factory
+    for server in reversed(servers):
+        server.stop()
+
+
+def _ours_alive() -> set[ProcessRef]:
+    """Live processes started by IndiServer, plus live descendants that look like INDI processes."""
+    refs = {r for r in started_processes() if r.is_alive()}
+    refs |= {r for r in descendant_processes() if r.name.startswith(_PROCESS_NAMES)}
+    return refs
+
+
+def _kill(refs: set[ProcessRef]) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for ref in refs:
+            ref.signal(sig)
+        deadline = time.monotonic() + 3
+        while True:
+            done = not any(r.is_alive() for r in refs)
+            for ref in refs:  # after the check, so a process found a zombie is reaped as well
+                ref.try_reap()
+            if done:
+                return
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+
+
+def _check_left_behind(before: set[ProcessRef], what: str) -> None:
+    # A process may take a moment to exit after its server stopped: give it a short grace period.
+    deadline = time.monotonic() + 2
+    while True:
+        left = _ours_alive() - before
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    if left:
+        _kill(left)
+        pytest.fail(f"{what} left INDI processes running (now killed): "
+                    + ", ".join(f"{r.name}[{r.pid}]" for r in sorted(left, key=lambda r: r.pid)))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_indi_processes_left_by_session() -> Iterator[None]:
+    before = _ours_alive()
+    yield
+    _check_left_behind(before, "the test session")
+
+
+@pytest.fixture(autouse=True)
+def _no_indi_processes_left_by_test() -> Iterator[None]:
+    """Processes running before the test (e.g. a module-scoped server) are not this test's leak."""
+    before = _ours_alive()
+    yield
+    _check_left_behind(before, "this test")

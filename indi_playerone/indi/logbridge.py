@@ -57,6 +57,8 @@ class IndiLogHandler(logging.Handler):
             return
         if getattr(self._busy, "active", False):
             return
+        if getattr(self.transport, "closed", False):
+            return  # the server is gone: stderr has the record, there is no client to tell
         self._busy.active = True
         try:
             device = getattr(record, "device", None)

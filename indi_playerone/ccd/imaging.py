@@ -1,0 +1,177 @@
+"""The imaging half of the CCD device: frame -> FITS (or native) -> disk and/or client.
+
+Kept apart from `device.py` so each stays small. The pixel path makes no
+whole-frame Python copies: `write_fits` converts the camera's buffer straight into
+the shared-memory payload the BLOB is sent from, and a local save writes that same
+payload's memoryview to disk.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import numpy as np
+
+from ..camera.interface import Frame
+from ..indi.payload import SharedPayload
+from ..indi.properties import State
+from ..indi.transport import BlobItem, TransportClosed
+from . import names as P
+from .fits import FitsContext, fits_cards, parse_fits_header_record, write_fits
+from .upload import UploadError, save_local, validate_prefix
+
+log = logging.getLogger(__name__)
+
+# FITS_HEADER: a record with this name clears the custom keywords (libindi).
+CLEAR_KEYWORDS = "INDI_CLEAR"
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return 0
+
+
+class ImagingMixin:
+    """Mixed into PlayerOneCCD; relies on its `prop`, `update`, `_alert`, `lock`, `camera`."""
+
+    # --- settings handlers ---------------------------------------------------------------
+
+    def frame_type(self) -> tuple[str, str]:
+        on = self.prop(P.CCD_FRAME_TYPE).on_names()[0]
+        return P.FRAME_TYPES[on]
+
+    def _uploads_local(self) -> bool:
+        return not self.prop(P.UPLOAD_MODE)["UPLOAD_CLIENT"].on
+
+    def _on_upload_mode(self, vector: Any, values: dict) -> None:
+        was_local = self._uploads_local()
+        vector.apply(values)
+        vector.state = State.OK
+        self.update(vector)
+        if self._uploads_local() and not was_local:
+            self.define(self.file_path)
+        elif was_local and not self._uploads_local() and self.is_defined(self.file_path.name):
+            self.delete(self.file_path.name)
+
+    def _on_upload_settings(self, vector: Any, values: dict) -> None:
+        prefix = values.get("UPLOAD_PREFIX", vector["UPLOAD_PREFIX"].value)
+        try:
+            validate_prefix(prefix)
+        except UploadError as exc:
+            self._alert(vector, str(exc))
+            return
+        vector.apply(values)
+        vector.state = State.OK
+        self.update(vector)
+
+    def _on_fits_header(self, vector: Any, values: dict) -> None:
+        key = values.get("KEYWORD_NAME", "").strip()
+        if key.upper() == CLEAR_KEYWORDS:
+            self.fits_records.clear()
+            vector.state = State.OK
+            self.update(vector, "Custom FITS keywords cleared.")
+            return
+        try:
+            record = parse_fits_header_record(key, values.get("KEYWORD_VALUE", ""),
+                                              values.get("KEYWORD_COMMENT", ""))
+        except ValueError as exc:
+            self._alert(vector, f"FITS keyword refused: {exc}")
+            return
+        self.fits_records[record[0]] = record
+        vector.state = State.OK
+        self.update(vector)
+
+    def _on_compression(self, vector: Any, values: dict) -> None:
+        if values.get("INDI_ENABLED"):
+            self._alert(vector, "Compressed (.fits.fz) uploads are not available in this version; "
+                        "images are sent uncompressed.", "WARNING")
+            return
+        vector.apply(values)
+        vector.state = State.OK
+        self.update(vector)
+
+    # --- frames ---------------------------------------------------------------------------
+
+    def _fits_context(self, frame: Frame) -> FitsContext:
+        info = self.camera.info
+        frame_type = self.frame_type()[0]
+        bayer = None
+        if info.is_color and frame.data.ndim == 2:
+            # As libindi: pattern and offsets from CCD_CFA. The camera keeps the pattern
+            # anchored at the frame origin for sub-frames and binned frames (the simulator
+            # does; to be checked against the SDK on hardware).
+            cfa = self.prop(P.CCD_CFA)
+            bayer = (cfa["CFA_TYPE"].value, _int(cfa["CFA_OFFSET_X"].value),
+                     _int(cfa["CFA_OFFSET_Y"].value))
+        scope = self.prop(P.SCOPE_INFO)
+        return FitsContext(
+            instrument=self.name,
+            exposure_s=frame.exposure_s,
+            date_obs=frame.start_utc,
+            frame_type=frame_type,
+            pixel_size_um=(info.pixel_size_um, info.pixel_size_um),
+            binning=(frame.roi.bin, frame.roi.bin),
+            gain=frame.gain,
+            offset=frame.offset,
+            ccd_temp_c=frame.temperature_c,
+            bayer=bayer,
+            focal_length_mm=scope["FOCAL_LENGTH"].value or None,
+            aperture_mm=scope["APERTURE"].value or None,
+            custom=list(self.fits_records.values()),
+        )
+
+    def _encode(self, frame: Frame) -> tuple[SharedPayload, str]:
+        with self.lock:
+            native = self.prop(P.CCD_TRANSFER_FORMAT)["FORMAT_NATIVE"].on
+            ctx = None if native else self._fits_context(frame)
+        if native:
+            # Native: the raw pixels, little-endian, row by row; one copy into shared memory.
+            data = np.ascontiguousarray(frame.data)
+            payload = SharedPayload.allocate(data.nbytes)
+            np.copyto(np.frombuffer(payload.view, dtype=data.dtype).reshape(data.shape), data)
+            return payload, ".bin"
+        return write_fits(frame.data, fits_cards(ctx)), ".fits"
+
+    def exposure_frame(self, frame: Frame, more_follow: bool, aborted: threading.Event) -> bool:
+        payload, ext = self._encode(frame)
+        with self.lock:
+            mode = self.prop(P.UPLOAD_MODE)
+            to_client = not mode["UPLOAD_LOCAL"].on
+            local = self._uploads_local()
+            settings = self.prop(P.UPLOAD_SETTINGS)
+            directory, prefix = settings["UPLOAD_DIR"].value, settings["UPLOAD_PREFIX"].value
+        saved_ok = True
+        if local:
+            # Disk I/O outside the device lock: a slow disk must not stall the handlers.
+            try:
+                path = save_local(payload.view, directory, prefix, ext)
+            except UploadError as exc:
+                saved_ok = False
+                with self.lock:
+                    self._alert(self.file_path, f"Saving the image failed: {exc}")
+            else:
+                with self.lock:
+                    self.file_path["FILE_PATH"].value = path
+                    self.file_path.state = State.OK
+                    self.update(self.file_path)
+                    self.log(f"Image saved to {path}")
+        with self.lock:
+            if aborted.is_set():
+                payload.close()
+                return False
+            if not to_client:
+                payload.close()
+                if not saved_ok:
+                    self._alert(self.prop(P.CCD_EXPOSURE),
+                                "The image could not be saved and uploads go to local disk only.")
+                    return False
+                return True
+            try:
+                self.transport.send_blob_vector(self.name, P.CCD1.name, State.OK.value,
+                                                [BlobItem(P.CCD1.name, ext, payload)])
+            except TransportClosed:
+                return False
+        return True

@@ -1,0 +1,265 @@
+"""Every INDI property this driver defines, as data, in one place.
+
+Names, element names, labels, groups, perms, rules and timeouts are interface facts:
+they match libindi's DefaultDevice and INDI::CCD classes and the Player One C++
+driver (see the reference facts, sections 3.4 and 4.1-4.2), so Ekos, PHD2 and
+indi-allsky find what they look for. Values that depend on the camera (frame
+limits, pixel size, formats) are filled in by the device when it defines the
+property; the specs here hold libindi's defaults.
+
+Nothing else in the package spells a property name as a string literal: code
+refers to the constants below (`P.CCD_EXPOSURE`, ...).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+# Groups (tabs in the clients).
+MAIN_CONTROL = "Main Control"
+OPTIONS = "Options"
+GENERAL_INFO = "General Info"
+IMAGE_SETTINGS = "Image Settings"
+IMAGE_INFO = "Image Info"
+CONTROLS = "Controls"
+
+DRIVER_NAME = "PlayerOne CCD"
+DRIVER_EXEC = "indi_playerone_ccd"
+DEVICE_PREFIX = "PlayerOne CCD "
+INTERFACE_CCD = 2
+INTERFACE_GUIDER = 4
+
+
+@dataclass(frozen=True)
+class NumberSpec:
+    name: str
+    label: str
+    format: str
+    min: float
+    max: float
+    step: float
+    value: float
+
+
+@dataclass(frozen=True)
+class SwitchSpec:
+    name: str
+    label: str
+    on: bool = False
+
+
+@dataclass(frozen=True)
+class TextSpec:
+    name: str
+    label: str
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class BlobSpec:
+    name: str
+    label: str
+
+
+ElementSpec = Union[NumberSpec, SwitchSpec, TextSpec, BlobSpec]
+
+
+@dataclass(frozen=True)
+class PropertySpec:
+    kind: str  # "Number" | "Switch" | "Text" | "BLOB"
+    name: str
+    label: str
+    group: str
+    perm: str  # "ro" | "wo" | "rw"
+    timeout: float
+    elements: tuple[ElementSpec, ...]
+    rule: str | None = None  # switches only
+    saved: bool = False  # written by CONFIG_PROCESS save (libindi's saveConfigItems)
+    notes: str = field(default="", compare=False)
+
+
+def _num(*args: object) -> NumberSpec:
+    return NumberSpec(*args)  # type: ignore[arg-type]
+
+
+# --- DefaultDevice: defined before connection -------------------------------------------
+
+CONNECTION = PropertySpec(
+    "Switch", "CONNECTION", "Connection", MAIN_CONTROL, "rw", 60,
+    (SwitchSpec("CONNECT", "Connect"), SwitchSpec("DISCONNECT", "Disconnect", True)),
+    rule="OneOfMany",
+)
+DRIVER_INFO = PropertySpec(
+    "Text", "DRIVER_INFO", "Driver Info", GENERAL_INFO, "ro", 60,
+    (TextSpec("DRIVER_NAME", "Name", DRIVER_NAME), TextSpec("DRIVER_EXEC", "Exec", DRIVER_EXEC),
+     TextSpec("DRIVER_VERSION", "Version"), TextSpec("DRIVER_INTERFACE", "Interface", str(INTERFACE_CCD))),
+)
+DEBUG = PropertySpec(
+    "Switch", "DEBUG", "Debug", OPTIONS, "rw", 0,
+    (SwitchSpec("ENABLE", "Enable"), SwitchSpec("DISABLE", "Disable", True)), rule="OneOfMany",
+)
+SIMULATION = PropertySpec(
+    "Switch", "SIMULATION", "Simulation", OPTIONS, "rw", 0,
+    (SwitchSpec("ENABLE", "Enable"), SwitchSpec("DISABLE", "Disable", True)), rule="OneOfMany",
+)
+CONFIG_PROCESS = PropertySpec(
+    "Switch", "CONFIG_PROCESS", "Configuration", OPTIONS, "rw", 0,
+    (SwitchSpec("CONFIG_LOAD", "Load"), SwitchSpec("CONFIG_SAVE", "Save"),
+     SwitchSpec("CONFIG_DEFAULT", "Default"), SwitchSpec("CONFIG_PURGE", "Purge")),
+    rule="AtMostOne",
+)
+POLLING_PERIOD = PropertySpec(
+    "Number", "POLLING_PERIOD", "Polling", OPTIONS, "rw", 0,
+    (_num("PERIOD_MS", "Period (ms)", "%.f", 10, 600000, 1000, 1000),), saved=True,
+)
+ACTIVE_DEVICES = PropertySpec(
+    "Text", "ACTIVE_DEVICES", "Snoop devices", OPTIONS, "rw", 60,
+    (TextSpec("ACTIVE_TELESCOPE", "Telescope", "Telescope Simulator"),
+     TextSpec("ACTIVE_ROTATOR", "Rotator", "Rotator Simulator"),
+     TextSpec("ACTIVE_FOCUSER", "Focuser", "Focuser Simulator"),
+     TextSpec("ACTIVE_FILTER", "Filter", "CCD Simulator"),
+     TextSpec("ACTIVE_SKYQUALITY", "Sky Quality", "SQM")),
+    saved=True,
+)
+
+ALWAYS = (CONNECTION, DRIVER_INFO, DEBUG, SIMULATION, CONFIG_PROCESS, POLLING_PERIOD, ACTIVE_DEVICES)
+
+# --- INDI::CCD: defined while connected ------------------------------------------------
+
+CCD_EXPOSURE = PropertySpec(
+    "Number", "CCD_EXPOSURE", "Expose", MAIN_CONTROL, "rw", 60,
+    (_num("CCD_EXPOSURE_VALUE", "Duration (s)", "%5.2f", 0.01, 3600, 1, 1),),
+)
+CCD_ABORT_EXPOSURE = PropertySpec(
+    "Switch", "CCD_ABORT_EXPOSURE", "Abort", MAIN_CONTROL, "rw", 60,
+    (SwitchSpec("ABORT", "Abort"),), rule="AtMostOne",
+)
+CCD_FRAME = PropertySpec(
+    "Number", "CCD_FRAME", "Frame", IMAGE_SETTINGS, "rw", 60,
+    (_num("X", "Left ", "%4.0f", 0, 0, 0, 0), _num("Y", "Top", "%4.0f", 0, 0, 0, 0),
+     _num("WIDTH", "Width", "%4.0f", 0, 0, 0, 0), _num("HEIGHT", "Height", "%4.0f", 0, 0, 0, 0)),
+    saved=True,
+)
+CCD_FRAME_RESET = PropertySpec(
+    "Switch", "CCD_FRAME_RESET", "Frame Values", IMAGE_SETTINGS, "wo", 0,
+    (SwitchSpec("RESET", "Reset"),), rule="OneOfMany",
+)
+CCD_BINNING = PropertySpec(
+    "Number", "CCD_BINNING", "Binning", IMAGE_SETTINGS, "rw", 60,
+    (_num("HOR_BIN", "X", "%2.0f", 1, 4, 1, 1), _num("VER_BIN", "Y", "%2.0f", 1, 4, 1, 1)),
+    saved=True,
+)
+FITS_HEADER = PropertySpec(
+    "Text", "FITS_HEADER", "FITS Header", GENERAL_INFO, "wo", 60,
+    (TextSpec("KEYWORD_NAME", "Name"), TextSpec("KEYWORD_VALUE", "Value"),
+     TextSpec("KEYWORD_COMMENT", "Comment")),
+)
+CCD_TEMPERATURE = PropertySpec(
+    "Number", "CCD_TEMPERATURE", "Temperature", MAIN_CONTROL, "rw", 60,
+    (_num("CCD_TEMPERATURE_VALUE", "Temperature (C)", "%5.2f", -50, 50, 0, 0),),
+    notes="rw with a cooler, ro without (the Player One driver defines it ro itself)",
+)
+CCD_TEMP_RAMP = PropertySpec(
+    "Number", "CCD_TEMP_RAMP", "Temp. Ramp", MAIN_CONTROL, "rw", 60,
+    (_num("RAMP_SLOPE", "Max. dT (C/min)", "%.f", 0, 30, 1, 0),
+     _num("RAMP_THRESHOLD", "Threshold (C)", "%.1f", 0.1, 2, 0.1, 0.2)),
+    saved=True,
+)
+CCD_CAPTURE_FORMAT = PropertySpec(
+    "Switch", "CCD_CAPTURE_FORMAT", "Format", IMAGE_SETTINGS, "rw", 60,
+    (SwitchSpec("POA_RAW8", "Raw 8 bit"), SwitchSpec("POA_RAW16", "Raw 16 bit", True)),
+    rule="OneOfMany", saved=True,
+)
+CCD_TRANSFER_FORMAT = PropertySpec(
+    "Switch", "CCD_TRANSFER_FORMAT", "Encode", IMAGE_SETTINGS, "rw", 60,
+    (SwitchSpec("FORMAT_FITS", "FITS", True), SwitchSpec("FORMAT_NATIVE", "Native")),
+    rule="OneOfMany", saved=True,
+)
+CCD_INFO = PropertySpec(
+    "Number", "CCD_INFO", "CCD Information", IMAGE_INFO, "ro", 60,
+    (_num("CCD_MAX_X", "Max. Width", "%.f", 1, 16000, 0, 0),
+     _num("CCD_MAX_Y", "Max. Height", "%.f", 1, 16000, 0, 0),
+     _num("CCD_PIXEL_SIZE", "Pixel size (um)", "%.2f", 1, 40, 0, 0),
+     _num("CCD_PIXEL_SIZE_X", "Pixel size X", "%.2f", 1, 40, 0, 0),
+     _num("CCD_PIXEL_SIZE_Y", "Pixel size Y", "%.2f", 1, 40, 0, 0),
+     _num("CCD_BITSPERPIXEL", "Bits per pixel", "%.f", 8, 64, 0, 0)),
+)
+CCD_COMPRESSION = PropertySpec(
+    "Switch", "CCD_COMPRESSION", "Compression", IMAGE_SETTINGS, "rw", 60,
+    (SwitchSpec("INDI_ENABLED", "Enabled"), SwitchSpec("INDI_DISABLED", "Disabled", True)),
+    rule="OneOfMany", saved=True,
+)
+CCD1 = PropertySpec(
+    "BLOB", "CCD1", "Image Data", IMAGE_INFO, "ro", 60, (BlobSpec("CCD1", "Image"),),
+)
+CCD_FRAME_TYPE = PropertySpec(
+    "Switch", "CCD_FRAME_TYPE", "Type", IMAGE_SETTINGS, "rw", 60,
+    (SwitchSpec("FRAME_LIGHT", "Light", True), SwitchSpec("FRAME_BIAS", "Bias"),
+     SwitchSpec("FRAME_DARK", "Dark"), SwitchSpec("FRAME_FLAT", "Flat")),
+    rule="OneOfMany",
+)
+CCD_CFA = PropertySpec(
+    "Text", "CCD_CFA", "Bayer Info", IMAGE_INFO, "rw", 60,
+    (TextSpec("CFA_OFFSET_X", "X Offset", "0"), TextSpec("CFA_OFFSET_Y", "Y Offset", "0"),
+     TextSpec("CFA_TYPE", "Filter")),
+    saved=True,
+)
+SCOPE_INFO = PropertySpec(
+    "Number", "SCOPE_INFO", "Scope", OPTIONS, "rw", 60,
+    (_num("FOCAL_LENGTH", "Focal Length (mm)", "%g", 0, 10000, 1, 0),
+     _num("APERTURE", "Aperture (mm)", "%g", 0, 3000, 1, 0)),
+    saved=True,
+)
+UPLOAD_MODE = PropertySpec(
+    "Switch", "UPLOAD_MODE", "Upload", OPTIONS, "rw", 0,
+    (SwitchSpec("UPLOAD_CLIENT", "Client", True), SwitchSpec("UPLOAD_LOCAL", "Local"),
+     SwitchSpec("UPLOAD_BOTH", "Both")),
+    rule="OneOfMany", saved=True,
+)
+UPLOAD_SETTINGS = PropertySpec(
+    "Text", "UPLOAD_SETTINGS", "Upload Settings", OPTIONS, "rw", 60,
+    (TextSpec("UPLOAD_DIR", "Dir"), TextSpec("UPLOAD_PREFIX", "Prefix", "IMAGE_XXX")),
+    saved=True,
+)
+CCD_FILE_PATH = PropertySpec(
+    "Text", "CCD_FILE_PATH", "Filename", IMAGE_INFO, "ro", 60, (TextSpec("FILE_PATH", "Path"),),
+)
+CCD_FAST_TOGGLE = PropertySpec(
+    "Switch", "CCD_FAST_TOGGLE", "Fast Exposure", OPTIONS, "rw", 0,
+    (SwitchSpec("INDI_ENABLED", "Enabled"), SwitchSpec("INDI_DISABLED", "Disabled", True)),
+    rule="OneOfMany", saved=True,
+)
+CCD_FAST_COUNT = PropertySpec(
+    "Number", "CCD_FAST_COUNT", "Fast Count", OPTIONS, "rw", 0,
+    (_num("FRAMES", "Frames", "%.f", 0, 100000, 1, 1),),
+)
+
+# Frame types: switch element -> (FITS FRAME value, FITS IMAGETYP value)
+FRAME_TYPES = {
+    "FRAME_LIGHT": ("Light", "Light Frame"),
+    "FRAME_BIAS": ("Bias", "Bias Frame"),
+    "FRAME_DARK": ("Dark", "Dark Frame"),
+    "FRAME_FLAT": ("Flat", "Flat Frame"),
+}
+
+# Capture formats: switch element -> bits per pixel of the delivered data.
+CAPTURE_FORMAT_BITS = {"POA_RAW8": 8, "POA_RAW16": 16}
+
+
+def connected_specs(*, has_cooler: bool, is_color: bool) -> list[PropertySpec]:
+    """The connected-only properties, in libindi's order of definition, for these capabilities.
+
+    CCD_TEMPERATURE is always present (ro without a cooler, as the Player One
+    driver does); CCD_TEMP_RAMP needs a cooler; CCD_CFA needs a colour sensor.
+    CCD_FILE_PATH is not listed: it exists only while UPLOAD_MODE is Local or Both.
+    """
+    specs = [CCD_EXPOSURE, CCD_ABORT_EXPOSURE, CCD_FRAME, CCD_FRAME_RESET, CCD_BINNING,
+             FITS_HEADER, CCD_TEMPERATURE]
+    if has_cooler:
+        specs.append(CCD_TEMP_RAMP)
+    specs += [CCD_CAPTURE_FORMAT, CCD_TRANSFER_FORMAT, CCD_INFO, CCD_COMPRESSION, CCD1,
+              CCD_FRAME_TYPE]
+    if is_color:
+        specs.append(CCD_CFA)
+    specs += [SCOPE_INFO, UPLOAD_MODE, UPLOAD_SETTINGS, CCD_FAST_TOGGLE, CCD_FAST_COUNT]
+    return specs

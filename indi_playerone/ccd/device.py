@@ -197,6 +197,9 @@ class PlayerOneCCD(ImagingMixin, Device):
             for name in list(self.props) + [self.file_path.name]:
                 if self.is_defined(name):
                     self.delete(name)
+            if self._prepared is not None:
+                self._prepared.close()
+                self._prepared = None
             exp = self.prop(P.CCD_EXPOSURE)
             exp.state = State.IDLE
             exp["CCD_EXPOSURE_VALUE"].value = 0

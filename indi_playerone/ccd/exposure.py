@@ -36,6 +36,8 @@ class ExposureSink(Protocol):
         then reported the failure itself). Called WITHOUT the guard held: the sink takes
         it only for its final updates, after checking `aborted`."""
     def exposure_done(self) -> None: ...
+    def prepare_frame(self, seconds: float) -> None:
+        """Called while the camera exposes: get ready for the frame (allocate buffers)."""
     def exposure_failed(self, message: str) -> None: ...
     def next_fast_frame(self) -> bool:
         """Fast exposure: True (and one frame counted off) if another frame follows this one."""
@@ -163,6 +165,10 @@ class ExposureWorker:
             self._report(request, self._sink.exposure_failed, f"Could not start the exposure: {exc}")
             return None
         end = time.monotonic() + seconds
+        try:
+            self._sink.prepare_frame(seconds)
+        except Exception:  # only an optimisation: the frame path allocates what it needs
+            log.exception("preparing for the frame failed")
         while True:
             left = end - time.monotonic()
             if left <= 0:

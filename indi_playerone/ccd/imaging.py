@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from ..indi.payload import SharedPayload
 from ..indi.properties import State
 from ..indi.transport import BlobItem, TransportClosed
 from . import names as P
-from .fits import FitsContext, fits_cards, parse_fits_header_record, write_fits
+from .fits import FitsContext, fits_cards, fits_size, parse_fits_header_record, write_fits
 from .upload import UploadError, save_local, validate_prefix
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ def _int(text: str) -> int:
 
 class ImagingMixin:
     """Mixed into PlayerOneCCD; relies on its `prop`, `update`, `_alert`, `lock`, `camera`."""
+
+    _prepared: SharedPayload | None = None  # see prepare_frame
 
     # --- settings handlers ---------------------------------------------------------------
 
@@ -123,17 +126,55 @@ class ImagingMixin:
             custom=list(self.fits_records.values()),
         )
 
+    def _image_plan(self, frame: Frame) -> tuple[int, str, list | None]:
+        """(bytes, extension, FITS cards or None for Native) of the image this frame makes."""
+        data = frame.data
+        if self.prop(P.CCD_TRANSFER_FORMAT)["FORMAT_NATIVE"].on:
+            return data.nbytes, ".bin", None
+        cards = fits_cards(self._fits_context(frame))
+        return fits_size(data.shape, data.dtype.itemsize * 8, cards), ".fits", cards
+
+    def prepare_frame(self, seconds: float) -> None:
+        """Called by the exposure worker while the camera exposes: allocate and prefault the
+        shared-memory payload the coming image will be written to, so its page faults
+        (about 90 ms for a 61 MP frame) are not paid after the exposure ends. The size is
+        planned from the current settings; if they change before readout the payload does
+        not fit and a fresh one is allocated (correct, just not faster)."""
+        roi, bits = self.camera.roi(), self.camera.format()
+        shape = (roi.height, roi.width)
+        probe = Frame(data=np.empty(shape, dtype=np.uint16 if bits > 8 else np.uint8),
+                      roi=roi, bits=bits, exposure_s=seconds,
+                      start_utc=datetime.now(timezone.utc), sequence=0,
+                      gain=self.camera.gain(), offset=self.camera.offset(),
+                      temperature_c=self.camera.temperature())
+        with self.lock:
+            size, _, _ = self._image_plan(probe)
+        payload = SharedPayload.allocate(size)
+        payload.prefault()
+        with self.lock:
+            if self._prepared is not None:
+                self._prepared.close()
+            self._prepared = payload
+
+    def _take_prepared(self, size: int) -> SharedPayload:
+        with self.lock:
+            payload, self._prepared = self._prepared, None
+        if payload is not None and payload.size == size:
+            return payload
+        if payload is not None:
+            payload.close()
+        return SharedPayload.allocate(size)
+
     def _encode(self, frame: Frame) -> tuple[SharedPayload, str]:
         with self.lock:
-            native = self.prop(P.CCD_TRANSFER_FORMAT)["FORMAT_NATIVE"].on
-            ctx = None if native else self._fits_context(frame)
-        if native:
+            size, ext, cards = self._image_plan(frame)
+        if cards is None:
             # Native: the raw pixels, little-endian, row by row; one copy into shared memory.
             data = np.ascontiguousarray(frame.data)
-            payload = SharedPayload.allocate(data.nbytes)
+            payload = self._take_prepared(size)
             np.copyto(np.frombuffer(payload.view, dtype=data.dtype).reshape(data.shape), data)
-            return payload, ".bin"
-        return write_fits(frame.data, fits_cards(ctx)), ".fits"
+            return payload, ext
+        return write_fits(frame.data, cards, payload_factory=self._take_prepared), ext
 
     def exposure_frame(self, frame: Frame, more_follow: bool, aborted: threading.Event) -> bool:
         payload, ext = self._encode(frame)

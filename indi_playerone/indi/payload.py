@@ -83,6 +83,16 @@ class SharedPayload:
             raise
         return cls(size, fd, mapping)
 
+    def prefault(self) -> None:
+        """Touch every page now, so writing the frame later takes no page faults.
+
+        A fresh 122 MB memfd costs 70-130 ms of page faults on first write (measured on
+        these machines); the exposure worker calls this while the camera is exposing,
+        which takes that cost off the path from exposure end to the client."""
+        page = mmap.PAGESIZE
+        if self.size:
+            self.view[::page] = bytes(len(range(0, self.size, page)))
+
     @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview) -> "SharedPayload":
         """Copy `data` (any C-contiguous buffer) into a new payload; for small payloads and tests."""

@@ -11,7 +11,6 @@ vector; the imaging half of the device lives in `imaging.ImagingMixin`.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from ..camera.interface import CameraBackend, CameraError
@@ -20,6 +19,7 @@ from ..indi.logbridge import NOT_TO_CLIENT
 from ..indi.properties import State
 from . import names as P
 from .build import build_vector
+from .config import ConfigMixin
 from .exposure import ExposureWorker
 from .imaging import ImagingMixin
 from .temperature import Reading, TemperatureMonitor
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 TEMP_SETPOINT_REACHED_C = 0.25
 
 
-class PlayerOneCCD(ImagingMixin, Device):
+class PlayerOneCCD(ConfigMixin, ImagingMixin, Device):
     def __init__(self, name: str, camera: CameraBackend, transport: Any, version: str,
                  log_handler: Any = None) -> None:
         super().__init__(name, transport)
@@ -48,7 +48,7 @@ class PlayerOneCCD(ImagingMixin, Device):
             "CONNECTION": self._on_connection,
             "DEBUG": self._on_debug,
             "SIMULATION": self._on_simulation,
-            "CONFIG_PROCESS": self._on_config_process,
+            "CONFIG_PROCESS": self.on_config_process,
             "CCD_EXPOSURE": self._on_exposure,
             "CCD_ABORT_EXPOSURE": self._on_abort,
             "CCD_FRAME": self._on_frame,
@@ -124,6 +124,8 @@ class PlayerOneCCD(ImagingMixin, Device):
                 self._initialised = True
                 for vector in self.always.values():
                     self.define(vector)
+                # libindi loads the always-present saved settings at this point.
+                self.load_config_quietly(lambda name: name in self.always)
                 if self._connected:
                     self._define_connected()
                 return
@@ -147,6 +149,8 @@ class PlayerOneCCD(ImagingMixin, Device):
             # The connected-only properties are defined before CONNECTION turns Ok (libindi
             # does it the other way round), so a script that waits for Ok finds them all.
             self._define_connected()
+            self.load_config_quietly(lambda name: name in self.props
+                                      and name not in P.NOT_LOADED_AT_CONNECT)
             vector.set_only("CONNECT")
             vector.state = State.OK
             self.update(vector)
@@ -224,12 +228,6 @@ class PlayerOneCCD(ImagingMixin, Device):
         vector.apply(values)
         vector.state = State.OK
         self.update(vector)
-
-    def _on_config_process(self, vector: Any, values: dict) -> None:
-        for elem in vector.elements.values():
-            elem.on = False
-        self._alert(vector, "Saving and loading configurations is not implemented in this version "
-                    "of the driver yet.", "WARNING")
 
     # --- frame geometry -----------------------------------------------------------------
 

@@ -246,6 +246,15 @@ FRAME_TYPES = {
 CAPTURE_FORMAT_BITS = {"POA_RAW8": 8, "POA_RAW16": 16}
 
 
+SPECS: dict[str, PropertySpec] = {
+    spec.name: spec for spec in globals().copy().values() if isinstance(spec, PropertySpec)
+}
+
+# Saved properties that are NOT applied when a camera connects: the client sets the
+# frame and binning it wants for each capture (libindi does not load them either).
+NOT_LOADED_AT_CONNECT = frozenset({"CCD_FRAME", "CCD_BINNING"})
+
+
 def connected_specs(*, has_cooler: bool, is_color: bool) -> list[PropertySpec]:
     """The connected-only properties, in libindi's order of definition, for these capabilities.
 

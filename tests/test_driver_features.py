@@ -3,6 +3,7 @@ FITS_HEADER, fast exposures, temperature, and a full 61-megapixel Zeus frame."""
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +106,34 @@ def test_temperature_is_reported_and_setpoint_accepted(ares) -> None:
                       lambda s: s.values()["CCD_TEMPERATURE_VALUE"] < current - 0.3, timeout=10)
     client.set_number(ARES, "CCD_TEMPERATURE", {"CCD_TEMPERATURE_VALUE": 80})
     client.wait_state(ARES, "CCD_TEMPERATURE", {"Alert"}, timeout=5)
+
+
+def test_cooler_switch_power_and_ramp(ares) -> None:
+    _, client = ares
+    start = client.number(ARES, "CCD_TEMPERATURE")["CCD_TEMPERATURE_VALUE"]
+    # A slope of 1 C/min: the camera is told start-1 C first, so in 5 s the sensor moves
+    # far less than the ~2.4 C a free step to -10 C gives with the simulator's 60 s lag.
+    client.set_number(ARES, "CCD_TEMP_RAMP", {"RAMP_SLOPE": 1, "RAMP_THRESHOLD": 0.2})
+    client.wait_state(ARES, "CCD_TEMP_RAMP", {"Ok"}, timeout=5)
+    client.set_number(ARES, "CCD_TEMPERATURE", {"CCD_TEMPERATURE_VALUE": -10})
+    client.wait_state(ARES, "CCD_TEMPERATURE", {"Busy"}, timeout=5)
+    assert client.switch(ARES, "CCD_COOLER")["COOLER_ON"] is True
+    client.wait_until(ARES, "CCD_COOLER_POWER",
+                      lambda s: s.state == "Busy" and s.values()["CCD_COOLER_VALUE"] > 0, timeout=5)
+    time.sleep(5)
+    ramped = start - client.number(ARES, "CCD_TEMPERATURE")["CCD_TEMPERATURE_VALUE"]
+    assert 0 <= ramped < 1.0
+
+    client.set_switch(ARES, "CCD_COOLER", ["COOLER_OFF"])
+    client.wait_state(ARES, "CCD_TEMPERATURE", {"Idle"}, timeout=5)
+    client.wait_until(ARES, "CCD_COOLER_POWER", lambda s: s.state == "Idle", timeout=5)
+
+    client.set_number(ARES, "CCD_TEMP_RAMP", {"RAMP_SLOPE": 0, "RAMP_THRESHOLD": 0.2})
+    client.wait_until(ARES, "CCD_TEMP_RAMP", lambda s: s.values()["RAMP_SLOPE"] == 0, timeout=5)
+    now = client.number(ARES, "CCD_TEMPERATURE")["CCD_TEMPERATURE_VALUE"]
+    client.set_number(ARES, "CCD_TEMPERATURE", {"CCD_TEMPERATURE_VALUE": -10})
+    client.wait_until(ARES, "CCD_TEMPERATURE",
+                      lambda s: now - s.values()["CCD_TEMPERATURE_VALUE"] > 1.5, timeout=10)
 
 
 def test_zeus_61_megapixel_frame_arrives_intact(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ NOT_YET = {
     # WCS keywords come with snooping the mount: the feature-set issue.
     "WCS_CONTROL": "feature set",
     # The Player One driver's own properties: the feature-set issue.
-    "CCD_COOLER": "feature set", "CCD_COOLER_POWER": "feature set", "CCD_CONTROLS": "feature set",
+    "CCD_CONTROLS": "feature set",
     "CCD_CONTROLS_MODE": "feature set", "FLIP": "feature set", "CCD_VIDEO_FORMAT": "feature set",
     "BLINK": "feature set", "ADC_DEPTH": "feature set", "SDK": "feature set",
     "Serial Number": "feature set", "NICKNAME": "feature set",

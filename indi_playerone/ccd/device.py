@@ -22,15 +22,13 @@ from .build import build_vector
 from .config import ConfigMixin
 from .exposure import ExposureWorker
 from .imaging import ImagingMixin
-from .temperature import Reading, TemperatureMonitor
+from .cooling import CoolingMixin
+from .temperature import TemperatureMonitor
 
 log = logging.getLogger(__name__)
 
-# |target - current| below which a new setpoint counts as reached at once (C++ driver).
-TEMP_SETPOINT_REACHED_C = 0.25
 
-
-class PlayerOneCCD(ConfigMixin, ImagingMixin, Device):
+class PlayerOneCCD(ConfigMixin, CoolingMixin, ImagingMixin, Device):
     def __init__(self, name: str, camera: CameraBackend, transport: Any, version: str,
                  log_handler: Any = None) -> None:
         super().__init__(name, transport)
@@ -41,7 +39,7 @@ class PlayerOneCCD(ConfigMixin, ImagingMixin, Device):
         self._connected = False
         self._worker: ExposureWorker | None = None
         self._monitor: TemperatureMonitor | None = None
-        self._cooling_target: float | None = None
+        self.init_cooling()
         self.fits_records: dict[str, tuple[str, object, str]] = {}
 
         handlers = {
@@ -55,7 +53,8 @@ class PlayerOneCCD(ConfigMixin, ImagingMixin, Device):
             "CCD_FRAME_RESET": self._on_frame_reset,
             "CCD_BINNING": self._on_binning,
             "FITS_HEADER": self._on_fits_header,
-            "CCD_TEMPERATURE": self._on_temperature,
+            "CCD_TEMPERATURE": self.on_temperature,
+            "CCD_COOLER": self.on_cooler,
             "CCD_CAPTURE_FORMAT": self._on_capture_format,
             "CCD_COMPRESSION": self._on_compression,
             "UPLOAD_MODE": self._on_upload_mode,
@@ -324,53 +323,6 @@ class PlayerOneCCD(ConfigMixin, ImagingMixin, Device):
         info = self.prop(P.CCD_INFO)
         info["CCD_BITSPERPIXEL"].value = P.CAPTURE_FORMAT_BITS[chosen]
         self.update(info)
-
-    # --- temperature --------------------------------------------------------------------
-
-    def _on_temperature(self, vector: Any, values: dict) -> None:
-        target = values["CCD_TEMPERATURE_VALUE"]
-        current = vector["CCD_TEMPERATURE_VALUE"].value
-        try:
-            self.camera.set_cooler(True, target)
-        except CameraError as exc:
-            self._alert(vector, f"Could not set the cooler to {target:.1f} C: {exc}")
-            return
-        if abs(target - current) < TEMP_SETPOINT_REACHED_C:
-            self._cooling_target = None
-            vector.state = State.OK
-        else:
-            self._cooling_target = target
-            vector.state = State.BUSY
-        self.update(vector, f"Cooling to {target:.1f} C")
-
-    def temperature_reading(self, reading: Reading) -> None:
-        with self.lock:
-            if not self._connected:
-                return
-            vector = self.prop(P.CCD_TEMPERATURE)
-            elem = vector["CCD_TEMPERATURE_VALUE"]
-            state = vector.state
-            if self._cooling_target is not None:
-                threshold = (self.props[P.CCD_TEMP_RAMP.name]["RAMP_THRESHOLD"].value
-                             if P.CCD_TEMP_RAMP.name in self.props else 0.2)
-                if abs(reading.temperature_c - self._cooling_target) <= threshold:
-                    self._cooling_target = None
-                    state = State.OK
-                else:
-                    state = State.BUSY
-            elif state is State.ALERT:
-                state = State.OK
-            if abs(elem.value - reading.temperature_c) > 0.05 or state is not vector.state:
-                elem.value = reading.temperature_c
-                vector.state = state
-                self.update(vector)
-
-    def temperature_error(self, message: str) -> None:
-        with self.lock:
-            if self._connected:
-                vector = self.prop(P.CCD_TEMPERATURE)
-                if vector.state is not State.ALERT:
-                    self._alert(vector, message)
 
     # --- exposure -----------------------------------------------------------------------
 

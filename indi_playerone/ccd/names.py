@@ -234,6 +234,19 @@ CCD_FAST_COUNT = PropertySpec(
     (_num("FRAMES", "Frames", "%.f", 0, 100000, 1, 1),),
 )
 
+# --- The Player One driver's own (section 3.4) --------------------------------------------
+
+CCD_COOLER = PropertySpec(
+    "Switch", "CCD_COOLER", "Cooler", MAIN_CONTROL, "wo", 0,
+    (SwitchSpec("COOLER_ON", "ON"), SwitchSpec("COOLER_OFF", "OFF", True)),
+    rule="OneOfMany", saved=True,
+)
+CCD_COOLER_POWER = PropertySpec(
+    "Number", "CCD_COOLER_POWER", "Cooling Power", MAIN_CONTROL, "ro", 60,
+    (_num("CCD_COOLER_VALUE", "Cooling Power (%)", "%+06.2f", 0, 100, 1, 0),),
+    notes="the C++ driver's min/max come from a wrong config index (reference facts 3.3); 0..100",
+)
+
 # Frame types: switch element -> (FITS FRAME value, FITS IMAGETYP value)
 FRAME_TYPES = {
     "FRAME_LIGHT": ("Light", "Light Frame"),
@@ -271,4 +284,6 @@ def connected_specs(*, has_cooler: bool, is_color: bool) -> list[PropertySpec]:
     if is_color:
         specs.append(CCD_CFA)
     specs += [SCOPE_INFO, UPLOAD_MODE, UPLOAD_SETTINGS, CCD_FAST_TOGGLE, CCD_FAST_COUNT]
+    if has_cooler:
+        specs += [CCD_COOLER_POWER, CCD_COOLER]
     return specs

@@ -17,6 +17,7 @@ import dataclasses
 import datetime as _dt
 import enum
 import os
+import struct
 import sys
 import threading
 import time
@@ -323,6 +324,23 @@ class PixFmt(enum.IntEnum):
 def frame_bytes(pixfmt: int, width: int, height: int) -> int:
     """Payload bytes of a frame of that size and format (0: unknown format)."""
     return int(lib.poa_pixfmt_bytes(pixfmt, width, height))
+
+
+_WIRE_HEADER = struct.Struct("<IHHIIIIQQ")  # see poa_ring.h: the 40-byte frame header
+_WIRE_TRAILER = struct.Struct("<II")
+
+
+def wire_header(seq: int, width: int, height: int, pixfmt: int, timestamp_ns: int = 0) -> bytes:
+    """The 40-byte wire header of a frame (poa_ring.h), for producers written in Python (the
+    simulated camera's readout). The payload length follows from size and format."""
+    return _WIRE_HEADER.pack(lib.POA_WIRE_MAGIC, lib.POA_WIRE_VERSION, lib.POA_WIRE_HEADER_BYTES,
+                             seq & 0xFFFFFFFF, width, height, pixfmt,
+                             frame_bytes(pixfmt, width, height), timestamp_ns)
+
+
+def wire_trailer(crc: int) -> bytes:
+    """The 8-byte trailer: end magic and the CRC32C of header + payload (see `crc32c`)."""
+    return _WIRE_TRAILER.pack(lib.POA_WIRE_END, crc)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -29,6 +29,9 @@ class RemoteProperty:
     perm: str = "ro"
     values: dict[str, object] = field(default_factory=dict)
     message: str | None = None
+    #: How many set*Vector messages arrived for it: `request` waits for this to move, so a
+    #: state left over from before the request is never taken for the answer.
+    updates: int = 0
 
 
 @dataclass
@@ -142,6 +145,7 @@ class SimpleIndiClient:
                     return
                 prop.state = el.get("state", prop.state)
                 prop.message = el.get("message")
+                prop.updates += 1
                 if prop.message:
                     self.messages.append(prop.message)
                 for child in el:
@@ -215,6 +219,37 @@ class SimpleIndiClient:
     def enable_blobs(self, device: str) -> None:
         self.send(f"<enableBLOB device={_attr(device)}>Also</enableBLOB>".encode())
 
+    def request(self, device: str, name: str, values: dict[str, object], timeout: float) -> RemoteProperty:
+        """Send new values for an existing property and wait for the driver's answer.
+
+        The answer is the first set*Vector after ours whose state is not Busy (a driver may
+        answer Busy first, as CCD_TEMPERATURE does while ramping). Switch values are the
+        element names to turn On. Raises `IndiError` if the property is unknown or nothing
+        settles within `timeout`; the caller reads `.state` (Ok/Alert/Idle) and `.message`.
+        """
+        with self._cond:
+            prop = self.props.get((device, name))
+            if prop is None:
+                raise IndiError(f"{device} has no property {name}")
+            kind, before = prop.kind, prop.updates
+        if kind == "Switch":
+            self.set_switch(device, name, [str(k) for k, v in values.items() if v])
+        elif kind == "Number":
+            self.set_number(device, name, {k: float(v) for k, v in values.items()})  # type: ignore[arg-type]
+        elif kind == "Text":
+            self.set_text(device, name, {k: str(v) for k, v in values.items()})
+        else:
+            raise IndiError(f"{device}.{name} is a {kind} vector: it cannot be set")
+        key = (device, name)
+        return self.wait_for(lambda: (key in self.props and self.props[key].updates > before
+                                      and self.props[key].state != "Busy" and self.props[key]),
+                             timeout, f"{device}.{name} to answer")  # type: ignore[return-value]
+
+    def discard_blobs(self, device: str | None = None) -> None:
+        """Forget received BLOBs (of one device, or all): a long capture keeps only what it needs."""
+        with self._cond:
+            self.blobs = [b for b in self.blobs if device is not None and b.device != device]
+
     # --- camera helpers -------------------------------------------------------------------
 
     def connect_device(self, device: str, timeout: float = 15.0) -> None:
@@ -227,26 +262,38 @@ class SimpleIndiClient:
 
     def expose(self, device: str, seconds: float, timeout: float,
                progress: Callable[[float], None] | None = None) -> ReceivedBlob:
-        """One exposure in libindi's order: wait for the BLOB and for CCD_EXPOSURE Ok."""
+        """One exposure in libindi's order: wait for the BLOB and for CCD_EXPOSURE Ok.
+
+        Only BLOBs of `device` count, so another camera's image on the same server is never
+        taken for this one.
+        """
         with self._cond:
             first_blob = len(self.blobs)
         self.set_number(device, "CCD_EXPOSURE", {"CCD_EXPOSURE_VALUE": seconds})
         deadline = time.monotonic() + timeout
         exposure = (device, "CCD_EXPOSURE")
+
+        def ours() -> list[ReceivedBlob]:
+            return [b for b in self.blobs[first_blob:] if b.device == device]
+
         with self._cond:
             # Wait for Busy first so a stale Ok from the previous frame does not count.
-            while self.props[exposure].state not in ("Busy", "Alert") and len(self.blobs) == first_blob:
+            while self.props[exposure].state not in ("Busy", "Alert") and not ours():
+                if self.closed:
+                    raise IndiError("the server closed the connection")
                 if not self._cond.wait(max(0.0, deadline - time.monotonic())) and time.monotonic() > deadline:
                     raise IndiError("the exposure did not start")
             while True:
                 state = self.props[exposure].state
                 if state == "Alert":
                     raise IndiError(f"exposure failed: {self.props[exposure].message}")
-                if len(self.blobs) > first_blob and state == "Ok":
-                    return self.blobs[first_blob]
+                if ours() and state == "Ok":
+                    return ours()[0]
                 if progress is not None and state == "Busy":
                     progress(float(self.props[exposure].values.get("CCD_EXPOSURE_VALUE", 0.0)))
                 left = deadline - time.monotonic()
-                if left <= 0 or self.closed:
+                if self.closed:
+                    raise IndiError("the server closed the connection during the exposure")
+                if left <= 0:
                     raise IndiError(f"no image within {timeout:g} s")
                 self._cond.wait(min(left, 0.5))

@@ -112,6 +112,13 @@ class Device:
             except PropertyError as exc:
                 self._refuse(vector, str(exc))
                 return
+            if not items:
+                # A new*Vector with no element of its kind (found by the hostile-input
+                # tests): handlers read the elements they need, and an empty request
+                # reached them as a KeyError ("internal error"). libindi hands drivers
+                # n=0 here; nothing sensible can follow from it, so refuse it.
+                self._refuse(vector, f"{name}: the request holds no {kind} element; nothing changed.")
+                return
             try:
                 if vector.handler is not None:
                     vector.handler(vector, values)

@@ -11,6 +11,7 @@
 #include "poa_fits.h"
 #include "poa_kernels.h"
 #include "poa_ring.h"
+#include "poa_sdk.h"
 #include "poa_ser.h"
 
 #endif

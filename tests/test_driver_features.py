@@ -152,3 +152,23 @@ def test_zeus_61_megapixel_frame_arrives_intact(tmp_path: Path) -> None:
         with fits.open(io.BytesIO(blob.data)) as hdul:
             assert hdul[0].data.shape == (6388, 9576)
             assert "BAYERPAT" not in hdul[0].header
+
+
+def test_compression_sends_rice_fits_fz_astropy_opens(ares, tmp_path: Path) -> None:
+    _, client = ares
+    client.set_switch(ARES, "CCD_COMPRESSION", ["INDI_ENABLED"])
+    client.wait_state(ARES, "CCD_COMPRESSION", {"Ok"}, timeout=5)
+    client.set_text(ARES, "UPLOAD_SETTINGS", {"UPLOAD_DIR": str(tmp_path), "UPLOAD_PREFIX": "Z_XXX"})
+    client.wait_state(ARES, "UPLOAD_SETTINGS", {"Ok"}, timeout=5)
+    client.set_switch(ARES, "UPLOAD_MODE", ["UPLOAD_BOTH"])
+    client.wait_property(ARES, "CCD_FILE_PATH", timeout=5)
+    blob = client.expose(ARES, 0.1, timeout=30)
+    assert blob.format == ".fits.fz"
+    saved = tmp_path / "Z_001.fits.fz"
+    assert bytes(blob.data) == saved.read_bytes()
+    assert len(blob.data) < 3008 * 3008 * 2  # compressed
+    with fits.open(saved) as hdul:
+        assert isinstance(hdul[1], fits.CompImageHDU) and hdul[1].compression_type == "RICE_1"
+        assert hdul[1].data.shape == (3008, 3008) and hdul[1].data.dtype.kind in "ui"
+        assert hdul[1].header["INSTRUME"] == ARES and hdul[1].header["BAYERPAT"] == "RGGB"
+        assert not np.any(hdul[1].data.astype(np.int64) % 4)  # lossless: 14-bit steps intact

@@ -20,6 +20,7 @@ from ..indi.properties import State
 from ..indi.transport import BlobItem, TransportClosed
 from . import names as P
 from .fits import FitsContext, fits_cards, fits_size, parse_fits_header_record, write_fits
+from .fitsfz import write_fits_rice
 from .upload import UploadError, save_local, validate_prefix
 
 log = logging.getLogger(__name__)
@@ -88,10 +89,6 @@ class ImagingMixin:
         self.update(vector)
 
     def _on_compression(self, vector: Any, values: dict) -> None:
-        if values.get("INDI_ENABLED"):
-            self._alert(vector, "Compressed (.fits.fz) uploads are not available in this version; "
-                        "images are sent uncompressed.", "WARNING")
-            return
         vector.apply(values)
         vector.state = State.OK
         self.update(vector)
@@ -132,6 +129,8 @@ class ImagingMixin:
         if self.prop(P.CCD_TRANSFER_FORMAT)["FORMAT_NATIVE"].on:
             return data.nbytes, ".bin", None
         cards = fits_cards(self._fits_context(frame))
+        if self.prop(P.CCD_COMPRESSION)["INDI_ENABLED"].on:
+            return 0, ".fits.fz", cards  # size known only after compressing
         return fits_size(data.shape, data.dtype.itemsize * 8, cards), ".fits", cards
 
     def prepare_frame(self, seconds: float) -> None:
@@ -149,6 +148,8 @@ class ImagingMixin:
                       temperature_c=self.camera.temperature())
         with self.lock:
             size, _, _ = self._image_plan(probe)
+        if size == 0:
+            return  # compressed: nothing to prepare
         payload = SharedPayload.allocate(size)
         payload.prefault()
         with self.lock:
@@ -174,6 +175,8 @@ class ImagingMixin:
             payload = self._take_prepared(size)
             np.copyto(np.frombuffer(payload.view, dtype=data.dtype).reshape(data.shape), data)
             return payload, ext
+        if ext == ".fits.fz":
+            return write_fits_rice(frame.data, cards), ext
         return write_fits(frame.data, cards, payload_factory=self._take_prepared), ext
 
     def exposure_frame(self, frame: Frame, more_follow: bool, aborted: threading.Event) -> bool:

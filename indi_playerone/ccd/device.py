@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from ..camera.interface import CameraBackend, CameraError
+from ..indi import xmlout
 from ..indi.device import Device
 from ..indi.logbridge import NOT_TO_CLIENT
 from ..indi.properties import State
@@ -21,6 +22,7 @@ from . import names as P
 from .build import build_vector
 from .config import ConfigMixin
 from .exposure import ExposureWorker
+from .snoop import SnoopedState, absorb, snoop_requests
 from .imaging import ImagingMixin
 from .cooling import CoolingMixin
 from .temperature import TemperatureMonitor
@@ -41,6 +43,7 @@ class PlayerOneCCD(ConfigMixin, CoolingMixin, ImagingMixin, Device):
         self._monitor: TemperatureMonitor | None = None
         self.init_cooling()
         self.fits_records: dict[str, tuple[str, object, str]] = {}
+        self.snooped = SnoopedState()
 
         handlers = {
             "CONNECTION": self._on_connection,
@@ -60,6 +63,7 @@ class PlayerOneCCD(ConfigMixin, CoolingMixin, ImagingMixin, Device):
             "UPLOAD_MODE": self._on_upload_mode,
             "UPLOAD_SETTINGS": self._on_upload_settings,
             "CCD_FAST_TOGGLE": self._on_fast_toggle,
+            "ACTIVE_DEVICES": self._on_active_devices,
         }
         self.always = {s.name: build_vector(s, name, handlers.get(s.name)) for s in P.ALWAYS}
         drv = self.always[P.DRIVER_INFO.name]
@@ -125,6 +129,7 @@ class PlayerOneCCD(ConfigMixin, CoolingMixin, ImagingMixin, Device):
                     self.define(vector)
                 # libindi loads the always-present saved settings at this point.
                 self.load_config_quietly(lambda name: name in self.always)
+                self._request_snoops()
                 if self._connected:
                     self._define_connected()
                 return
@@ -227,6 +232,26 @@ class PlayerOneCCD(ConfigMixin, CoolingMixin, ImagingMixin, Device):
         vector.apply(values)
         vector.state = State.OK
         self.update(vector)
+
+    # --- snooping (snoop.py) ---------------------------------------------------------------
+
+    def active_devices(self) -> dict[str, str]:
+        return dict(self.always[P.ACTIVE_DEVICES.name].values())
+
+    def _request_snoops(self) -> None:
+        for device, prop in snoop_requests(self.active_devices()):
+            self.transport.send(xmlout.get_properties(device, prop))
+
+    def _on_active_devices(self, vector: Any, values: dict) -> None:
+        vector.apply(values)
+        vector.state = State.OK
+        self.update(vector)
+        self.snooped = SnoopedState()
+        self._request_snoops()
+
+    def on_snoop(self, element: Any) -> None:
+        with self.lock:
+            absorb(self.snooped, element, self.active_devices())
 
     # --- frame geometry -----------------------------------------------------------------
 

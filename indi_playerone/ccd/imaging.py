@@ -21,6 +21,8 @@ from ..indi.transport import BlobItem, TransportClosed
 from . import names as P
 from .fits import FitsContext, fits_cards, fits_size, parse_fits_header_record, write_fits
 from .fitsfz import write_fits_rice
+from .snoop import fits_cards as snoop_cards
+from .snoop import telescope_optics
 from .upload import UploadError, save_local, validate_prefix
 
 log = logging.getLogger(__name__)
@@ -107,6 +109,12 @@ class ImagingMixin:
             bayer = (cfa["CFA_TYPE"].value, _int(cfa["CFA_OFFSET_X"].value),
                      _int(cfa["CFA_OFFSET_Y"].value))
         scope = self.prop(P.SCOPE_INFO)
+        active = self.active_devices()
+        mount_fl, mount_ap = telescope_optics(self.snooped, active)
+        # Snooped keywords first; the user's FITS_HEADER records win over them.
+        custom = {card[0]: card for card in snoop_cards(self.snooped, active, frame.start_utc,
+                                                        frame_type == "Light")}
+        custom.update(self.fits_records)
         return FitsContext(
             instrument=self.name,
             exposure_s=frame.exposure_s,
@@ -118,9 +126,9 @@ class ImagingMixin:
             offset=frame.offset,
             ccd_temp_c=frame.temperature_c,
             bayer=bayer,
-            focal_length_mm=scope["FOCAL_LENGTH"].value or None,
-            aperture_mm=scope["APERTURE"].value or None,
-            custom=list(self.fits_records.values()),
+            focal_length_mm=scope["FOCAL_LENGTH"].value or mount_fl,
+            aperture_mm=scope["APERTURE"].value or mount_ap,
+            custom=list(custom.values()),
         )
 
     def _image_plan(self, frame: Frame) -> tuple[int, str, list | None]:

@@ -25,8 +25,6 @@ NOT_YET = {
     "STREAMING_EXPOSURE": "streaming", "FPS": "streaming", "RECORD_STREAM": "streaming",
     "RECORD_FILE": "streaming", "RECORD_OPTIONS": "streaming", "CCD_STREAM_FRAME": "streaming",
     "CCD_STREAM_ENCODER": "streaming", "CCD_STREAM_RECORDER": "streaming", "LIMITS": "streaming",
-    # WCS keywords come with snooping the mount: the feature-set issue.
-    "WCS_CONTROL": "feature set",
     # The Player One driver's own properties: the feature-set issue.
     "CCD_CONTROLS": "feature set",
     "CCD_CONTROLS_MODE": "feature set", "FLIP": "feature set", "CCD_VIDEO_FORMAT": "feature set",
@@ -76,11 +74,15 @@ def test_property_set_matches_libindi(tmp_path: Path, model: str, device: str, c
             check_vector(client, device, name, before)
 
         client.connect_device(device, timeout=15)
-        for flags, upload_local in ((playerone_flags(color=color), False),
-                                    (playerone_flags(color=color) | {"upload_local"}, True)):
-            if upload_local:
+        base = playerone_flags(color=color)
+        for flags, change in ((base, None), (base | {"upload_local"}, "upload"),
+                              (base | {"upload_local", "wcs_enabled"}, "wcs")):
+            if change == "upload":
                 client.set_switch(device, "UPLOAD_MODE", ["UPLOAD_LOCAL"])
                 client.wait_property(device, "CCD_FILE_PATH", timeout=5)
+            elif change == "wcs":
+                client.set_switch(device, "WCS_CONTROL", ["WCS_ENABLE"])
+                client.wait_property(device, "CCD_ROTATION", timeout=5)
             client.wait_quiet(device, quiet=0.3, timeout=10)
             defined = set(client.property_names(device))
             expected = {p.name for p in expected_properties(flags)}

@@ -57,6 +57,23 @@ def test_mount_focuser_and_wheel_keywords(tmp_path: Path) -> None:
         assert abs(h["RA"] - mount["RA"] * 15) < 0.5 or abs(abs(h["RA"] - mount["RA"] * 15) - 360) < 0.5
         assert abs(h["DEC"] - mount["DEC"]) < 0.5
         assert h["EQUINOX"] == 2000
+        assert "CRVAL1" not in h  # WCS is off by default
+
+        # WCS: a tangent-plane solution at the mount position, scale from the focal length.
+        client.set_number(ARES, "SCOPE_INFO", {"FOCAL_LENGTH": 500, "APERTURE": 100})
+        client.wait_state(ARES, "SCOPE_INFO", {"Ok"}, timeout=5)
+        client.set_switch(ARES, "WCS_CONTROL", ["WCS_ENABLE"])
+        client.wait_property(ARES, "CCD_ROTATION", timeout=5)
+        client.set_number(ARES, "CCD_ROTATION", {"CCD_ROTATION_VALUE": 30})
+        client.wait_state(ARES, "CCD_ROTATION", {"Ok"}, timeout=5)
+        with fits.open(io.BytesIO(client.expose(ARES, 0.1, timeout=20).data)) as hdul:
+            h = hdul[0].header
+        assert h["CTYPE1"] == "RA---TAN" and h["CROTA2"] == pytest.approx(30)
+        assert h["CRVAL1"] == pytest.approx(h["RA"]) and h["CRPIX1"] == pytest.approx(1504.5)
+        assert h["CDELT1"] * 3600 == pytest.approx(3.76 / 500 * 206.3, rel=1e-4)
+        from astropy.wcs import WCS
+        center = WCS(h).pixel_to_world(1503.5, 1503.5)  # 0-based centre pixel
+        assert center.ra.deg == pytest.approx(h["RA"], abs=1e-6)
 
         # Mount coordinates go on light frames only (libindi).
         client.set_switch(ARES, "CCD_FRAME_TYPE", ["FRAME_DARK"])

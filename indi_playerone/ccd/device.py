@@ -64,6 +64,7 @@ class PlayerOneCCD(ConfigMixin, CoolingMixin, ImagingMixin, Device):
             "UPLOAD_SETTINGS": self._on_upload_settings,
             "CCD_FAST_TOGGLE": self._on_fast_toggle,
             "ACTIVE_DEVICES": self._on_active_devices,
+            "WCS_CONTROL": self._on_wcs_control,
         }
         self.always = {s.name: build_vector(s, name, handlers.get(s.name)) for s in P.ALWAYS}
         drv = self.always[P.DRIVER_INFO.name]
@@ -78,6 +79,7 @@ class PlayerOneCCD(ConfigMixin, CoolingMixin, ImagingMixin, Device):
             for s in specs
         }
         self.file_path = build_vector(P.CCD_FILE_PATH, name)
+        self.rotation = build_vector(P.CCD_ROTATION, name)
         self._apply_camera_limits()
 
     # --- property helpers ---------------------------------------------------------------
@@ -140,6 +142,8 @@ class PlayerOneCCD(ConfigMixin, CoolingMixin, ImagingMixin, Device):
             self.define(vector)
         if self._uploads_local():
             self.define(self.file_path)
+        if self.wcs_enabled():
+            self.define(self.rotation)
 
     def _on_connection(self, vector: Any, values: dict) -> None:
         want = values["CONNECT"]
@@ -202,7 +206,7 @@ class PlayerOneCCD(ConfigMixin, CoolingMixin, ImagingMixin, Device):
                 self.camera.close()
             except CameraError as exc:
                 log.warning("closing the camera: %s", exc)
-            for name in list(self.props) + [self.file_path.name]:
+            for name in list(self.props) + [self.file_path.name, self.rotation.name]:
                 if self.is_defined(name):
                     self.delete(name)
             if self._prepared is not None:
@@ -248,6 +252,18 @@ class PlayerOneCCD(ConfigMixin, CoolingMixin, ImagingMixin, Device):
         self.update(vector)
         self.snooped = SnoopedState()
         self._request_snoops()
+
+    def wcs_enabled(self) -> bool:
+        return self.prop(P.WCS_CONTROL)["WCS_ENABLE"].on
+
+    def _on_wcs_control(self, vector: Any, values: dict) -> None:
+        vector.apply(values)
+        vector.state = State.OK
+        self.update(vector)
+        if self.wcs_enabled() and not self.is_defined(self.rotation.name):
+            self.define(self.rotation)
+        elif not self.wcs_enabled() and self.is_defined(self.rotation.name):
+            self.delete(self.rotation.name)
 
     def on_snoop(self, element: Any) -> None:
         with self.lock:

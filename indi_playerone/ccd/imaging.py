@@ -23,6 +23,7 @@ from .fits import FitsContext, fits_cards, fits_size, parse_fits_header_record, 
 from .fitsfz import write_fits_rice
 from .snoop import fits_cards as snoop_cards
 from .snoop import telescope_optics
+from .wcs import wcs_cards
 from .upload import UploadError, save_local, validate_prefix
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,14 @@ class ImagingMixin:
         # Snooped keywords first; the user's FITS_HEADER records win over them.
         custom = {card[0]: card for card in snoop_cards(self.snooped, active, frame.start_utc,
                                                         frame_type == "Light")}
+        focal = scope["FOCAL_LENGTH"].value or mount_fl
+        ra, dec = custom.get("RA"), custom.get("DEC")
+        if self.wcs_enabled() and ra is not None and dec is not None and focal:
+            for card in wcs_cards(ra[1], dec[1], frame.data.shape[-2:],
+                                  (info.pixel_size_um, info.pixel_size_um),
+                                  (frame.roi.bin, frame.roi.bin), focal,
+                                  self.rotation["CCD_ROTATION_VALUE"].value):
+                custom[card[0]] = card
         custom.update(self.fits_records)
         return FitsContext(
             instrument=self.name,
@@ -126,7 +135,7 @@ class ImagingMixin:
             offset=frame.offset,
             ccd_temp_c=frame.temperature_c,
             bayer=bayer,
-            focal_length_mm=scope["FOCAL_LENGTH"].value or mount_fl,
+            focal_length_mm=focal,
             aperture_mm=scope["APERTURE"].value or mount_ap,
             custom=list(custom.values()),
         )

@@ -210,6 +210,15 @@ SCOPE_INFO = PropertySpec(
      _num("APERTURE", "Aperture (mm)", "%g", 0, 3000, 1, 0)),
     saved=True,
 )
+WCS_CONTROL = PropertySpec(
+    "Switch", "WCS_CONTROL", "WCS", "WCS", "rw", 0,
+    (SwitchSpec("WCS_ENABLE", "Enable"), SwitchSpec("WCS_DISABLE", "Disable", True)),
+    rule="OneOfMany",
+)
+CCD_ROTATION = PropertySpec(
+    "Number", "CCD_ROTATION", "CCD FOV", "WCS", "rw", 60,
+    (_num("CCD_ROTATION_VALUE", "Angle", "%.2f", -360, 360, 1, 0),),
+)
 UPLOAD_MODE = PropertySpec(
     "Switch", "UPLOAD_MODE", "Upload", OPTIONS, "rw", 0,
     (SwitchSpec("UPLOAD_CLIENT", "Client", True), SwitchSpec("UPLOAD_LOCAL", "Local"),
@@ -273,7 +282,8 @@ def connected_specs(*, has_cooler: bool, is_color: bool) -> list[PropertySpec]:
 
     CCD_TEMPERATURE is always present (ro without a cooler, as the Player One
     driver does); CCD_TEMP_RAMP needs a cooler; CCD_CFA needs a colour sensor.
-    CCD_FILE_PATH is not listed: it exists only while UPLOAD_MODE is Local or Both.
+    CCD_FILE_PATH and CCD_ROTATION are not listed: they exist only while UPLOAD_MODE is
+    Local or Both, and while WCS_CONTROL is enabled.
     """
     specs = [CCD_EXPOSURE, CCD_ABORT_EXPOSURE, CCD_FRAME, CCD_FRAME_RESET, CCD_BINNING,
              FITS_HEADER, CCD_TEMPERATURE]
@@ -283,7 +293,8 @@ def connected_specs(*, has_cooler: bool, is_color: bool) -> list[PropertySpec]:
               CCD_FRAME_TYPE]
     if is_color:
         specs.append(CCD_CFA)
-    specs += [SCOPE_INFO, UPLOAD_MODE, UPLOAD_SETTINGS, CCD_FAST_TOGGLE, CCD_FAST_COUNT]
+    specs += [SCOPE_INFO, WCS_CONTROL, UPLOAD_MODE, UPLOAD_SETTINGS, CCD_FAST_TOGGLE,
+              CCD_FAST_COUNT]
     if has_cooler:
         specs += [CCD_COOLER_POWER, CCD_COOLER]
     return specs

@@ -1,0 +1,90 @@
+/*
+ * Error texts, versions, gain/offset presets and the user custom ID.
+ *
+ * Versions: the fake presents itself as SDK "3.10.1", API 20260430 (the numbers the facts give for
+ * the header it follows), so a binding's version checks take the modern path (POA_EXP exists). A
+ * binding that wants to know it talks to the fake can look for the symbol FakePOA_SetFault.
+ */
+#include <string.h>
+
+#include "fake_internal.h"
+
+static const char *const ERROR_TEXT[] = {
+    "operation successful",
+    "invalid index: less than 0 or not less than the count",
+    "invalid camera ID",
+    "invalid config, or not supported by this camera",
+    "invalid argument",
+    "camera not opened",
+    "camera not found, it may have been removed",
+    "value out of limit",
+    "camera exposure failed",
+    "timeout",
+    "data buffer too small",
+    "camera is exposing: stop the exposure first",
+    "NULL pointer",
+    "config is not writable",
+    "config is not readable",
+    "access denied",
+    "operation failed: the camera may have been disconnected",
+    "memory allocation failed",
+};
+
+POACAMERA_API const char *POAGetErrorString(POAErrors err) {
+    int i = (int)err;
+    if (i < 0 || i >= (int)(sizeof ERROR_TEXT / sizeof ERROR_TEXT[0])) return "unknown error";
+    return ERROR_TEXT[i];
+}
+
+POACAMERA_API int POAGetAPIVersion(void) { return 20260430; }
+
+POACAMERA_API const char *POAGetSDKVersion(void) { return "3.10.1"; }
+
+POACAMERA_API POAErrors POAGetGainsAndOffsets(int nCameraID, int *pGainHighestDR, int *pHCGain, int *pUnityGain,
+                                              int *pGainLowestRN, int *pOffsetHighestDR, int *pOffsetHCGain,
+                                              int *pOffsetUnityGain, int *pOffsetLowestRN) {
+    if (!pGainHighestDR || !pHCGain || !pUnityGain || !pGainLowestRN || !pOffsetHighestDR || !pOffsetHCGain ||
+        !pOffsetUnityGain || !pOffsetLowestRN) {
+        return POA_ERROR_POINTER;
+    }
+    fake_cam *c;
+    POAErrors err = fake_lock_cam(nCameraID, LOCK_OPEN, &c);
+    if (err != POA_OK) return err;
+    int p[8];
+    fake_model_presets(c->model, p);
+    *pGainHighestDR = p[0];
+    *pHCGain = p[1];
+    *pUnityGain = p[2];
+    *pGainLowestRN = p[3];
+    *pOffsetHighestDR = p[4];
+    *pOffsetHCGain = p[5];
+    *pOffsetUnityGain = p[6];
+    *pOffsetLowestRN = p[7];
+    fake_unlock_cam(c);
+    return POA_OK;
+}
+
+/* The deprecated predecessor: the same presets, fewer of them, in its own argument order. */
+POACAMERA_API POAErrors POAGetGainOffset(int nCameraID, int *pOffsetHighestDR, int *pOffsetUnityGain,
+                                         int *pGainLowestRN, int *pOffsetLowestRN, int *pHCGain) {
+    if (!pOffsetHighestDR || !pOffsetUnityGain || !pGainLowestRN || !pOffsetLowestRN || !pHCGain) {
+        return POA_ERROR_POINTER;
+    }
+    int g0, unity, oh;
+    return POAGetGainsAndOffsets(nCameraID, &g0, pHCGain, &unity, pGainLowestRN, pOffsetHighestDR, &oh,
+                                 pOffsetUnityGain, pOffsetLowestRN);
+}
+
+/* Up to 16 bytes; NULL or len 0 clears. Like the SDK it interrupts a running exposure. */
+POACAMERA_API POAErrors POASetUserCustomID(int nCameraID, const char *pCustomID, int len) {
+    if (len < 0 || len > 16 || (pCustomID == NULL && len > 0)) return POA_ERROR_INVALID_ARGU;
+    fake_cam *c;
+    POAErrors err = fake_lock_cam(nCameraID, LOCK_OPEN, &c);
+    if (err != POA_OK) return err;
+    fake_stop_exposure_locked(c);
+    size_t n = pCustomID ? strnlen(pCustomID, (size_t)len) : 0;
+    memcpy(c->custom_id, pCustomID ? pCustomID : "", n);
+    c->custom_id[n] = '\0';
+    fake_unlock_cam(c);
+    return POA_OK;
+}

@@ -1,26 +1,67 @@
 """`indi-playerone`: the command-line tool (subcommands follow INDI habits).
 
-Subcommands so far: `demo` (the driver under a real indiserver with a simulated
-camera, frames written as FITS). Exit codes: 0 success, 1 failure, 2 usage.
+* ``list``: cameras the driver serves, Player One devices on USB, link speed, permission fixes.
+* ``capture``: a client for any indiserver: exposures, binning, gain, count, output directory.
+* ``demo``: the driver under a real indiserver with a simulated camera, frames written as FITS.
+* ``driver-xml``: the driver-list XML for KStars/INDI Web Manager (``/usr/share/indi``).
+* ``udev-rule``: the udev rule that lets the logged-in user and ``plugdev`` open the cameras.
+
+Exit codes (all subcommands): 0 ok, 1 failure, 2 usage, 3 cannot reach the indiserver,
+4 device not found, 130 interrupted (:mod:`indi_playerone.tools.exits`).
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-from . import __version__, demo
+from . import __version__
+from .tools import exits
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import demo
+    from .tools import capture, listing
+
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="indi-playerone", epilog=exits.HELP, formatter_class=raw,
+        description="Tools for the Player One Astronomy INDI driver (indi_playerone_ccd).")
+    parser.add_argument("--version", action="version", version=f"indi-playerone {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    listing.add_arguments(sub.add_parser(
+        "list", help="cameras the driver serves and Player One devices on USB", epilog=exits.HELP,
+        formatter_class=raw))
+    capture.add_arguments(sub.add_parser(
+        "capture", help="take frames from a camera on an indiserver and save them",
+        description="Take frames from an INDI camera and save them; stdout lists the saved files.",
+        epilog=exits.HELP, formatter_class=raw))
+    demo.add_arguments(sub.add_parser(
+        "demo", help="run the driver with a simulated camera and take frames"))
+    sub.add_parser("driver-xml", help="print the driver-list XML for /usr/share/indi")
+    sub.add_parser("udev-rule", help="print the udev rule for Player One devices")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="indi-playerone")
-    parser.add_argument("--version", action="version", version=f"indi-playerone {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo_parser = sub.add_parser("demo", help="run the driver with a simulated camera and take frames")
-    demo.add_arguments(demo_parser)
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     if args.command == "demo":
+        from . import demo
         return demo.run(args.model, args.count, args.exposure, args.output)
-    return 2
+    if args.command == "list":
+        from .tools import listing
+        return listing.run(args)
+    if args.command == "capture":
+        from .tools import capture
+        return capture.run(args)
+    if args.command == "driver-xml":
+        from .tools.driverxml import driver_xml
+        sys.stdout.write(driver_xml())
+        return exits.OK
+    if args.command == "udev-rule":
+        from .tools.udev import RULE
+        sys.stdout.write(RULE)
+        return exits.OK
+    return exits.USAGE
 
 
 if __name__ == "__main__":

@@ -1,0 +1,141 @@
+"""Player One devices on the USB bus, seen through pyusb: bus, address, link speed, access.
+
+This is what `indi-playerone list` shows beside the cameras the driver can open. It never
+opens a device (a camera being read out by a running driver must not be disturbed): it reads
+the device descriptor pyusb's backend already has, the link speed, and whether *this* user
+may open the device node ``/dev/bus/usb/BBB/DDD`` libusb would open. A missing permission is
+the most common first-run problem on Linux (the udev rule is not installed, or the user is not
+in its group), so the scan reports it per device instead of failing later in the SDK.
+
+The test seam is pyusb's own: :func:`scan` takes a ``backend`` (any ``usb.backend.IBackend``);
+``None`` lets pyusb pick libusb-1.0/openusb/libusb-0.1. No backend at all (no libusb installed)
+is reported as :class:`UsbUnavailable`, not as a crash. No INDI here: this is the camera layer.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "PLAYERONE_VENDOR_ID",
+    "FILTER_WHEEL_PRODUCT_ID",
+    "UsbDevice",
+    "UsbUnavailable",
+    "scan",
+    "speed_name",
+    "can_open",
+]
+
+#: "the vID of PlayerOne is 0xA0A0" (SDK header); every camera uses it.
+PLAYERONE_VENDOR_ID = 0xA0A0
+#: The Phoenix filter wheel, ``a0a0:f001``.
+FILTER_WHEEL_PRODUCT_ID = 0xF001
+
+#: libusb's ``enum libusb_speed`` values as pyusb passes them through (``usb.util.SPEED_*``
+#: names the first five; 5 is libusb's SUPER_PLUS, USB 3.1 Gen 2).
+_SPEEDS = {
+    1: ("low speed (USB 1.x, 1.5 Mbit/s)", 1),
+    2: ("full speed (USB 1.x, 12 Mbit/s)", 1),
+    3: ("high speed (USB 2, 480 Mbit/s)", 2),
+    4: ("SuperSpeed (USB 3, 5 Gbit/s)", 3),
+    5: ("SuperSpeed+ (USB 3, 10 Gbit/s)", 3),
+}
+
+
+class UsbUnavailable(Exception):
+    """pyusb or a libusb backend is missing: the USB bus cannot be listed (the text says which)."""
+
+
+@dataclass(frozen=True)
+class UsbDevice:
+    """One Player One device on the bus, as listed (never opened)."""
+
+    bus: int
+    address: int
+    vendor_id: int
+    product_id: int
+    #: libusb speed code (0 unknown, 3 USB 2 high speed, 4/5 USB 3); see :func:`speed_name`.
+    speed: int | None
+    #: ``/dev/bus/usb/BBB/DDD``: the node libusb opens on Linux.
+    node: Path
+    #: True/False: may this process open the node read-write; None: no such node (not Linux,
+    #: or a backend whose bus/address have no node, as in tests).
+    accessible: bool | None
+    #: The product string from sysfs (readable without permission), e.g. "Ares-C PRO"; None
+    #: when sysfs does not have it.
+    product: str | None = None
+
+    @property
+    def is_filter_wheel(self) -> bool:
+        return self.product_id == FILTER_WHEEL_PRODUCT_ID
+
+    @property
+    def usb_generation(self) -> int | None:
+        """3 for a USB 3 link, 2 for USB 2 high speed, 1 below that, None when unknown."""
+        return _SPEEDS.get(self.speed or 0, (None, None))[1]
+
+    @property
+    def kind(self) -> str:
+        return "filter wheel" if self.is_filter_wheel else "camera"
+
+
+def speed_name(speed: int | None) -> str:
+    """A person's name for a libusb speed code; ``unknown speed`` for 0/None/new codes."""
+    return _SPEEDS.get(speed or 0, ("unknown speed", None))[0]
+
+
+def can_open(node: Path) -> bool | None:
+    """Whether this process may open ``node`` read-write (libusb opens usbfs nodes O_RDWR).
+
+    ``os.access`` checks the real uid/gids against the mode *and* the ACL, so the ``uaccess``
+    ACL systemd-logind grants the logged-in user counts, as it does for libusb. None when the
+    node does not exist. Root passes every check, as it does when opening.
+    """
+    if not node.exists():
+        return None
+    return os.access(node, os.R_OK | os.W_OK)
+
+
+def _product_from_sysfs(sys_root: Path, bus: int, ports: tuple[int, ...] | None) -> str | None:
+    """``/sys/bus/usb/devices/<bus>-<p1>.<p2>.../product``: world-readable, unlike the device."""
+    if not ports:
+        return None
+    path = sys_root / f"{bus}-{'.'.join(str(p) for p in ports)}" / "product"
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").strip() or None
+    except OSError:
+        return None
+
+
+def scan(backend: Any = None, dev_root: Path = Path("/dev/bus/usb"),
+         sys_root: Path = Path("/sys/bus/usb/devices")) -> list[UsbDevice]:
+    """Every device with vendor id 0xa0a0, sorted by (bus, address).
+
+    ``backend``: a ``usb.backend.IBackend`` (None: pyusb's default search). ``dev_root`` and
+    ``sys_root`` exist so a test can point them at a directory it made. Raises
+    :class:`UsbUnavailable` when pyusb is not installed or finds no libusb.
+    """
+    try:
+        import usb.core
+    except ImportError as exc:  # pyusb is a declared dependency; a broken install still gets a message
+        raise UsbUnavailable(f"pyusb is not installed ({exc}); pip install pyusb") from None
+    try:
+        found = list(usb.core.find(find_all=True, backend=backend, idVendor=PLAYERONE_VENDOR_ID))
+    except usb.core.NoBackendError:
+        raise UsbUnavailable("pyusb found no USB backend: install libusb-1.0 "
+                             "(Debian: sudo apt-get install libusb-1.0-0)") from None
+    except usb.core.USBError as exc:
+        raise UsbUnavailable(f"listing the USB bus failed: {exc}") from None
+    devices = []
+    for dev in found:
+        bus = int(dev.bus) if dev.bus is not None else 0
+        address = int(dev.address) if dev.address is not None else 0
+        node = dev_root / f"{bus:03d}" / f"{address:03d}"
+        ports = tuple(dev.port_numbers) if getattr(dev, "port_numbers", None) else None
+        devices.append(UsbDevice(
+            bus=bus, address=address, vendor_id=int(dev.idVendor), product_id=int(dev.idProduct),
+            speed=dev.speed, node=node, accessible=can_open(node),
+            product=_product_from_sysfs(sys_root, bus, ports)))
+    return sorted(devices, key=lambda d: (d.bus, d.address))

@@ -1,0 +1,150 @@
+"""`indi-playerone list`: the cameras the driver would serve, and Player One devices on USB.
+
+Two views, because they fail differently: the driver's own discovery (simulated cameras from
+``INDI_PLAYERONE_SIMULATE`` and, once the SDK backend exists, cameras the SDK opens), and the
+raw USB bus (pyusb), which shows a camera even when the SDK cannot open it, with its link
+speed and whether this user may open it. A device the user cannot open comes with the fix.
+
+Exit codes (see :mod:`.exits`): 0 something was found and can be opened, 1 a device is on the
+bus but this user cannot open it, 4 nothing found. ``--json`` prints one JSON object instead
+of text (keys: ``cameras``, ``camera_error``, ``camera_notes``, ``usb``, ``usb_error``,
+``udev_rule``), for scripts.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from ..camera import usb
+from . import exits, udev
+
+
+@dataclass(frozen=True)
+class DriverCamera:
+    """A camera the driver would serve, under the INDI device name it would get."""
+
+    device: str
+    model: str
+    serial: str
+    simulated: bool
+    usb3: bool
+
+
+class _Notes(logging.Handler):
+    """Collects what the camera layer logs while discovering (e.g. "SDK not installed")."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def driver_cameras() -> tuple[list[DriverCamera], list[str]]:
+    """What `indi_playerone_ccd` would find now (unopened), named as it names them, and the
+    warnings the camera layer logged meanwhile (why the SDK found nothing, for instance).
+
+    Raises ``ValueError`` for a bad ``INDI_PLAYERONE_SIMULATE`` (the driver reports the same).
+    """
+    from ..camera.registry import discover_cameras
+    from ..camera.simulator import SimulatedCamera
+    from ..ccd.main import device_names
+
+    notes = _Notes()
+    camera_log = logging.getLogger("indi_playerone.camera")
+    camera_log.addHandler(notes)  # also keeps logging's last-resort handler off stderr
+    try:
+        cameras = discover_cameras()
+    finally:
+        camera_log.removeHandler(notes)
+    return ([DriverCamera(name, cam.info.model, cam.info.serial, isinstance(cam, SimulatedCamera),
+                          cam.info.usb3)
+             for name, cam in zip(device_names(cameras), cameras)], notes.lines)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
+
+
+def _usb_line(dev: usb.UsbDevice) -> str:
+    name = f' "{dev.product}"' if dev.product else ""
+    access = {True: "you can open it", False: "PERMISSION DENIED for you",
+              None: "no device node"}[dev.accessible]
+    return (f"  bus {dev.bus:03d} address {dev.address:03d}  {dev.vendor_id:04x}:{dev.product_id:04x}"
+            f"  {dev.kind}{name}  {usb.speed_name(dev.speed)}  {access} ({dev.node})")
+
+
+def permission_fix() -> str:
+    """The fix for a device this user cannot open, depending on whether our rule is installed."""
+    installed = udev.installed_rule()
+    if installed is None:
+        return ("The udev rule for Player One devices is not installed. Install it with:\n"
+                + "\n".join("  " + line for line in udev.install_hint().splitlines()))
+    return (f"The udev rule is installed ({installed}) but you cannot open the device. It grants "
+            "access to the user logged in at the machine's seat and to the plugdev group: "
+            "add yourself with\n  sudo usermod -aG plugdev $USER\nthen log out and in, "
+            "and unplug and replug the camera.")
+
+
+def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None,
+        backend: Any = None, **usb_paths: Any) -> int:
+    """``backend`` and ``usb_paths`` (``dev_root``, ``sys_root``) are :func:`usb.scan`'s seams."""
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
+    try:
+        cameras, notes = driver_cameras()
+        camera_error = None
+    except ValueError as exc:
+        cameras, notes, camera_error = [], [], str(exc)
+    try:
+        devices = usb.scan(backend, **usb_paths)
+        usb_error = None
+    except usb.UsbUnavailable as exc:
+        devices, usb_error = [], str(exc)
+
+    denied = [d for d in devices if d.accessible is False]
+    if args.json:
+        json.dump({
+            "cameras": [vars(c) for c in cameras],
+            "camera_error": camera_error,
+            "camera_notes": notes,
+            "usb": [dict(bus=d.bus, address=d.address, vendor_id=f"{d.vendor_id:04x}",
+                         product_id=f"{d.product_id:04x}", kind=d.kind, product=d.product,
+                         speed=d.speed, usb_generation=d.usb_generation, node=str(d.node),
+                         accessible=d.accessible) for d in devices],
+            "usb_error": usb_error,
+            "udev_rule": str(udev.installed_rule() or "") or None,
+        }, out, indent=2)
+        out.write("\n")
+    else:
+        out.write("Cameras the driver serves (INDI device names):\n")
+        for c in cameras:
+            kind = "simulated" if c.simulated else f"serial {c.serial}"
+            out.write(f"  {c.device}  ({c.model}, {kind})\n")
+        for note in notes:
+            out.write(f"  note: {note}\n")
+        if camera_error:
+            out.write(f"  error: {camera_error}\n")
+        elif not cameras:
+            out.write("  none (set INDI_PLAYERONE_SIMULATE=\"Ares-C PRO\" to try a simulated camera)\n")
+        out.write("Player One devices on USB (vendor id a0a0):\n")
+        for d in devices:
+            out.write(_usb_line(d) + "\n")
+        if usb_error:
+            out.write(f"  cannot list USB devices: {usb_error}\n")
+        elif not devices:
+            out.write("  none\n")
+        for d in devices:
+            if d.usb_generation is not None and d.usb_generation < 3 and not d.is_filter_wheel:
+                out.write(f"  note: bus {d.bus:03d} address {d.address:03d} runs at "
+                          f"{usb.speed_name(d.speed)}: frames download several times slower than "
+                          "over USB 3; use a USB 3 port and cable.\n")
+    if denied:
+        err.write(permission_fix() + "\n")
+        return exits.FAILURE
+    return exits.OK if (cameras or devices) else exits.NO_DEVICE

@@ -1,0 +1,525 @@
+"""A real Player One camera through the vendor SDK: the :class:`CameraBackend` for USB cameras.
+
+Threads and locks:
+
+* every SDK call of a camera runs under that camera's one C lock (``native/src/sdk.c``);
+  this class adds one Python lock for its own state, never held while waiting for a frame;
+* the frame is read by a C thread that sleeps through the exposure, then calls
+  ``POAGetImageData`` straight into a slot of the camera's frame ring, with the SDK's
+  recommended timeout, exposure + 500 ms, counted from the exposure's start, plus the frame's
+  transfer time at USB 2 speed (:func:`readout_timeout_s`). Python waits on a condition in C:
+  nobody polls ``POAImageReady``.
+
+Behaviour taken from the facts file (§1.6, §3.3, §3.7), each with its reason:
+
+* the exposure is stopped before a bin, size, format or sensor-mode change (the SDK wants
+  it stopped, and the SDK changelog 3.4.1 lists crashes when the format changes mid-stream);
+* bin is set before size (INDI issue #774: bin 2 after size gave a first frame filled only in
+  its top band), then size, then start position, and all three are read back because
+  ``POASetImageBin`` resets size and start and ``POASetImageSize`` rounds silently;
+* the first frame after a bin change is thrown away by a short flush exposure (the same
+  issue: that frame can be garbage), so the user's exposure is never the bad one;
+* a frame that never becomes ready (INDI issues #1165 and #1328: the C++ driver hangs for
+  ever) is retried once by the C watchdog (stop, start again), then :class:`CameraTimeout`;
+* config values are read through the union member of their value type (issue #684: a FLOAT
+  config read as an integer gives garbage).
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from ..native import FrameRing, NativeError
+from .interface import CameraBackend, CameraError, CameraTimeout, ExposureAborted, Frame, Roi
+from .models import EXPOSURE_RANGE_S, GAIN_RANGE, OFFSET_RANGE
+from .sdk_binding import SdkCameraHandle, SdkLibrary
+from .sdk_types import (
+    BITS_FORMAT, EBUSY, FORMAT_BITS, CameraProps, Config, ConfigAttr, ConfigValue, ImgFormat,
+    Presets, ReadoutResult, ReadoutState, SdkError, SensorMode, ValueType, base_model,
+    sdk_camera_info,
+)
+
+__all__ = ["SdkCamera", "VIDEO_SINGLE_FRAME_MODELS", "readout_timeout_s"]
+
+log = logging.getLogger(__name__)
+
+#: Models whose snap mode misbehaves: single frames are taken in video mode (start continuous,
+#: read the first frame, stop), as INDIGO does. Facts §1.6: on the Saturn-C, ``POAImageReady``
+#: never becomes TRUE on every second snap frame (indi-3rdparty issue #824; INDIGO: "Single
+#: exposure mode does not work for Saturn-C, due to a bug in the POAImageReady() function").
+#: Names are ``cameraModelName`` without a custom id.
+VIDEO_SINGLE_FRAME_MODELS: frozenset[str] = frozenset({"Saturn-C"})
+
+READOUT_SLACK_MS = 500  # the SDK's recommended margin after the exposure
+#: Transfer rate assumed for the timeout: USB 2 high speed moves 30-40 MB/s in practice (an
+#: assumption, not measured here); a 122 MB Zeus frame then gets 4.6 s, an 18 MB Ares frame
+#: 1.1 s, all well inside the driver's readout allowance, so the watchdog acts before it.
+SLOW_LINK_BYTES_PER_S = 30e6
+WATCHDOG_RESTARTS = 1  # a never-ready frame: stop and start again once, then give up
+#: Status reads (temperature, cooler power) wait at most this long for the camera lock and
+#: otherwise return the last value: a readout holds the lock and must not stall the 1 s poll.
+STATUS_LOCK_MS = 250
+#: A caller's cancel Event is checked at this tick while waiting in C (a sleep, not a spin).
+CANCEL_TICK_S = 0.02
+#: The flush exposure after a bin change: short, and waited for at most this long.
+FLUSH_EXPOSURE_S = 0.001
+FLUSH_WAIT_S = 10.0
+
+
+
+def readout_timeout_s(nbytes: int) -> float:
+    """How long after the exposure time the frame may take before it counts as never ready."""
+    return READOUT_SLACK_MS / 1000 + nbytes / SLOW_LINK_BYTES_PER_S
+
+
+@dataclass
+class _Exposure:
+    seq: int
+    exposure_s: float
+    roi: Roi
+    bits: int
+    gain: int
+    offset: int
+    temperature_c: float
+    readout_s: float = 0.0
+    aborted: bool = False
+    done: bool = False
+
+
+class SdkCamera(CameraBackend):
+    """One camera of the vendor SDK. ``single_frame_mode`` "snap" or "video" overrides the
+    per-model choice of :data:`VIDEO_SINGLE_FRAME_MODELS`."""
+
+    def __init__(self, sdk: SdkLibrary, props: CameraProps, *,
+                 single_frame_mode: str | None = None) -> None:
+        self.sdk, self.props = sdk, props
+        self.info = sdk_camera_info(props)
+        if single_frame_mode not in (None, "snap", "video"):
+            raise ValueError(f"single_frame_mode must be 'snap' or 'video', not {single_frame_mode!r}")
+        self.snap = (single_frame_mode == "snap" if single_frame_mode
+                     else base_model(props.model) not in VIDEO_SINGLE_FRAME_MODELS)
+        self._lock = threading.Lock()
+        self._handle: SdkCameraHandle | None = None
+        self._ring: FrameRing | None = None
+        self._attrs: dict[int, ConfigAttr] = {}
+        self._roi = Roi(0, 0, props.max_width, props.max_height, 1)
+        self._format = ImgFormat.RAW16
+        self._exp: _Exposure | None = None
+        self._seq = 0
+        self._flush_pending = False
+        self._last_temp = float("nan")
+        self._last_power = 0.0
+
+    def __repr__(self) -> str:
+        return f"SdkCamera({self.info.model!r}, id={self.props.camera_id}, serial={self.info.serial!r})"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def open(self) -> None:
+        with self._lock:
+            if self._handle is not None:
+                return
+            h = self.sdk.camera(self.props.camera_id)
+            try:
+                h.open()
+                try:
+                    h.init()
+                    self._setup(h)
+                except BaseException:
+                    with contextlib.suppress(CameraError):
+                        h.close()
+                    raise
+            except BaseException:
+                self._drop_ring()
+                h.destroy()
+                raise
+            self._handle = h
+
+    def _setup(self, h: SdkCameraHandle) -> None:
+        """After Open+Init: configs, ranges, serial, the ring, a stopped camera at full frame."""
+        self._attrs = {}
+        for i in range(h.configs_count()):
+            a = h.config_attr(i)
+            self._attrs[a.config_id] = a
+        props = h.props()
+        self.props = props
+        info = sdk_camera_info(props, self._int_range(Config.GAIN, GAIN_RANGE),
+                               self._int_range(Config.OFFSET, OFFSET_RANGE), self._exposure_range())
+        # The serial is only filled while the camera is open (the C++ driver opens each
+        # camera at enumeration for it); keep the one discovery found if this one is empty.
+        self.info = dataclasses.replace(info, serial=props.serial or self.info.serial)
+        slot = props.max_width * props.max_height * 2
+        self._ring = FrameRing(slot, max_slots=2)
+        with self._ring._use() as ring_ptr:
+            h.set_ring(ring_ptr)
+        h.stop_exposure()
+        fmt = ImgFormat.RAW16 if ImgFormat.RAW16 in props.formats else ImgFormat.RAW8
+        h.set_format(fmt)
+        self._format = h.format()
+        self._exp, self._flush_pending = None, False
+        self._apply_roi(h, 0, 0, props.max_width, props.max_height, 1)
+
+    def _int_range(self, cid: Config, fallback: tuple[int, int]) -> tuple[int, int]:
+        a = self._attrs.get(cid)
+        return (int(a.min), int(a.max)) if a is not None else fallback
+
+    def _exposure_range(self) -> tuple[float, float]:
+        a = self._attrs.get(Config.EXP)
+        if a is not None:
+            return float(a.min), float(a.max)
+        a = self._attrs.get(Config.EXPOSURE)
+        if a is not None:  # SDKs before 3.8.0: microseconds
+            return int(a.min) / 1e6, int(a.max) / 1e6
+        return EXPOSURE_RANGE_S
+
+    def close(self) -> None:
+        with self._lock:
+            h, self._handle = self._handle, None
+            if h is None:
+                return
+            if self._ring is not None:
+                self._ring.shutdown()  # a reader waiting for a free slot gives up
+            try:
+                h.close()  # aborts the readout (the C reader stops the exposure), then closes
+            except CameraError as exc:
+                log.warning("%s: closing: %s", self.info.model, exc)
+            finally:
+                h.destroy()
+                self._drop_ring()
+                self._exp = None
+
+    def _drop_ring(self) -> None:
+        ring, self._ring = self._ring, None
+        if ring is not None:
+            ring.close()
+
+    def _need_open(self) -> SdkCameraHandle:
+        if self._handle is None:
+            raise CameraError(f"{self.info.model} ({self.info.serial}) is not connected")
+        return self._handle
+
+    def _running(self) -> bool:
+        """An exposure of ours is in the camera (not finished, not aborted). Lock held."""
+        exp, h = self._exp, self._handle
+        if exp is None or exp.aborted or exp.done or h is None:
+            return False
+        return h.wait(0).state in (ReadoutState.EXPOSING, ReadoutState.READING)
+
+    def _need_idle(self, what: str) -> SdkCameraHandle:
+        h = self._need_open()
+        if self._running():
+            raise CameraError(f"cannot change {what} while an exposure is in progress")
+        return h
+
+    # -- geometry and format -------------------------------------------------------------------
+    def set_roi(self, x: int, y: int, width: int, height: int, bin: int) -> Roi:
+        if bin not in self.info.bins:
+            raise CameraError(f"bin {bin} not supported (supported: {self.info.bins})")
+        if width <= 0 or height <= 0:
+            raise CameraError(f"empty ROI {width}x{height}")
+        with self._lock:
+            h = self._need_idle("the ROI")
+            return self._apply_roi(h, x, y, width, height, bin)
+
+    def _apply_roi(self, h: SdkCameraHandle, x: int, y: int, width: int, height: int, b: int) -> Roi:
+        max_w, max_h = self.info.width // b, self.info.height // b
+        w, h_ = min(width, max_w), min(height, max_h)
+        w, h_ = w - w % 4, h_ - h_ % 2
+        if w == 0 or h_ == 0:
+            raise CameraError(f"ROI {width}x{height} is empty after rounding to 4x2 pixels")
+        x, y = min(max(0, x), max_w - w), min(max(0, y), max_h - h_)
+        h.stop_exposure()
+        if h.bin() != b:
+            h.set_bin(b)
+            self._flush_pending = True
+        h.set_size(w, h_)
+        h.set_start(x, y)
+        rb, (rw, rh), (rx, ry) = h.bin(), h.size(), h.start()
+        self._roi = Roi(rx, ry, rw, rh, rb)
+        if (rw, rh, rb) != (w, h_, b):
+            log.warning("%s: asked for %dx%d bin %d, the SDK applied %dx%d bin %d",
+                        self.info.model, w, h_, b, rw, rh, rb)
+        return self._roi
+
+    def roi(self) -> Roi:
+        with self._lock:
+            self._need_open()
+            return self._roi
+
+    def set_format(self, bits: int) -> None:
+        if bits not in self.info.formats:
+            raise CameraError(f"{bits}-bit format not supported (supported: {self.info.formats})")
+        with self._lock:
+            h = self._need_idle("the format")
+            h.stop_exposure()
+            h.set_format(BITS_FORMAT[bits])
+            self._format = h.format()
+
+    def format(self) -> int:
+        with self._lock:
+            self._need_open()
+            return FORMAT_BITS.get(self._format, 8)
+
+    # -- controls ---------------------------------------------------------------------------
+    def _attr(self, cid: int) -> ConfigAttr:
+        a = self._attrs.get(cid)
+        if a is None:
+            raise CameraError(f"{self.info.model} has no {_config_name(cid)} setting")
+        return a
+
+    def set_control(self, cid: int, value: ConfigValue, auto: bool = False) -> None:
+        """Set an SDK config by id, checked against its attributes' range and type."""
+        with self._lock:
+            h = self._need_open()
+            a = self._attr(cid)
+            if not a.writable:
+                raise CameraError(f"{a.name} is read-only")
+            if a.value_type != ValueType.BOOL and not a.min <= value <= a.max:
+                raise CameraError(f"{a.name} {value} outside {a.min}..{a.max}")
+            h.set_config(cid, a.value_type, value, auto)
+
+    def control(self, cid: int, lock_ms: int = -1) -> ConfigValue:
+        """An SDK config's value, read through the union member of its type."""
+        with self._lock:
+            h = self._need_open()
+            return h.get_config(cid, self._attr(cid).value_type, lock_ms)[0]
+
+    def controls(self) -> dict[int, ConfigAttr]:
+        """Every config the camera reports (for CCD_CONTROLS: names are ``szConfName``)."""
+        with self._lock:
+            self._need_open()
+            return dict(self._attrs)
+
+    def set_gain(self, gain: int) -> None:
+        self.set_control(Config.GAIN, int(gain))
+
+    def gain(self) -> int:
+        return int(self.control(Config.GAIN))
+
+    def set_offset(self, offset: int) -> None:
+        self.set_control(Config.OFFSET, int(offset))
+
+    def offset(self) -> int:
+        return int(self.control(Config.OFFSET))
+
+    # -- vendor extras (presets, sensor modes, SDK facts) ---------------------------------------
+    def presets(self) -> Presets:
+        """``POAGetGainsAndOffsets``: highest DR, HCG, unity and lowest read-noise pairs."""
+        with self._lock:
+            return self._need_open().presets()
+
+    def sensor_modes(self) -> list[SensorMode]:
+        """The readout modes (empty when the camera has no mode selection)."""
+        with self._lock:
+            h = self._need_open()
+            if not self.sdk.has("POAGetSensorModeCount"):
+                return []
+            return [h.sensor_mode_info(i) for i in range(h.sensor_mode_count())]
+
+    def sensor_mode(self) -> int:
+        with self._lock:
+            return self._need_open().sensor_mode()
+
+    def set_sensor_mode(self, index: int) -> None:
+        with self._lock:
+            h = self._need_idle("the sensor mode")
+            h.stop_exposure()
+            h.set_sensor_mode(index)
+
+    def dropped_frames(self) -> int:
+        with self._lock:
+            return self._need_open().dropped_count()
+
+    # -- exposures ---------------------------------------------------------------------------
+    def start_exposure(self, seconds: float) -> None:
+        lo, hi = self.info.exposure_range_s
+        if not lo <= seconds <= hi:  # also refuses NaN
+            raise CameraError(f"exposure {seconds} s outside {lo:g}..{hi:g} s")
+        with self._lock:
+            h = self._need_open()
+            if self._running():
+                raise CameraError("an exposure is already in progress")
+            assert self._ring is not None
+            self._ring.flush()  # a frame read out earlier but never collected
+            self._exp = None
+            if self._flush_pending:
+                self._flush_pending = False
+                self._flush_frame(h)
+            actual = self._set_exposure(h, seconds)
+            temp = self._status_float(h, Config.TEMPERATURE, "_last_temp")
+            gain = int(h.get_config(Config.GAIN, ValueType.INT)[0]) if Config.GAIN in self._attrs else 0
+            offset = int(h.get_config(Config.OFFSET, ValueType.INT)[0]) if Config.OFFSET in self._attrs else 0
+            exp = _Exposure(self._next_seq(), actual, self._roi, FORMAT_BITS.get(self._format, 8),
+                            gain, offset, temp)
+            self._expose(h, exp)
+            self._exp = exp
+
+    def _next_seq(self) -> int:
+        self._seq = (self._seq + 1) & 0xFFFFFFFF
+        return self._seq
+
+    def _set_exposure(self, h: SdkCameraHandle, seconds: float) -> float:
+        """POA_EXP (seconds, SDK 3.8+) or POA_EXPOSURE (µs); returns what the camera took."""
+        if Config.EXP in self._attrs:
+            h.set_config(Config.EXP, ValueType.FLOAT, float(seconds))
+            return float(h.get_config(Config.EXP, ValueType.FLOAT)[0])
+        h.set_config(Config.EXPOSURE, ValueType.INT, max(1, round(seconds * 1e6)))
+        return int(h.get_config(Config.EXPOSURE, ValueType.INT)[0]) / 1e6
+
+    def _expose(self, h: SdkCameraHandle, exp: _Exposure, restarts: int = WATCHDOG_RESTARTS) -> None:
+        nbytes = exp.roi.width * exp.roi.height * (2 if self._format == ImgFormat.RAW16 else 1)
+        exp.readout_s = readout_timeout_s(nbytes)
+        h.expose(exp.exposure_s, single=self.snap, restarts=restarts,
+                 readout_ms=round(exp.readout_s * 1000), seq=exp.seq, width=exp.roi.width,
+                 height=exp.roi.height, pixfmt=int(self._format))
+
+    def _flush_frame(self, h: SdkCameraHandle) -> None:
+        """One short exposure whose frame is dropped: the first frame after a bin change may be
+        garbage (INDI issue #774). Failures are only logged: the real exposure reports its own."""
+        assert self._ring is not None
+        try:
+            lo = self.info.exposure_range_s[0]
+            exp = _Exposure(self._next_seq(), self._set_exposure(h, max(lo, FLUSH_EXPOSURE_S)),
+                            self._roi, 0, 0, 0, 0.0)
+            self._expose(h, exp, restarts=0)
+            res = h.wait(int(FLUSH_WAIT_S * 1000))
+            if res.state in (ReadoutState.EXPOSING, ReadoutState.READING):
+                h.abort()
+                h.wait(-1)
+            self._ring.flush()
+            if res.state != ReadoutState.READY:
+                log.debug("%s: flush frame after the bin change: %s", self.info.model, res)
+        except (CameraError, NativeError) as exc:
+            log.debug("%s: flush frame after the bin change failed: %s", self.info.model, exc)
+
+    def wait_frame(self, timeout: float, cancel: threading.Event | None = None) -> Frame:
+        with self._lock:
+            h = self._need_open()
+            exp, ring = self._exp, self._ring
+            if exp is None:
+                raise CameraError("no exposure was started")
+        end = time.monotonic() + timeout
+        seen_restarts = 0
+        while True:
+            if exp.aborted:
+                raise ExposureAborted("exposure aborted")
+            if cancel is not None and cancel.is_set():
+                self.abort_exposure()
+                raise ExposureAborted("exposure aborted")
+            left = max(0.0, end - time.monotonic())
+            step = left if cancel is None else min(left, CANCEL_TICK_S)
+            try:
+                res = h.wait(int(step * 1000))
+            except CameraError:  # the handle was destroyed: the camera was closed meanwhile
+                raise ExposureAborted("the camera was closed") from None
+            if res.seq != exp.seq:
+                raise ExposureAborted("another exposure was started")
+            if res.restarts > seen_restarts:
+                # The watchdog started the exposure again: that attempt gets its full time.
+                end += (res.restarts - seen_restarts) * (exp.exposure_s + exp.readout_s)
+                seen_restarts = res.restarts
+                log.warning("%s: no image %.1f s after the %g s exposure ended; stopped and "
+                            "started it again", self.info.model, exp.readout_s, exp.exposure_s)
+            if res.state == ReadoutState.READY:
+                assert ring is not None
+                return self._collect(exp, res, ring)
+            if res.state in (ReadoutState.ABORTED, ReadoutState.IDLE):
+                raise ExposureAborted("exposure aborted")
+            if res.state == ReadoutState.TIMED_OUT:
+                exp.done = True
+                raise CameraTimeout(
+                    f"{self.info.model}: no image from the camera {exp.readout_s:.1f} s "
+                    f"after a {exp.exposure_s:g} s exposure, {1 + res.restarts} times (the "
+                    "exposure was stopped and restarted once, then stopped). This is the known "
+                    "'frame never ready' failure: check the USB cable and the camera's power, "
+                    f"then try again. ({res.func}: {self.sdk.error_text(res.code)})")
+            if res.state == ReadoutState.FAILED:
+                exp.done = True
+                if res.func.startswith("POA"):
+                    raise SdkError(res.func, res.code, self.sdk.error_text(res.code))
+                raise CameraError(f"readout failed: {res.func}: {self.sdk.error_text(res.code)}")
+            if time.monotonic() >= end:
+                raise CameraTimeout(f"no frame within {timeout:g} s")
+
+    def _collect(self, exp: _Exposure, res: ReadoutResult, ring: FrameRing) -> Frame:
+        with self._lock:
+            if exp.aborted or exp.done or self._exp is not exp:
+                raise ExposureAborted("exposure aborted")
+            try:
+                nf = ring.acquire(timeout=1.0)
+            except NativeError as exc:
+                raise ExposureAborted(f"the frame was dropped ({exc})") from None
+            exp.done = True
+            if nf.seq != exp.seq:  # cannot happen: the ring is flushed at every start
+                _release(nf)
+                raise CameraError(f"frame {nf.seq} arrived for exposure {exp.seq}")
+        start = datetime.fromtimestamp(res.start_unix_ns / 1e9, tz=timezone.utc)
+        return Frame(nf.array(), exp.roi, exp.bits, exp.exposure_s, start, exp.seq, exp.gain,
+                     exp.offset, exp.temperature_c, _on_release=lambda _data: _release(nf))
+
+    def abort_exposure(self) -> None:
+        with self._lock:
+            h, exp = self._handle, self._exp
+            if h is None or exp is None:
+                return
+            exp.aborted = True
+            h.abort()  # the C reader stops the exposure; the result turns ABORTED at once
+            if self._ring is not None:
+                self._ring.flush()
+
+    def is_exposing(self) -> bool:
+        with self._lock:
+            return self._running()
+
+    # -- temperature --------------------------------------------------------------------------
+    def _status_float(self, h: SdkCameraHandle, cid: Config, cache: str) -> float:
+        """A status value, or the last one when a readout holds the camera lock."""
+        if cid not in self._attrs:
+            return getattr(self, cache)
+        try:
+            value = float(h.get_config(cid, self._attrs[cid].value_type, STATUS_LOCK_MS)[0])
+        except SdkError as exc:
+            if exc.code != EBUSY:
+                raise
+            return getattr(self, cache)
+        setattr(self, cache, value)
+        return value
+
+    def temperature(self) -> float:
+        with self._lock:
+            return self._status_float(self._need_open(), Config.TEMPERATURE, "_last_temp")
+
+    def set_cooler(self, on: bool, target_c: float | None = None) -> None:
+        if not self.info.has_cooler:
+            raise CameraError(f"{self.info.model} has no cooler")
+        with self._lock:
+            h = self._need_open()
+            if target_c is not None:
+                a = self._attr(Config.TARGET_TEMP)
+                target = round(target_c)  # POA_TARGET_TEMP is an integer °C
+                if not a.min <= target <= a.max:
+                    raise CameraError(f"target temperature {target_c} °C outside {a.min}..{a.max} °C")
+                h.set_config(Config.TARGET_TEMP, a.value_type, target)
+            h.set_config(Config.COOLER, self._attr(Config.COOLER).value_type, bool(on))
+
+    def cooler_power(self) -> float:
+        with self._lock:
+            return self._status_float(self._need_open(), Config.COOLER_POWER, "_last_power")
+
+
+def _config_name(cid: int) -> str:
+    try:
+        return f"POA_{Config(cid).name}"
+    except ValueError:
+        return f"config {cid}"
+
+
+def _release(nf: Any) -> None:
+    """Give a ring slot back; a ring closed meanwhile (camera closed) has freed it already."""
+    with contextlib.suppress(NativeError):
+        nf.release()

@@ -1,0 +1,388 @@
+"""The SDK backend (SdkCamera) against the fake SDK, a real shared library with the vendor's C API.
+
+Everything goes through the production path: dlopen in C, the C lock, the C reader thread writing
+into the frame ring. Faults are armed in the fake with its control function FakePOA_SetFault
+(the same mapped library, reached with ctypes).
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indi_playerone.camera.fake_sdk_build import build_fake_sdk
+from indi_playerone.camera.interface import CameraError, CameraTimeout, ExposureAborted
+from indi_playerone.camera.sdk_binding import CameraState, Config, Err, SdkError, SdkLibrary
+from indi_playerone.camera.sdk_camera import SdkCamera, readout_timeout_s
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def fake_lib() -> Path:
+    if shutil.which(os.environ.get("CC", "cc")) is None:
+        pytest.skip("no C compiler to build the fake SDK")
+    return build_fake_sdk(ROOT / "build" / "fake-sdk")
+
+
+@pytest.fixture(scope="module")
+def sdk(fake_lib: Path) -> SdkLibrary:
+    return SdkLibrary(str(fake_lib))
+
+
+class Fake:
+    """The fake's control functions (not part of the vendor API)."""
+
+    def __init__(self, path: Path) -> None:
+        self.lib = ctypes.CDLL(str(path))
+        self.lib.FakePOA_SetFault.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        self.lib.FakePOA_GetFrameCount.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_int)]
+
+    def fault(self, camera_id: int, name: str, arg: int = 0) -> None:
+        assert self.lib.FakePOA_SetFault(camera_id, name.encode(), arg) == 0
+
+    def frames(self, camera_id: int) -> int:
+        n = ctypes.c_int()
+        assert self.lib.FakePOA_GetFrameCount(camera_id, ctypes.byref(n)) == 0
+        return n.value
+
+
+@pytest.fixture(scope="module")
+def fake(fake_lib: Path) -> Fake:
+    return Fake(fake_lib)
+
+
+@pytest.fixture
+def make(monkeypatch: pytest.MonkeyPatch, sdk: SdkLibrary, fake: Fake) -> Iterator[Callable[..., list[SdkCamera]]]:
+    """make("Ares-C PRO,Zeus 455M PRO", **kwargs) -> unopened SdkCameras of a fresh fake."""
+    made: list[SdkCamera] = []
+    monkeypatch.delenv("FAKE_POA_FAULTS", raising=False)
+
+    def factory(models: str = "Ares-C PRO", **kwargs: object) -> list[SdkCamera]:
+        monkeypatch.setenv("FAKE_POA_CAMERAS", models)
+        fake.lib.FakePOA_Reset()
+        cams = [SdkCamera(sdk, sdk.camera_props(i), **kwargs) for i in range(sdk.camera_count())]
+        made.extend(cams)
+        return cams
+
+    yield factory
+    for cam in made:
+        cam.close()
+    fake.lib.FakePOA_Reset()
+
+
+@pytest.fixture
+def ares(make: Callable[..., list[SdkCamera]]) -> Iterator[SdkCamera]:
+    with make("Ares-C PRO")[0] as cam:
+        yield cam
+
+
+def expose(cam: SdkCamera, seconds: float = 0.05, timeout: float = 10.0):
+    cam.start_exposure(seconds)
+    return cam.wait_frame(timeout)
+
+
+def left_justified(data: np.ndarray, adc_bits: int) -> bool:
+    return not np.any(data.astype(np.int64) % (1 << (16 - adc_bits)))
+
+
+# -- enumeration --------------------------------------------------------------------------------
+
+def test_enumeration_ids_are_not_indices_and_info_comes_from_the_sdk(make) -> None:
+    cams = make("Ares-C PRO, Zeus 455M PRO")
+    assert [c.info.model for c in cams] == ["Ares-C PRO", "Zeus 455M PRO"]
+    ids = [c.props.camera_id for c in cams]
+    assert ids != [0, 1] and len(set(ids)) == 2
+    ares, zeus = (c.info for c in cams)
+    assert (ares.width, ares.height, ares.adc_bits, ares.bayer, ares.is_color) == (3008, 3008, 14, "RGGB", True)
+    assert (zeus.width, zeus.height, zeus.adc_bits, zeus.bayer) == (9576, 6388, 16, None)
+    assert ares.bins == (1, 2, 3, 4) and ares.formats == (8, 16) and ares.pixel_size_um == pytest.approx(3.76)
+
+
+def test_registry_opens_each_camera_to_read_its_serial(monkeypatch, fake_lib, fake) -> None:
+    """The SDK fills SN only while a camera is open (as the C++ driver's enumeration assumes)."""
+    from indi_playerone.camera.registry import discover_cameras
+
+    monkeypatch.setenv("INDI_PLAYERONE_SDK", str(fake_lib))
+    monkeypatch.setenv("FAKE_POA_CAMERAS", "Ares-C PRO,Ares-C PRO")
+    monkeypatch.delenv("INDI_PLAYERONE_SIMULATE", raising=False)
+    fake.lib.FakePOA_Reset()
+    cams = discover_cameras()
+    assert [c.info.model for c in cams] == ["Ares-C PRO", "Ares-C PRO"]
+    serials = [c.info.serial for c in cams]
+    assert all(serials) and serials[0] != serials[1]
+    assert all(isinstance(c, SdkCamera) for c in cams)
+
+
+def test_open_refines_ranges_from_the_config_attributes(ares: SdkCamera) -> None:
+    ctl = ares.controls()
+    assert ctl[Config.GAIN].name == "Gain" and ctl[Config.OFFSET].name == "Offset"
+    assert ares.info.gain_range == (ctl[Config.GAIN].min, ctl[Config.GAIN].max)
+    exp = ctl[Config.EXP]  # a FLOAT config: min/max read through the double
+    assert isinstance(exp.min, float) and ares.info.exposure_range_s == (exp.min, exp.max)
+    assert 0 < exp.min < 0.001 and exp.max >= 3600
+    assert isinstance(ctl[Config.TEMPERATURE].max, float)
+
+
+def test_set_config_passes_the_union_by_value_for_every_type(ares: SdkCamera) -> None:
+    ares.set_control(Config.EXP, 0.123)  # FLOAT: the double's bits in the union
+    assert ares.control(Config.EXP) == pytest.approx(0.123)
+    ares.set_gain(217)  # INT: the long
+    assert ares.gain() == 217
+    ares.set_offset(41)
+    assert ares.offset() == 41
+    ares.set_cooler(True, -12.4)  # BOOL + INT
+    assert ares.control(Config.COOLER) is True and ares.control(Config.TARGET_TEMP) == -12
+    ares.set_cooler(False)
+    assert ares.control(Config.COOLER) is False
+    with pytest.raises(CameraError):
+        ares.set_gain(ares.info.gain_range[1] + 1)
+    with pytest.raises(CameraError):
+        ares.set_cooler(True, -500)
+    assert isinstance(ares.temperature(), float) and 0 <= ares.cooler_power() <= 100
+
+
+def test_presets_and_sensor_modes(ares: SdkCamera) -> None:
+    p = ares.presets()
+    assert p.gain_highest_dr <= p.gain_hcg <= p.gain_unity <= p.gain_lowest_rn
+    modes = ares.sensor_modes()
+    assert [m.index for m in modes] == list(range(len(modes))) and len(modes) == 2
+    assert all(m.name for m in modes)
+    ares.set_sensor_mode(1)
+    assert ares.sensor_mode() == 1
+    with pytest.raises(SdkError) as exc:
+        ares.set_sensor_mode(7)
+    assert exc.value.func == "POASetSensorMode"
+    assert expose(ares).data.size  # frames still come in the other mode
+
+
+# -- geometry and formats -------------------------------------------------------------------------
+
+def test_roi_is_rounded_and_read_back_from_the_sdk(ares: SdkCamera) -> None:
+    roi = ares.set_roi(10, 11, 1001, 503, 2)
+    assert (roi.x, roi.y, roi.width, roi.height, roi.bin) == (10, 11, 1000, 502, 2)
+    h = ares._handle
+    assert h is not None and h.size() == (1000, 502) and h.bin() == 2 and h.start() == (10, 11)
+    frame = expose(ares)
+    assert frame.data.shape == (502, 1000) and frame.roi == roi
+    frame.release()
+    # clamped into the binned sensor; bin 1 again resets
+    roi = ares.set_roi(1400, 1400, 400, 400, 2)
+    assert (roi.x + roi.width, roi.y + roi.height) == (1504, 1504)
+    assert ares.set_roi(0, 0, 3008, 3008, 1).width == 3008
+    with pytest.raises(CameraError):
+        ares.set_roi(0, 0, 100, 100, 5)
+    with pytest.raises(CameraError):
+        ares.set_roi(0, 0, 3, 100, 1)
+
+
+def test_formats(ares: SdkCamera) -> None:
+    f16 = expose(ares)
+    assert f16.data.dtype == np.uint16 and f16.bits == 16 and left_justified(f16.data, 14)
+    mean16 = float(f16.data.mean())
+    f16.release()
+    ares.set_format(8)
+    assert ares.format() == 8
+    f8 = expose(ares)
+    assert f8.data.dtype == np.uint8 and f8.bits == 8 and f8.data.shape == (3008, 3008)
+    assert abs(float(f8.data.mean()) - mean16 / 256) < 2
+    f8.release()
+    with pytest.raises(CameraError):
+        ares.set_format(12)
+
+
+def test_changes_refused_while_exposing(ares: SdkCamera) -> None:
+    ares.start_exposure(2.0)
+    with pytest.raises(CameraError):
+        ares.set_roi(0, 0, 100, 100, 1)
+    with pytest.raises(CameraError):
+        ares.set_format(8)
+    with pytest.raises(CameraError):
+        ares.start_exposure(0.1)
+    assert ares.is_exposing()
+    ares.abort_exposure()
+    assert not ares.is_exposing()
+
+
+# -- exposures ---------------------------------------------------------------------------------
+
+def test_exposure_frame_and_metadata(ares: SdkCamera) -> None:
+    ares.set_gain(100)
+    before = datetime.now(timezone.utc)
+    t0 = time.monotonic()
+    ares.start_exposure(0.3)
+    frame = ares.wait_frame(10)
+    assert time.monotonic() - t0 >= 0.3  # the reader slept through the exposure
+    assert frame.exposure_s == pytest.approx(0.3) and frame.gain == 100
+    assert before - timedelta(seconds=1) < frame.start_utc < before + timedelta(seconds=2)
+    assert frame.data.shape == (3008, 3008) and 0 < frame.data.mean() < 65535
+    seq = frame.sequence
+    frame.release()
+    frame.release()  # idempotent
+    nxt = expose(ares)
+    assert nxt.sequence == seq + 1 and not ares.is_exposing()
+
+
+def test_wait_frame_without_exposure_and_uncollected_frame_dropped(ares: SdkCamera) -> None:
+    with pytest.raises(CameraError):
+        ares.wait_frame(1)
+    ares.start_exposure(0.01)
+    time.sleep(0.5)  # read out, never collected
+    frame = expose(ares, 0.02)  # the next start drops it
+    assert frame.exposure_s == pytest.approx(0.02)
+
+
+def test_abort_then_next_exposure_works(ares: SdkCamera) -> None:
+    ares.start_exposure(5.0)
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    ares.abort_exposure()
+    with pytest.raises(ExposureAborted):
+        ares.wait_frame(10)
+    assert time.monotonic() - t0 < 4  # not the 5 s exposure
+    assert expose(ares).data.size
+
+
+def test_cancel_event_aborts(ares: SdkCamera) -> None:
+    cancel = threading.Event()
+    ares.start_exposure(5.0)
+    threading.Timer(0.2, cancel.set).start()
+    with pytest.raises(ExposureAborted):
+        ares.wait_frame(10, cancel)
+    assert not ares.is_exposing()
+    assert expose(ares).data.size
+
+
+def test_wait_timeout_keeps_the_exposure_running(ares: SdkCamera) -> None:
+    ares.start_exposure(0.6)
+    with pytest.raises(CameraTimeout):
+        ares.wait_frame(0.1)
+    assert ares.is_exposing()
+    assert ares.wait_frame(10).data.size
+
+
+def test_video_mode_single_frames(make) -> None:
+    """The per-model fallback: continuous mode, first frame, stop."""
+    cam = make("Ares-C PRO", single_frame_mode="video")[0]
+    with cam:
+        assert not cam.snap
+        for _ in range(2):
+            frame = expose(cam, 0.05)
+            assert frame.data.shape == (3008, 3008)
+            frame.release()
+        assert cam._handle is not None and cam._handle.camera_state() == CameraState.OPENED
+
+
+def test_close_while_waiting_ends_the_wait(make) -> None:
+    cam = make()[0]
+    cam.open()
+    cam.start_exposure(5.0)
+    errors: list[BaseException] = []
+
+    def waiter() -> None:
+        try:
+            cam.wait_frame(20)
+        except BaseException as e:  # noqa: BLE001 - recorded for the assertion
+            errors.append(e)
+
+    t = threading.Thread(target=waiter)
+    t.start()
+    time.sleep(0.2)
+    cam.close()
+    t.join(10)
+    assert not t.is_alive() and errors and isinstance(errors[0], ExposureAborted)
+    cam.open()  # and it opens again
+    assert expose(cam).data.size
+
+
+def test_frame_released_after_close_is_harmless(make) -> None:
+    cam = make()[0]
+    cam.open()
+    frame = expose(cam)
+    cam.close()
+    frame.release()
+
+
+# -- injected faults: the right exception, and a working camera afterwards ----------------------
+
+def test_never_ready_once_is_cured_by_the_watchdog_restart(ares: SdkCamera, fake: Fake, caplog) -> None:
+    fake.fault(ares.props.camera_id, "never_ready", 1)
+    frame = expose(ares, 0.05, timeout=10)
+    assert frame.data.shape == (3008, 3008)
+    assert any("started it again" in r.getMessage() for r in caplog.records)
+
+
+def test_never_ready_for_good_gives_camera_timeout_then_recovers(ares: SdkCamera, fake: Fake) -> None:
+    fake.fault(ares.props.camera_id, "never_ready", 0)
+    ares.start_exposure(0.05)
+    t0 = time.monotonic()
+    with pytest.raises(CameraTimeout) as exc:
+        ares.wait_frame(10)
+    # two attempts of exposure + readout timeout each, not the 10 s wait
+    assert time.monotonic() - t0 < 2 * (0.05 + readout_timeout_s(3008 * 3008 * 2)) + 2
+    assert "restarted once" in str(exc.value) and "USB" in str(exc.value)
+    assert not ares.is_exposing()
+    fake.fault(ares.props.camera_id, "never_ready", -1)
+    assert expose(ares).data.size
+
+
+def test_transfer_timeout_twice_gives_camera_timeout_then_recovers(ares: SdkCamera, fake: Fake) -> None:
+    fake.fault(ares.props.camera_id, "timeout", 2)
+    ares.start_exposure(0.05)
+    with pytest.raises(CameraTimeout) as exc:
+        ares.wait_frame(10)
+    assert "POAGetImageData" in str(exc.value)
+    assert expose(ares).data.size
+
+
+def test_status_reads_do_not_stall_behind_a_hanging_readout(ares: SdkCamera, fake: Fake) -> None:
+    first = ares.temperature()
+    fake.fault(ares.props.camera_id, "timeout", 1)
+    ares.start_exposure(1.0)
+    time.sleep(1.2)  # the reader is inside POAGetImageData (from 1.0 s for 1.1 s), holding the lock
+    t0 = time.monotonic()
+    assert ares.temperature() == pytest.approx(first, abs=5) and ares.cooler_power() >= 0
+    assert time.monotonic() - t0 < 1.0
+    assert ares.wait_frame(10).data.size  # the watchdog's second attempt delivers
+
+
+def test_unplug_gives_device_not_found_then_replug_works(ares: SdkCamera, fake: Fake) -> None:
+    cid = ares.props.camera_id
+    fake.fault(cid, "unplug_after", 1)
+    expose(ares).release()  # the last frame still arrives
+    with pytest.raises(SdkError) as exc:
+        expose(ares)
+    assert exc.value.code == Err.DEVICE_NOT_FOUND
+    fake.fault(cid, "replug", 0)
+    ares.close()
+    ares.open()
+    assert expose(ares).data.size
+
+
+def test_corrupt_first_frame_after_bin_change_never_reaches_the_user(ares: SdkCamera, fake: Fake) -> None:
+    fake.fault(ares.props.camera_id, "corrupt_after_bin", 0)
+    for b in (2, 1, 2):
+        ares.set_roi(0, 0, 3008, 3008, b)
+        frame = expose(ares)
+        assert left_justified(frame.data, 14), f"garbage frame after changing to bin {b}"
+        frame.release()
+
+
+def test_open_error_then_open_works(make, fake: Fake) -> None:
+    cam = make()[0]
+    fake.fault(cam.props.camera_id, "open_error", 1)
+    with pytest.raises(SdkError) as exc:
+        cam.open()
+    assert exc.value.func == "POAOpenCamera" and exc.value.code == Err.OPERATION_FAILED
+    with pytest.raises(CameraError):
+        cam.start_exposure(0.1)  # still closed
+    cam.open()
+    assert expose(cam).data.size

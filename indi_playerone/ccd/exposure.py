@@ -181,15 +181,15 @@ class ExposureWorker:
             return self._camera.wait_frame(READOUT_TIMEOUT_S, abort)
         except ExposureAborted:
             return None
-        except CameraTimeout:
+        except CameraTimeout as exc:
             try:
                 self._camera.abort_exposure()
             except CameraError:
                 pass
             self._report(
                 request, self._sink.exposure_failed,
-                f"The camera delivered no image within {READOUT_TIMEOUT_S:.0f} s after the "
-                "exposure ended; the exposure was stopped. Check the USB cable and power.")
+                f"The camera delivered no image ({exc}); the exposure was stopped. "
+                "Check the USB cable and power.")
             return None
         except CameraError as exc:
             self._report(request, self._sink.exposure_failed, f"Reading the image failed: {exc}")

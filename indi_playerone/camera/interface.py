@@ -88,7 +88,10 @@ class Frame:
     left-justified, as the real cameras deliver it) or ``uint8`` in 8-bit format.
 
     A backend may hand the same buffer out again after :meth:`release`; never touch ``data``
-    after releasing. Not releasing is safe (the buffer is then simply not reused).
+    after releasing. Frames live in a small ring of buffers (the host side of the camera's
+    frame buffer): release each frame when done with it. A dropped, unreleased frame is
+    returned when it is garbage-collected; holding every buffer makes the next
+    ``start_exposure`` fail with a clear ``CameraError``.
     """
 
     data: np.ndarray

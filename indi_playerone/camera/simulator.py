@@ -1,81 +1,61 @@
 """A simulated Player One camera: real timing, plausible frames, first-order cooler.
 
-Frame model (all levels in native ADC units, then clipped to the ADC range and left-justified):
+The frame model and its speed are described in :mod:`.sim_frames`; how a frame travels to the
+caller in :mod:`.sim_readout`: like a real camera's, as USB-sized chunks with a CRC32C trailer
+into the native frame ring, from which ``wait_frame`` hands out a zero-copy view of the slot.
 
-* bias = ``offset × BIAS_ADU16_PER_OFFSET`` in 16-bit output units (offset 20 → 80 ADU16);
-* conversion gain: ``e-/ADU = full_well / 2**adc_bits`` at gain 0, divided by the analog
-  amplification ``10**(gain × GAIN_DB_PER_UNIT / 20)`` (gain 0..600 → 0..30 dB);
-* read noise: the model's read-noise range (e-), interpolated log-linearly from gain 0 to 600;
-* dark current ``DARK_E_PER_S_AT_0C × 2**(T/DARK_DOUBLING_C)`` and a sky glow ``SKY_E_PER_S``
-  (the sky scaled per Bayer channel by ``CHANNEL_RESPONSE``), added as levels: their shot noise is
-  neglected;
-* stars: a star field fixed per serial, Gaussian PSFs (``STAR_FWHM_PX``), flux ∝ exposure, with
-  Poisson noise, integrated over each pixel with ``erf``;
-* binning averages b×b pixels: levels and star surface brightness stay, read noise drops by b.
-  Colour binning keeps the Bayer pattern (same-colour pixels are combined); the pattern is relative
-  to the frame origin.
+Timing of one exposure (a worker thread per exposure; only one of them transfers at a time):
 
-Speed: noise is not drawn per pixel. One pool of 4 M int16 standard-normal samples is made per
-process (0.17 s, once); per camera and settings it is turned once into a pool of finished output
-values (level + noise, clipped, justified: 20–45 ms for 4 M values); a frame is then row blocks
-memcpy'd from random even offsets of that pool plus the few star patches. Measured on the project
-VM (2 shared cores, medians): a 9576×6388 frame in 20–30 ms (16 or 8 bit, mono or colour) with
-the pool cached. It is rendered in the exposure's worker thread, so a 0.5 s exposure of that size
-returns 0.5 s + the modelled USB readout (0.306 s at 16 bit), within 1 ms.
+1. ``start_exposure``: the worker draws the frame's random plan (pool offsets, star photons:
+   8 ms for 9576×6388; a settings change also rebuilds the noise pools here, 20–45 ms), then
+   waits for the exposure end;
+2. exposure end: the payload streams into a ring slot, rendered block by block (9576×6388
+   16-bit: 47–51 ms of one core on the project VM, see :mod:`.sim_readout`);
+3. exposure end + the modelled USB readout (``bytes / USB3_BYTES_PER_S``: 0.306 s for that
+   frame): the trailer is pushed, the ring checks the CRC and the frame becomes ready; or the
+   ring discards it and ``wait_frame`` raises :class:`CameraError` saying why.
+
+``inject_fault("corrupt_next_frame" | "short_next_frame")`` damages the next transfer (one byte
+changed after the CRC was computed / one 1024-byte bulk packet lost); ``transfer_counters()``
+reads the ring's counters (received, delivered, dropped, corrupt and the kinds of corruption).
+
+Frames occupy ring slots until released (``Frame.release()``, or the frame and every view of its
+data being garbage-collected): with ``RING_SLOTS`` (3) frames held, ``start_exposure`` refuses.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import threading
 import time
-import zlib
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import Any
 
 import numpy as np
 
+from indi_playerone.native import Frame as RingFrame, NativeError, RingClosed
+
 from .interface import CameraBackend, CameraError, CameraInfo, CameraTimeout, ExposureAborted, Frame, Roi
 from .models import EXPOSURE_RANGE_S, GAIN_RANGE, OFFSET_RANGE, ModelSpec
+from .sim_frames import BIAS_ADU16_PER_OFFSET, FramePlan, FrameSettings, FrameSynth, frame_rng
+from .sim_readout import FAULTS, FrameLink
 
-__all__ = ["SimulatedCamera", "camera_info", "sim_serial"]
+__all__ = ["SimulatedCamera", "camera_info", "sim_serial", "BIAS_ADU16_PER_OFFSET", "FAULTS"]
 
 log = logging.getLogger(__name__)
 
-BIAS_ADU16_PER_OFFSET = 4.0
-GAIN_DB_PER_UNIT = 0.05
-SKY_E_PER_S = 1.0
-DARK_E_PER_S_AT_0C = 0.01
-DARK_DOUBLING_C = 6.0
-CHANNEL_RESPONSE = {"R": 0.7, "G": 1.0, "B": 0.5}
-STAR_FWHM_PX = 3.0
-STAR_RATE_E_PER_S = (300.0, 30_000.0)  # log-uniform, before QE
-PIXELS_PER_STAR = 400_000
 USB3_BYTES_PER_S = 400e6  # practical USB 3 throughput (performance-budget.md)
 AMBIENT_C = 20.0
 COOLER_TAU_S = 60.0
 DEFAULT_TARGET_C = 0.0
-#: ``threading.Event`` cannot be waited on together with our condition, so a caller's cancel event
-#: is checked at this tick (a sleeping wait, not a spin) — well inside the ~50 ms promise.
-CANCEL_TICK_S = 0.01
-
-_POOL_LEN = 1 << 22
-_POOL_SCALE = 1024.0  # the int16 pool holds N(0, 1) × 1024
-_BLOCK_PIXELS = 1 << 19  # per memcpy from the pool: well below _POOL_LEN so offsets vary
-_KEPT_BUFFERS = 2  # like the camera's two internal frame buffers
-_base_pool: np.ndarray | None = None
-_base_pool_lock = threading.Lock()
-
-
-def _standard_pool() -> np.ndarray:
-    """The process-wide int16 noise pool (8 MB), made on first use (~0.1 s)."""
-    global _base_pool
-    with _base_pool_lock:
-        if _base_pool is None:
-            z = np.random.default_rng(0x504F41).standard_normal(_POOL_LEN, dtype=np.float32)
-            _base_pool = np.rint(z * _POOL_SCALE).astype(np.int16)
-        return _base_pool
+#: ``wait_frame`` sleeps on the camera's condition while the exposure runs (abort, close and a
+#: failed readout notify it), then in the ring's acquire once the readout may deliver. Neither
+#: can be woken by the caller's ``threading.Event``, and the ring's not by an abort, so both
+#: waits are cut into slices of this length to look at them: sleeping waits, not a spin, and
+#: well inside the ~50 ms promise. (Without a cancel event the exposure phase needs no slices.)
+WAIT_SLICE_S = 0.01
 
 
 def sim_serial(model: str, index: int) -> str:
@@ -95,135 +75,19 @@ def camera_info(spec: ModelSpec, serial: str, has_cooler: bool = True) -> Camera
     )
 
 
-@dataclass(frozen=True)
-class _Settings:
-    """What an exposure was started with (the worker never reads live camera state)."""
-
-    roi: Roi
-    bits: int
-    gain: int
-    offset: int
-    temperature_c: float
-    exposure_s: float
-
-
 class _Exposure:
     """One exposure's state; changed only under the camera's lock."""
 
-    def __init__(self, seq: int, settings: _Settings, deadline: float) -> None:
-        self.seq, self.settings, self.deadline = seq, settings, deadline
+    def __init__(self, seq: int, settings: FrameSettings, link: FrameLink, end: float,
+                 deadline: float) -> None:
+        self.seq, self.settings, self.link = seq, settings, link
+        self.end, self.deadline = end, deadline  # exposure end, readout end (monotonic)
         self.start_utc = datetime.now(timezone.utc)
-        self.abort = threading.Event()  # wakes the worker's deadline wait
+        self.abort = threading.Event()  # wakes the worker's waits
         self.state = "exposing"  # -> ready | aborted | failed | collected
-        self.frame: Frame | None = None
         self.error = ""
-
-
-class _Synth:
-    """Frame synthesis for one camera; thread-safe (own lock for the pool cache)."""
-
-    def __init__(self, spec: ModelSpec, serial: str) -> None:
-        self.spec = spec
-        rng = np.random.default_rng(zlib.crc32(serial.encode()))
-        n = max(12, spec.width * spec.height // PIXELS_PER_STAR)
-        self.star_x = rng.uniform(0, spec.width, n)
-        self.star_y = rng.uniform(0, spec.height, n)
-        lo, hi = np.log(STAR_RATE_E_PER_S)
-        self.star_rate = np.exp(rng.uniform(lo, hi, n))
-        pattern = spec.bayer or "GGGG"  # mono: every pixel has the green (unit) response
-        self.response = np.array([[CHANNEL_RESPONSE[c] for c in pattern[0:2]],
-                                  [CHANNEL_RESPONSE[c] for c in pattern[2:4]]], dtype=np.float64)
-        self._lock = threading.Lock()
-        self._pools: tuple[tuple, np.ndarray, np.ndarray] | None = None
-
-    # -- electronics -------------------------------------------------------------------------
-    def e_per_adu(self, gain: int) -> float:
-        return self.spec.full_well_e / 2 ** self.spec.adc_bits / 10 ** (gain * GAIN_DB_PER_UNIT / 20)
-
-    def read_noise_e(self, gain: int) -> float:
-        hi, lo = self.spec.read_noise_e
-        return hi * (lo / hi) ** (gain / GAIN_RANGE[1])
-
-    def to_output(self, native: np.ndarray, bits: int) -> np.ndarray:
-        """Native ADC values (float) -> clipped, left-justified uint16, or its top 8 bits."""
-        v = np.rint(native)
-        np.clip(v, 0, 2 ** self.spec.adc_bits - 1, out=v)
-        out = v.astype(np.uint16)
-        out <<= 16 - self.spec.adc_bits
-        return (out >> 8).astype(np.uint8) if bits == 8 else out
-
-    def from_output(self, values: np.ndarray, bits: int) -> np.ndarray:
-        """Inverse of ``to_output`` (exact for 16 bit; 8 bit gives the middle of the step)."""
-        step = 2.0 ** (self.spec.adc_bits - bits)
-        return values * step + (step - 1) / 2 if step >= 1 else values * step
-
-    def _levels(self, s: _Settings) -> tuple[np.ndarray, float]:
-        """Per Bayer position (2×2) background level, and read noise sigma, in native ADU."""
-        epa = self.e_per_adu(s.gain)
-        bias = s.offset * BIAS_ADU16_PER_OFFSET / 2 ** (16 - self.spec.adc_bits)
-        dark_e = DARK_E_PER_S_AT_0C * 2 ** (s.temperature_c / DARK_DOUBLING_C) * s.exposure_s
-        sky_e = SKY_E_PER_S * self.spec.qe_peak * s.exposure_s * self.response
-        return bias + (dark_e + sky_e) / epa, self.read_noise_e(s.gain) / epa / s.roi.bin
-
-    def pools(self, s: _Settings) -> tuple[np.ndarray, np.ndarray]:
-        """Finished-value pools for even and odd rows (even/odd index = Bayer column parity)."""
-        levels, sigma = self._levels(s)
-        key = (s.bits, tuple(np.round(levels, 2).ravel()), round(sigma, 3))
-        with self._lock:
-            if self._pools is not None and self._pools[0] == key:
-                return self._pools[1], self._pools[2]
-            z = _standard_pool().astype(np.float32) * np.float32(sigma / _POOL_SCALE)
-            rows = []
-            for r in (0, 1):
-                if r == 1 and not self.spec.is_color:
-                    rows.append(rows[0])
-                    continue
-                native = z.reshape(-1, 2) + levels[r].astype(np.float32)
-                rows.append(self.to_output(native.ravel(), s.bits))
-            self._pools = (key, rows[0], rows[1])
-            return rows[0], rows[1]
-
-    # -- a frame --------------------------------------------------------------------------
-    def render(self, out: np.ndarray, s: _Settings, rng: np.random.Generator) -> None:
-        """Fill ``out`` (shape = ROI, dtype = format) with a complete frame."""
-        even, odd = self.pools(s)
-        h, w = out.shape
-        pairs = out.reshape(h // 2, 2, w)
-        step = max(1, _BLOCK_PIXELS // (2 * w))
-        for p0 in range(0, h // 2, step):
-            p1 = min(h // 2, p0 + step)
-            n = (p1 - p0) * w
-            for k, pool in ((0, even), (1, odd)):
-                off = 2 * int(rng.integers(0, (pool.size - n) // 2 + 1))  # even: keeps Bayer phase
-                np.copyto(pairs[p0:p1, k, :], pool[off:off + n].reshape(p1 - p0, w))
-        self._add_stars(out, s, rng)
-
-    def _add_stars(self, out: np.ndarray, s: _Settings, rng: np.random.Generator) -> None:
-        b, roi = s.roi.bin, s.roi
-        sig = STAR_FWHM_PX / 2.3548 / b
-        r = math.ceil(4 * sig) + 1
-        u, v = self.star_x / b - roi.x, self.star_y / b - roi.y
-        h, w = out.shape
-        visible = np.flatnonzero((u > -r) & (u < w + r) & (v > -r) & (v < h + r))
-        adu_per_e = 1.0 / (b * b * self.e_per_adu(s.gain))  # average of b² pixels, in ADU
-        for i in visible:
-            x0, x1 = max(0, math.floor(u[i]) - r), min(w, math.floor(u[i]) + r + 1)
-            y0, y1 = max(0, math.floor(v[i]) - r), min(h, math.floor(v[i]) + r + 1)
-            if x0 >= x1 or y0 >= y1:
-                continue
-            px, py = _pixel_integral(x0, x1, u[i], sig), _pixel_integral(y0, y1, v[i], sig)
-            resp = self.response[np.ix_(np.arange(y0, y1) % 2, np.arange(x0, x1) % 2)]
-            mean_e = self.star_rate[i] * s.exposure_s * self.spec.qe_peak * resp * np.outer(py, px)
-            # mean_e is the electron sum over the b² sensor pixels of each binned pixel
-            adu = rng.poisson(mean_e) * adu_per_e
-            patch = out[y0:y1, x0:x1]
-            patch[...] = self.to_output(self.from_output(patch, s.bits) + adu, s.bits)
-
-
-def _pixel_integral(p0: int, p1: int, centre: float, sigma: float) -> np.ndarray:
-    """Fraction of a unit 1-D Gaussian falling on each pixel [p, p+1) for p in [p0, p1)."""
-    edges = [math.erf((e - centre) / (sigma * math.sqrt(2))) for e in range(p0, p1 + 1)]
-    return np.diff(np.asarray(edges)) / 2
+        #: This exposure's frame, taken from the ring by a waiter of an earlier exposure.
+        self.early: RingFrame | None = None
 
 
 class _Thermal:
@@ -248,15 +112,14 @@ class _Thermal:
 
 
 class SimulatedCamera(CameraBackend):
-    """A simulated camera of one catalog model (see the module docstring for the frame model)."""
+    """A simulated camera of one catalog model (frame model: :mod:`.sim_frames`)."""
 
     def __init__(self, spec: ModelSpec, serial: str | None = None, index: int = 1, *,
                  ambient_c: float = AMBIENT_C, cooler_time_constant_s: float = COOLER_TAU_S,
                  has_cooler: bool = True) -> None:
         self.spec = spec
         self.info = camera_info(spec, serial or sim_serial(spec.model, index), has_cooler)
-        self._synth = _Synth(spec, self.info.serial)
-        self._seed = zlib.crc32(self.info.serial.encode())
+        self._synth = FrameSynth(spec, self.info.serial)
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._open = False
@@ -265,7 +128,8 @@ class SimulatedCamera(CameraBackend):
         self._thermal = _Thermal(ambient_c, spec.cooling_delta_c, cooler_time_constant_s)
         self._exp: _Exposure | None = None
         self._seq = 0
-        self._buffers: list[np.ndarray] = []
+        self._link: FrameLink | None = None
+        self._retired: list[FrameLink] = []  # closed while frames were held: freed on release
 
     def __repr__(self) -> str:
         return f"SimulatedCamera({self.info.model!r}, serial={self.info.serial!r})"
@@ -278,16 +142,39 @@ class SimulatedCamera(CameraBackend):
 
     # -- lifecycle ---------------------------------------------------------------------------
     def open(self) -> None:
+        self._reap()
         with self._lock:
+            if self._open:
+                return
+            # Slots for the largest frame: full sensor, 16 bit. Allocated, not yet touched.
+            try:
+                self._link = FrameLink(self.spec.width * self.spec.height * 2,
+                                       self._synth.block_buffer())
+            except NativeError as err:
+                raise CameraError(f"cannot allocate the frame buffers: {err}") from err
             self._open = True
 
     def close(self) -> None:
-        with self._lock:
+        with self._cond:
             if not self._open:
                 return
             self._abort_locked()
             self._open = False
-            self._buffers.clear()
+            link, self._link = self._link, None
+            self._cond.notify_all()
+        if link is not None:
+            link.retire()  # outside the lock: waits for threads still inside ring calls
+            if not link.closed:
+                with self._lock:
+                    self._retired.append(link)
+
+    def _reap(self) -> None:
+        """Free the rings of earlier connections whose last frame was garbage-collected."""
+        with self._lock:
+            retired, self._retired = self._retired, []
+        kept = [link for link in retired if not link.reap()]
+        with self._lock:
+            self._retired.extend(kept)
 
     def _need_open(self) -> None:
         if not self._open:
@@ -361,41 +248,65 @@ class SimulatedCamera(CameraBackend):
             self._need_open()
             if self._exp is not None and self._exp.state == "exposing":
                 raise CameraError("an exposure is already in progress")
-            self._drop_uncollected()
-            settings = _Settings(self._roi, self._bits, self._gain, self._offset,
-                                 self._thermal.advance(), float(seconds))
+            link = self._link
+            assert link is not None
+            if not link.slot_available():
+                raise CameraError(
+                    f"all {link.nslots} frame buffers hold frames that were not released; "
+                    "release frames (Frame.release()) before the next exposure")
+            old = self._exp
+            if old is not None and old.state == "ready":  # read out, never collected: dropped
+                self._abort_locked()
+            link.drop_ready()
+            settings = FrameSettings(self._roi, self._bits, self._gain, self._offset,
+                                     self._thermal.advance(), float(seconds))
             nbytes = self._roi.width * self._roi.height * (2 if self._bits == 16 else 1)
             self._seq += 1
-            exp = _Exposure(self._seq, settings,
-                            time.monotonic() + seconds + nbytes / USB3_BYTES_PER_S)
+            end = time.monotonic() + seconds
+            exp = _Exposure(self._seq, settings, link, end, end + nbytes / USB3_BYTES_PER_S)
             self._exp = exp
             threading.Thread(target=self._expose, args=(exp,), daemon=True,
                              name=f"sim-exposure-{self.info.serial}-{exp.seq}").start()
 
     def _expose(self, exp: _Exposure) -> None:
-        """Worker: render the frame while the exposure runs, then hand it over at the deadline."""
+        """Worker: plan the frame while the exposure runs, stream it into the ring when it ends,
+        finish the transfer when the modelled readout ends, then record the verdict."""
         s = exp.settings
-        dtype = np.uint16 if s.bits == 16 else np.uint8
-        buf = self._take_buffer((s.roi.height, s.roi.width), dtype)
         try:
-            self._synth.render(buf, s, np.random.default_rng((self._seed, exp.seq)))
+            plan = self._synth.plan(s, frame_rng(self.info.serial, exp.seq))
         except Exception as err:  # e.g. MemoryError: report it to the waiter, do not die silently
             log.exception("simulated frame generation failed")
-            self._give_buffer(buf)
+            self._fail(exp, f"frame generation failed: {err}")
+            return
+        exp.abort.wait(max(0.0, exp.end - time.monotonic()))
+        try:
+            self._transfer(exp, plan)
+        except Exception as err:  # never leave the exposure "exposing" for ever
+            log.exception("simulated readout failed")
+            self._fail(exp, f"the readout failed: {err}")
+
+    def _transfer(self, exp: _Exposure, plan: FramePlan) -> None:
+        s, link = exp.settings, exp.link
+        with link.sending:
+            buf = link.staging(np.uint16 if s.bits == 16 else np.uint8)
+            sent = link.send(exp.seq, s.roi.width, s.roi.height, s.bits,
+                             int(exp.start_utc.timestamp() * 1e9), self._synth.blocks(plan, buf),
+                             exp.deadline, exp.abort, lambda: exp.state == "exposing")
             with self._cond:
                 if exp.state == "exposing":
-                    exp.state, exp.error = "failed", f"frame generation failed: {err}"
+                    exp.state = "ready" if sent.delivered else "failed"
+                    exp.error = sent.error
+                    if not sent.delivered:  # the waiter raises it: no second report here
+                        log.debug("%s: exposure %d: %s", self.info.serial, exp.seq, sent.error)
                     self._cond.notify_all()
-            return
-        exp.abort.wait(max(0.0, exp.deadline - time.monotonic()))
+                elif exp.state == "aborted" and sent.delivered:
+                    link.drop_ready()  # aborted during the readout: nobody wants the frame
+
+    def _fail(self, exp: _Exposure, error: str) -> None:
         with self._cond:
-            if exp.state != "exposing":  # aborted while we slept
-                self._give_buffer_locked(buf)
-                return
-            exp.frame = Frame(buf, s.roi, s.bits, s.exposure_s, exp.start_utc, exp.seq, s.gain,
-                              s.offset, s.temperature_c, _on_release=self._give_buffer)
-            exp.state = "ready"
-            self._cond.notify_all()
+            if exp.state == "exposing":
+                exp.state, exp.error = "failed", error
+                self._cond.notify_all()
 
     def wait_frame(self, timeout: float, cancel: threading.Event | None = None) -> Frame:
         end = time.monotonic() + timeout
@@ -404,26 +315,64 @@ class SimulatedCamera(CameraBackend):
             exp = self._exp
             if exp is None:
                 raise CameraError("no exposure was started")
-            while True:
-                if exp.state == "ready":
-                    exp.state = "collected"
-                    if self._exp is exp:
-                        self._exp = None
-                    assert exp.frame is not None
-                    return exp.frame
-                if exp.state in ("aborted", "failed", "collected"):
-                    if self._exp is exp:
-                        self._exp = None
-                    if exp.state == "aborted":
-                        raise ExposureAborted("exposure aborted")
-                    raise CameraError(exp.error or "frame already collected by another caller")
+        while True:
+            got: RingFrame | None = None
+            with self._cond:
+                self._check_waitable(exp)
                 if cancel is not None and cancel.is_set():
                     self._abort_locked()
                     continue
-                remaining = end - time.monotonic()
+                now = time.monotonic()
+                remaining = end - now
                 if remaining <= 0:
                     raise CameraTimeout(f"no frame within {timeout:g} s")
-                self._cond.wait(remaining if cancel is None else min(remaining, CANCEL_TICK_S))
+                got, exp.early = exp.early, None
+                if got is None and now < exp.end:  # exposing: abort and close notify us
+                    wait = min(remaining, exp.end - now)
+                    self._cond.wait(wait if cancel is None else min(wait, WAIT_SLICE_S))
+                    continue
+            if got is None:
+                try:
+                    got = exp.link.receive(min(remaining, WAIT_SLICE_S))
+                except RingClosed:  # the camera was closed: the state says so on the next turn
+                    with self._cond:
+                        self._check_waitable(exp)
+                        raise CameraError("the camera was closed") from None
+                if got is None:
+                    continue
+            with self._cond:
+                if got.seq != exp.seq & 0xFFFFFFFF or exp.state not in ("exposing", "ready"):
+                    self._not_ours_locked(exp, got)
+                    continue
+                exp.state = "collected"
+                if self._exp is exp:
+                    self._exp = None
+                s = exp.settings
+                data, release = exp.link.hand_out(
+                    got, (s.roi.height, s.roi.width), np.uint16 if s.bits == 16 else np.uint8)
+                return Frame(data, s.roi, s.bits, s.exposure_s, exp.start_utc, exp.seq, s.gain,
+                             s.offset, s.temperature_c, _on_release=release)
+
+    def _not_ours_locked(self, exp: _Exposure, got: RingFrame) -> None:
+        """A frame ``exp``'s waiter must not hand out: a stale one (an earlier exposure's, late)
+        is released; the current exposure's, taken by the waiter of one it superseded within
+        its last wait slice, is kept for the current exposure's waiter."""
+        cur = self._exp
+        if (cur is not None and cur is not exp and cur.early is None
+                and got.seq == cur.seq & 0xFFFFFFFF and cur.state in ("exposing", "ready")):
+            cur.early = got
+            self._cond.notify_all()
+        else:
+            exp.link.discard(got)
+
+    def _check_waitable(self, exp: _Exposure) -> None:
+        """Raise what ``wait_frame`` must raise for an exposure that can no longer deliver."""
+        if exp.state in ("aborted", "failed", "collected"):
+            if self._exp is exp:
+                self._exp = None
+            if exp.state == "aborted":
+                raise ExposureAborted("exposure aborted")
+            raise CameraError(exp.error or "frame already collected by another caller")
 
     def abort_exposure(self) -> None:
         with self._cond:
@@ -433,42 +382,46 @@ class SimulatedCamera(CameraBackend):
         exp = self._exp
         if exp is None:
             return
+        if exp.early is not None:
+            exp.link.discard(exp.early)
+            exp.early = None
         if exp.state == "ready":
-            self._drop_uncollected()
+            exp.link.drop_ready()
             exp.state = "aborted"  # kept in self._exp: the next wait_frame reports the abort
         elif exp.state == "exposing":
             exp.state = "aborted"
             exp.abort.set()
         self._cond.notify_all()
 
-    def _drop_uncollected(self) -> None:
-        exp = self._exp
-        if exp is not None and exp.state == "ready" and exp.frame is not None:
-            frame, exp.frame = exp.frame, None
-            hook, frame._on_release = frame._on_release, None
-            if hook is not None:
-                self._give_buffer_locked(frame.data)
-
     def is_exposing(self) -> bool:
         with self._lock:
             return self._exp is not None and self._exp.state == "exposing"
 
-    # -- frame buffers ----------------------------------------------------------------------
-    def _take_buffer(self, shape: tuple[int, int], dtype: type) -> np.ndarray:
+    # -- transfer ---------------------------------------------------------------------------
+    def inject_fault(self, kind: str) -> None:
+        """Damage the next transfer: ``"corrupt_next_frame"`` (a byte changed after the CRC) or
+        ``"short_next_frame"`` (a 1024-byte packet lost). Faults queue up, one per frame."""
         with self._lock:
-            for i, buf in enumerate(self._buffers):
-                if buf.shape == shape and buf.dtype == dtype:
-                    return self._buffers.pop(i)
-        return np.empty(shape, dtype)
+            self._need_open()
+            assert self._link is not None
+            self._link.inject_fault(kind)
 
-    def _give_buffer(self, buf: np.ndarray) -> None:
+    def transfer_counters(self) -> dict[str, int]:
+        """The frame ring's counters for this connection: received, delivered, dropped, corrupt
+        (= bad_header + short_frames + oversized + out_of_order + crc_errors), those five,
+        resync_bytes, bytes_in, and the slots: ready, held, free_slots, nslots."""
         with self._lock:
-            self._give_buffer_locked(buf)
+            self._need_open()
+            assert self._link is not None
+            link = self._link
+        return dataclasses.asdict(link.counters())
 
-    def _give_buffer_locked(self, buf: np.ndarray) -> None:
-        if self._open and all(b is not buf for b in self._buffers):
-            self._buffers.append(buf)
-            del self._buffers[:-_KEPT_BUFFERS]
+    def set_transfer_tap(self, tap: Callable[[memoryview], None] | None) -> None:
+        """Test hook: ``tap(memoryview)`` sees every payload block as it is sent (None: off)."""
+        with self._lock:
+            self._need_open()
+            assert self._link is not None
+            self._link.tap = tap
 
     # -- temperature --------------------------------------------------------------------------
     def temperature(self) -> float:

@@ -267,6 +267,9 @@ class SimpleIndiClient:
         Only BLOBs of `device` count, so another camera's image on the same server is never
         taken for this one.
         """
+        # A device that was connected before this client came may still be defining its
+        # properties to us: wait for CCD_EXPOSURE before using it.
+        self.prop(device, "CCD_EXPOSURE", timeout=min(timeout, 15.0))
         with self._cond:
             first_blob = len(self.blobs)
         self.set_number(device, "CCD_EXPOSURE", {"CCD_EXPOSURE_VALUE": seconds})

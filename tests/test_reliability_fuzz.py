@@ -32,10 +32,12 @@ def test_fuzz_indi_input_path(tmp_path: Path) -> None:
     cmd = [sys.executable, str(FUZZ_DIR / "fuzz_indi.py"),
            f"-max_total_time={seconds}", f"-dict={FUZZ_DIR / 'indi.dict'}", "-max_len=16384",
            "-timeout=20",           # one input taking longer is a hang
-           # Growing past 2 GiB is a failure. Alone a run peaks at ~170-210 MB, but three full-suite
-           # runs (loaded machine) peaked at ~1065 MB and tripped a 1 GiB limit: an open finding,
-           # recorded in docs/reliability.md, not yet explained.
-           "-rss_limit_mb=2048",
+           # Off: libFuzzer checks getrusage's *peak* RSS, which Linux carries over from the parent
+           # across fork+exec (measured: a child of a 1.2 GB process reports 1,211 MB peak at start,
+           # VmRSS 11 MB). Late in the full suite this pytest process is ~1 GB, which is what
+           # tripped the former 1 GiB limit. The harness checks its *current* RSS against 1 GiB
+           # instead (FUZZ_INDI_RSS_LIMIT_MB; measured 170-260 MB).
+           "-rss_limit_mb=0",
            f"-artifact_prefix={artifacts}/", "-print_final_stats=1",
            str(corpus), str(FUZZ_DIR / "corpus")]
     env = dict(os.environ, HOME=str(tmp_path))

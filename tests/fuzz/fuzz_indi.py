@@ -13,20 +13,22 @@ directory, see ``indi_target.ccd_device``). After each input the harness checks:
 * the stream resynchronises: ``RESYNC`` + ``<pingRequest uid=.../>`` is answered.
 
 A failed check raises, which libFuzzer records as a crash (``crash-<sha1>`` under
-``-artifact_prefix``) and exits non-zero. Hangs are caught by ``-timeout`` and memory by
-``-rss_limit_mb`` (libFuzzer's own flags).
+``-artifact_prefix``) and exits non-zero. Hangs are caught by libFuzzer's ``-timeout``; memory by
+this harness (current RSS <= ``FUZZ_INDI_RSS_LIMIT_MB``, see ``_check_memory``), with
+libFuzzer's own ``-rss_limit_mb=0`` (off).
 
 Run (CI runs it for 20 s from ``tests/test_reliability_fuzz.py``; the long variant is
 ``INDI_PLAYERONE_FUZZ_SECONDS=3600``)::
 
     .venv/bin/python tests/fuzz/fuzz_indi.py -max_total_time=600 -dict=tests/fuzz/indi.dict \\
-        -max_len=16384 -timeout=20 /tmp/fuzz-corpus tests/fuzz/corpus
+        -max_len=16384 -timeout=20 -rss_limit_mb=0 /tmp/fuzz-corpus tests/fuzz/corpus
 """
 from __future__ import annotations
 
 import os
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import atheris
@@ -50,6 +52,7 @@ _TRANSPORT = indi_target.CheckingTransport()
 _LOG = indi_target.FailureLog().__enter__()
 _CCD = indi_target.ccd_device(_TRANSPORT, _UPLOADS)
 _SEQ = 0
+_RSS_LIMIT_MB = int(os.environ.get("FUZZ_INDI_RSS_LIMIT_MB", "1024"))
 
 
 def _check(uid: str) -> None:
@@ -62,6 +65,22 @@ def _check(uid: str) -> None:
         raise AssertionError("the input stream did not resynchronise: pingRequest not answered")
 
 
+def _check_memory() -> None:
+    """The process's current RSS must stay under ``FUZZ_INDI_RSS_LIMIT_MB`` (default 1024).
+
+    Checked here rather than with libFuzzer's ``-rss_limit_mb``: that one reads the *peak* RSS
+    (``getrusage``), which Linux carries over from the parent across fork+exec, so the fuzzer
+    started from a pytest process that had grown past 1 GB (late in the full suite) was stopped
+    as "out-of-memory" before its first input (measured: 1,047 MB reported at input 0)."""
+    status = Path("/proc/self/status").read_text()
+    rss_mb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) // 1024
+    if _SEQ % 1000 == 0:
+        sys.stderr.write(f"fuzz_indi stats: input {_SEQ} threads {threading.active_count()} "
+                         f"rss {rss_mb} MB frames {_TRANSPORT.blobs}\n")
+    if rss_mb > _RSS_LIMIT_MB:
+        raise AssertionError(f"RSS {rss_mb} MB > {_RSS_LIMIT_MB} MB after {_SEQ} inputs")
+
+
 def test_one_input(data: bytes) -> None:
     global _SEQ
     _SEQ += 1
@@ -72,6 +91,8 @@ def test_one_input(data: bytes) -> None:
         body = data[1:]
         for i in range(0, len(body), step):
             loop.feed(body[i:i + step])
+    if _SEQ % 100 == 0:
+        _check_memory()
     uid = f"fuzz-{_SEQ}"
     loop.feed(indi_target.RESYNC + f"<pingRequest uid='{uid}'/>".encode())
     _check(uid)

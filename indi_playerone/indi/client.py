@@ -15,8 +15,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
-from xml.sax.saxutils import quoteattr
 
+from . import xmlout
 from .xmlreader import ParsedElement, ReaderError, XmlStreamReader
 
 
@@ -48,8 +48,7 @@ class IndiError(Exception):
     pass
 
 
-def _attr(value: object) -> str:
-    return quoteattr(str(value))
+_attr = xmlout.quote_attr
 
 
 class SimpleIndiClient:

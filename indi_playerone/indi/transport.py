@@ -32,7 +32,6 @@ import collections
 import fcntl
 import logging
 import os
-import re
 import select
 import socket
 import stat
@@ -43,6 +42,7 @@ from types import TracebackType
 from typing import Sequence
 
 from .payload import SharedPayload, memfd_supported
+from .xmlout import quote_attr
 
 __all__ = ["BlobItem", "Transport", "TransportClosed", "ENV_BLOB_MODE", "BLOB_MODES"]
 
@@ -64,7 +64,6 @@ MAX_FDS_PER_SENDMSG = 16
 """libindi sends at most 16 fds per sendmsg; indiserver's receive buffer is sized for that."""
 
 _STATES = frozenset({"Idle", "Ok", "Busy", "Alert"})
-_NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _PEER_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 
@@ -86,23 +85,10 @@ class BlobItem:
 
 
 def xml_attr(value: object) -> str:
-    """Quote `value` as a single-quoted XML attribute (quoteattr-style, libindi's quote style).
-
-    Newlines/tabs become character references so they survive attribute normalisation.  Other C0
-    controls, lone surrogates and U+FFFE/U+FFFF cannot be represented in XML 1.0 (nor, for
-    surrogates, in UTF-8) and become U+FFFD.
-    """
-    text = _NOT_XML_CHAR.sub("\ufffd", str(value))
-    out = (
-        text.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("'", "&apos;")
-        .replace("\n", "&#10;")
-        .replace("\r", "&#13;")
-        .replace("\t", "&#9;")
-    )
-    return f"'{out}'"
+    """Quote `value` as a single-quoted XML attribute: `xmlout.quote_attr`, the one escaping
+    rule of the protocol package (newlines/tabs as character references, characters XML 1.0
+    cannot hold as U+FFFD)."""
+    return quote_attr(value)
 
 
 def _timestamp() -> str:

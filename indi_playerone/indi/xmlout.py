@@ -55,6 +55,11 @@ def _attr(value: object) -> str:
     return escape(xml_safe(str(value)), _ATTR_ENTITIES)
 
 
+def quote_attr(value: object) -> str:
+    """`value` as a complete single-quoted attribute value (``'…'``), escaped as above."""
+    return f"'{_attr(value)}'"
+
+
 def _text(value: object) -> str:
     return escape(xml_safe(str(value)), _TEXT_ENTITIES)
 

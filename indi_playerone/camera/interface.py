@@ -28,6 +28,10 @@ __all__ = [
     "Roi",
     "Frame",
     "CameraBackend",
+    "Control",
+    "GainPreset",
+    "PRESET_KEYS",
+    "GUIDE_DIRECTIONS",
 ]
 
 _B = TypeVar("_B", bound="CameraBackend")
@@ -67,6 +71,40 @@ class CameraInfo:
     exposure_range_s: tuple[float, float]  # (32e-6, 2000.0) per the manual
     usb3: bool
     body: str  # "aluminium" | "carbon fibre"
+
+
+@dataclass(frozen=True)
+class Control:
+    """One writable camera setting, as the camera reports it (the SDK's ``POAConfigAttributes``).
+
+    ``name`` is the camera's own name (the SDK's ``szConfName``, spaces and all): it becomes the
+    element name in ``CCD_CONTROLS``, as in the C++ driver, so saved Ekos configs keep working.
+    Exposure, cooler, target temperature, guide and flip settings are not controls: they have
+    their own methods and properties.
+    """
+
+    name: str  # "Gain", "Offset", "FanPower", "LensHeaterPower", "USBBandWidthLimit", ...
+    description: str
+    minimum: float
+    maximum: float
+    default: float
+    is_bool: bool  # 0/1 settings (HardwareBin, PixelBinSum, MonoBin)
+    supports_auto: bool  # gets an AUTO_<name> switch in CCD_CONTROLS_MODE
+
+
+#: Keys of :class:`GainPreset`, in the order the driver shows them (the manual's four cases).
+PRESET_KEYS: tuple[str, ...] = ("highest_dr", "hcg", "unity", "lowest_rn")
+#: ST4 directions for :meth:`CameraBackend.guide`.
+GUIDE_DIRECTIONS: tuple[str, ...] = ("N", "S", "E", "W")
+
+
+@dataclass(frozen=True)
+class GainPreset:
+    """A recommended gain/offset pair (the SDK's ``POAGetGainsAndOffsets``)."""
+
+    key: str  # one of PRESET_KEYS
+    gain: int
+    offset: int
 
 
 @dataclass(frozen=True)
@@ -222,3 +260,88 @@ class CameraBackend(ABC):
     @abstractmethod
     def cooler_power(self) -> float:
         """Cooler power in percent, 0..100."""
+
+    # -- optional capabilities -----------------------------------------------------------------
+    # Concrete defaults mean "the camera has no such thing"; backends override what they have.
+    # The driver defines the matching INDI property only where a capability is reported.
+
+    def controls(self) -> tuple[Control, ...]:
+        """The writable settings for ``CCD_CONTROLS``, in the camera's order (Gain and Offset
+        included). Empty while closed is allowed."""
+        return ()
+
+    def get_control(self, name: str) -> tuple[float, bool]:
+        """``(value, auto)`` of a control named as :meth:`controls` names it.
+
+        :class:`CameraError` for an unknown name."""
+        raise CameraError(f"{self.info.model} has no setting {name!r}")
+
+    def set_control(self, name: str, value: float, auto: bool = False) -> None:
+        """Set a control (range-checked; bools take 0/1). :class:`CameraError` if refused.
+
+        Setting ``Gain``/``Offset`` here is the same as :meth:`set_gain`/:meth:`set_offset`."""
+        raise CameraError(f"{self.info.model} has no setting {name!r}")
+
+    def gain_presets(self) -> tuple[GainPreset, ...]:
+        """The vendor's recommended gain/offset pairs, keys in :data:`PRESET_KEYS` order; empty
+        when the camera reports none."""
+        return ()
+
+    def sensor_modes(self) -> tuple[str, ...]:
+        """Readout mode names ("Normal", "Low Noise", ...); empty when there is no choice."""
+        return ()
+
+    def sensor_mode(self) -> int:
+        """Index into :meth:`sensor_modes` of the mode in use."""
+        return 0
+
+    def set_sensor_mode(self, index: int) -> None:
+        """Select a readout mode. :class:`CameraError` while exposing or for a bad index."""
+        raise CameraError(f"{self.info.model} has no sensor modes")
+
+    def can_flip(self) -> bool:
+        """True when the camera flips frames itself (the SDK's POA_FLIP_* configs)."""
+        return False
+
+    def flip(self) -> tuple[bool, bool]:
+        """``(horizontal, vertical)`` flip in use."""
+        return (False, False)
+
+    def set_flip(self, horizontal: bool, vertical: bool) -> None:
+        """Flip the frames the camera delivers. :class:`CameraError` while exposing."""
+        raise CameraError(f"{self.info.model} cannot flip frames")
+
+    def dropped_frames(self) -> int:
+        """Frames the camera lost since open (its frame buffer overflowed, transfers failed)."""
+        return 0
+
+    def usb_link(self) -> str:
+        """The USB link in use: ``"USB3"``, ``"USB2"``, or ``""`` when unknown."""
+        return ""
+
+    def sdk_version(self) -> str:
+        """Version of the library behind this backend (the vendor SDK's, or the simulator's)."""
+        return ""
+
+    def guide(self, direction: str, on: bool) -> None:
+        """Switch an ST4 guide output (one of :data:`GUIDE_DIRECTIONS`) on or off.
+
+        Only for cameras with ``info.has_st4``; :class:`CameraError` otherwise."""
+        raise CameraError(f"{self.info.model} has no ST4 port")
+
+    # -- video mode (streaming) ---------------------------------------------------------------
+    def start_video(self, exposure_s: float) -> None:
+        """Start continuous capture (the SDK's video mode): frames keep coming until
+        :meth:`stop_video`. :class:`CameraError` while a single exposure runs."""
+        raise CameraError(f"{self.info.model} has no video mode")
+
+    def video_frame(self, timeout: float, cancel: threading.Event | None = None) -> Frame:
+        """The next video frame (release it when done). :class:`CameraTimeout` after
+        ``timeout``; :class:`ExposureAborted` when ``cancel`` is set or video stopped."""
+        raise CameraError(f"{self.info.model} has no video mode")
+
+    def stop_video(self) -> None:
+        """Stop continuous capture. Idempotent."""
+
+    def is_streaming(self) -> bool:
+        return False

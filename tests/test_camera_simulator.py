@@ -68,7 +68,8 @@ def test_closed_camera_refuses_and_context_manager_opens() -> None:
     with pytest.raises(CameraError, match="not connected"):
         camera.start_exposure(1.0)
     with camera:
-        assert camera.gain() == 0 and camera.format() == 16
+        # a fresh camera starts at the HCG preset, as the fake SDK's does (was gain 0)
+        assert (camera.gain(), camera.offset()) == (100, 30) and camera.format() == 16
         assert camera.roi() == Roi(0, 0, 1608, 1104, 1)
     with pytest.raises(CameraError):
         camera.temperature()
@@ -265,9 +266,12 @@ def test_stars_brighter_with_longer_exposure(cam: SimulatedCamera) -> None:
     short, long_ = shoot(cam, 0.1), shoot(cam, 0.8)
     ratio = star_signal(cam, long_) / star_signal(cam, short)
     assert 6 < ratio < 10  # flux proportional to exposure (8x)
-    peak_y, peak_x = np.unravel_index(np.argmax(long_.data), long_.data.shape)
+    # the brightest 3x3 box is on a star (a single brightest pixel may be a hot pixel)
+    data = long_.data.astype(np.float64)
+    boxes = sum(np.roll(np.roll(data, dy, 0), dx, 1) for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+    peak_y, peak_x = np.unravel_index(np.argmax(boxes[1:-1, 1:-1]), boxes[1:-1, 1:-1].shape)
     xs, ys, _ = cam.star_field
-    assert np.min(np.hypot(xs - peak_x, ys - peak_y)) < 3  # the brightest pixel is on a star
+    assert np.min(np.hypot(xs - peak_x - 1, ys - peak_y - 1)) < 3
 
 
 def test_star_field_is_deterministic_per_serial() -> None:
@@ -325,15 +329,17 @@ def test_released_buffer_is_reused_unreleased_is_not(cam: SimulatedCamera) -> No
 
 # -- temperature --------------------------------------------------------------------------------
 def test_cooler_first_order_model() -> None:
-    spec = MODELS["Zeus 455M PRO"]  # ΔT 35 °C
+    spec = MODELS["Zeus 455M PRO"]  # ΔT 35 °C at 100 % fan
+    # Defaults (the manual's): fan 70 % on the aluminium body -> ΔT 35 × 0.85 = 29.75 °C, less
+    # the window heater's 10 % × 0.02 °C: the floor is 20 - 29.55 = -9.55 °C (sim_thermal.py).
     with SimulatedCamera(spec, cooler_time_constant_s=0.05) as camera:
         assert camera.temperature() == pytest.approx(20.0) and camera.cooler_power() == 0
-        camera.set_cooler(True, -50.0)  # below reach: settles at ambient - ΔT
-        assert wait_until(lambda: abs(camera.temperature() + 15.0) < 0.05)
+        camera.set_cooler(True, -50.0)  # below reach: settles at the floor
+        assert wait_until(lambda: abs(camera.temperature() + 9.55) < 0.05)
         assert camera.cooler_power() == pytest.approx(100.0, abs=0.5)
         camera.set_cooler(True, 10.0)
         assert wait_until(lambda: abs(camera.temperature() - 10.0) < 0.05)
-        assert camera.cooler_power() == pytest.approx(100 * 10 / 35, abs=0.5)
+        assert camera.cooler_power() == pytest.approx(100 * 10 / 29.55, abs=0.5)
         camera.set_cooler(False)
         assert camera.cooler_power() == 0
         assert wait_until(lambda: abs(camera.temperature() - 20.0) < 0.05)
@@ -345,7 +351,7 @@ def test_cooler_moves_slowly_with_default_time_constant(cam: SimulatedCamera) ->
     cam.set_cooler(True, -10.0)
     time.sleep(0.3)
     temperature = cam.temperature()
-    assert 19.0 < temperature < 20.0  # τ = 60 s: about 0.15 °C in 0.3 s
+    assert 19.0 < temperature < 20.0  # τ = 120 s: about 0.07 °C in 0.3 s
     with pytest.raises(CameraError):
         cam.set_cooler(True, -100.0)
 

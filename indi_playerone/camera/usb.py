@@ -21,17 +21,23 @@ from typing import Any
 __all__ = [
     "PLAYERONE_VENDOR_ID",
     "FILTER_WHEEL_PRODUCT_ID",
+    "UDEV_RULE_FILENAME",
     "UsbDevice",
     "UsbUnavailable",
     "scan",
     "speed_name",
     "can_open",
+    "access_problem",
 ]
 
 #: "the vID of PlayerOne is 0xA0A0" (SDK header); every camera uses it.
 PLAYERONE_VENDOR_ID = 0xA0A0
 #: The Phoenix filter wheel, ``a0a0:f001``.
 FILTER_WHEEL_PRODUCT_ID = 0xF001
+#: The project's udev rule (``packaging/udev/``; ``indi-playerone udev-rule`` prints it). The
+#: same name as ``tools.udev.RULE_FILENAME`` (a test checks): the camera layer does not import
+#: the tools.
+UDEV_RULE_FILENAME = "70-indi-playerone.rules"
 
 #: libusb's ``enum libusb_speed`` values as pyusb passes them through (``usb.util.SPEED_*``
 #: names the first five; 5 is libusb's SUPER_PLUS, USB 3.1 Gen 2).
@@ -139,3 +145,24 @@ def scan(backend: Any = None, dev_root: Path = Path("/dev/bus/usb"),
             speed=dev.speed, node=node, accessible=can_open(node),
             product=_product_from_sysfs(sys_root, bus, ports)))
     return sorted(devices, key=lambda d: (d.bus, d.address))
+
+
+def access_problem(devices: list[UsbDevice]) -> str | None:
+    """The message for Player One devices on the bus that this user may not open, naming the
+    udev rule to install; None when every device can be opened (or none is there).
+
+    The driver logs it at start-up, so a user whose camera "is not detected" reads the cause in
+    the client's log (the SDK itself only says it found no camera)."""
+    denied = [d for d in devices if d.accessible is False]
+    if not denied:
+        return None
+    which = "; ".join(
+        f"{d.kind}{' ' + repr(d.product) if d.product else ''} {d.vendor_id:04x}:{d.product_id:04x}"
+        f" on bus {d.bus:03d} address {d.address:03d} ({d.node})" for d in denied)
+    return (f"Permission denied: this user cannot open the Player One USB device(s) {which}, so "
+            "the camera cannot be used. Install the udev rule "
+            f"{UDEV_RULE_FILENAME} (packaging/udev/{UDEV_RULE_FILENAME}): "
+            f"`indi-playerone udev-rule | sudo tee /etc/udev/rules.d/{UDEV_RULE_FILENAME}`, "
+            "then `sudo udevadm control --reload-rules && sudo udevadm trigger "
+            "--subsystem-match=usb` and unplug and replug the camera. If the rule is installed, "
+            "add the user to the plugdev group (`sudo usermod -aG plugdev $USER`, log in again).")

@@ -1,4 +1,4 @@
-"""A simulated Player One camera: real timing, plausible frames, first-order cooler.
+"""A simulated Player One camera: the manual's sensor physics, real timing, a thermal model.
 
 The frame model and its speed are described in :mod:`.sim_frames`; how a frame travels to the
 caller in :mod:`.sim_readout`: like a real camera's, as USB-sized chunks with a CRC32C trailer
@@ -11,13 +11,22 @@ Timing of one exposure (a worker thread per exposure; only one of them transfers
    waits for the exposure end;
 2. exposure end: the payload streams into a ring slot, rendered block by block (9576×6388
    16-bit: 47–51 ms of one core on the project VM, see :mod:`.sim_readout`);
-3. exposure end + the modelled USB readout (``bytes / USB3_BYTES_PER_S``: 0.306 s for that
-   frame): the trailer is pushed, the ring checks the CRC and the frame becomes ready; or the
-   ring discards it and ``wait_frame`` raises :class:`CameraError` saying why.
+3. exposure end + the modelled readout (see below: 0.306 s for that frame): the trailer is
+   pushed, the ring checks the CRC and the frame becomes ready; or the ring discards it and
+   ``wait_frame`` raises :class:`CameraError` saying why.
 
 ``inject_fault("corrupt_next_frame" | "short_next_frame")`` damages the next transfer (one byte
 changed after the CRC was computed / one 1024-byte bulk packet lost); ``transfer_counters()``
 reads the ring's counters (received, delivered, dropped, corrupt and the kinds of corruption).
+
+The physics (what is from the manual, what is assumed) is in :mod:`.sim_sensor` (electronics,
+timing), :mod:`.sim_thermal` (the cooler), :mod:`.sim_frames` (the picture), :mod:`.sim_ddr`
+(the camera's frame buffer); the settings in :mod:`.sim_controls`; the options
+(``INDI_PLAYERONE_SIM_OPTIONS``) in :mod:`.sim_options`; the runtime fault file
+(``INDI_PLAYERONE_SIM_FAULT_FILE``) in :mod:`.sim_faults`; video mode in :mod:`.sim_video_mode`
+(the camera's side) and :mod:`.sim_video` (the capture). Readout time: the longer of the sensor
+readout at the manual's fps (doubled in Low Noise mode) and the USB transfer
+(``bytes / (USB3_BYTES_PER_S × USBBandWidthLimit %)``): 0.306 s for a 16-bit Zeus frame.
 
 Frames occupy ring slots until released (``Frame.release()``, or the frame and every view of its
 data being garbage-collected): with ``RING_SLOTS`` (3) frames held, ``start_exposure`` refuses.
@@ -26,7 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -39,17 +48,23 @@ from indi_playerone.native import Frame as RingFrame, NativeError, RingClosed
 
 from .interface import CameraBackend, CameraError, CameraInfo, CameraTimeout, ExposureAborted, Frame, Roi
 from .models import EXPOSURE_RANGE_S, GAIN_RANGE, OFFSET_RANGE, ModelSpec
+from .sim_capabilities import SimCapabilities
+from .sim_video_mode import SimVideoMode
+from .sim_ddr import DdrBuffer
+from .sim_faults import FaultFile
 from .sim_frames import BIAS_ADU16_PER_OFFSET, FramePlan, FrameSettings, FrameSynth, frame_rng
+from .sim_options import SimOptions
 from .sim_readout import FAULTS, FrameLink
+from .sim_sensor import USB3_BYTES_PER_S, gain_presets
+from .sim_thermal import AMBIENT_C, COOLER_TAU_S, Thermal  # noqa: F401  (re-exported)
 
-__all__ = ["SimulatedCamera", "camera_info", "sim_serial", "BIAS_ADU16_PER_OFFSET", "FAULTS"]
+__all__ = ["SimulatedCamera", "camera_info", "sim_serial", "BIAS_ADU16_PER_OFFSET", "FAULTS",
+           "USB3_BYTES_PER_S"]
 
 log = logging.getLogger(__name__)
 
-USB3_BYTES_PER_S = 400e6  # practical USB 3 throughput (performance-budget.md)
-AMBIENT_C = 20.0
-COOLER_TAU_S = 60.0
-DEFAULT_TARGET_C = 0.0
+#: A timed-out transfer (fault ``timeout``) fails this long after the readout should have ended.
+TIMEOUT_FAULT_GRACE_S = 0.5
 #: ``wait_frame`` sleeps on the camera's condition while the exposure runs (abort, close and a
 #: failed readout notify it), then in the ring's acquire once the readout may deliver. Neither
 #: can be woken by the caller's ``threading.Event``, and the ring's not by an abort, so both
@@ -63,13 +78,14 @@ def sim_serial(model: str, index: int) -> str:
     return f"SIM-{'-'.join(model.upper().split())}-{index:04d}"
 
 
-def camera_info(spec: ModelSpec, serial: str, has_cooler: bool = True) -> CameraInfo:
+def camera_info(spec: ModelSpec, serial: str, has_cooler: bool = True,
+                has_st4: bool = False) -> CameraInfo:
     """The CameraInfo of a simulated camera of this model."""
     return CameraInfo(
         model=spec.model, sensor=spec.sensor, serial=serial, width=spec.width, height=spec.height,
         pixel_size_um=spec.pixel_size_um, adc_bits=spec.adc_bits, is_color=spec.is_color,
         bayer=spec.bayer, has_cooler=has_cooler,
-        has_st4=False,  # the manual lists no ST4 guide port on the PRO cooled line
+        has_st4=has_st4,  # the manual lists no ST4 guide port on the PRO cooled line (option st4)
         bins=(1, 2, 3, 4), formats=(8, 16), gain_range=GAIN_RANGE, offset_range=OFFSET_RANGE,
         exposure_range_s=EXPOSURE_RANGE_S, usb3=True, body=spec.body,
     )
@@ -90,42 +106,41 @@ class _Exposure:
         self.early: RingFrame | None = None
 
 
-class _Thermal:
-    """First-order sensor temperature: relaxes to the cooler's equilibrium with time constant tau."""
+class SimulatedCamera(SimCapabilities, SimVideoMode, CameraBackend):
+    """A simulated camera of one catalog model (frame model: :mod:`.sim_frames`).
 
-    def __init__(self, ambient_c: float, max_delta_c: float, tau_s: float) -> None:
-        self.ambient, self.max_delta, self.tau = ambient_c, max_delta_c, tau_s
-        self.on, self.target = False, DEFAULT_TARGET_C
-        self.t, self.temp = time.monotonic(), ambient_c
-
-    def advance(self) -> float:
-        now = time.monotonic()
-        eq = max(self.target, self.ambient - self.max_delta) if self.on else self.ambient
-        self.temp = eq + (self.temp - eq) * math.exp(-(now - self.t) / self.tau)
-        self.t = now
-        return self.temp
-
-    def power(self) -> float:
-        if not self.on:
-            return 0.0
-        return 100.0 * min(1.0, max(0.0, (self.ambient - self.advance()) / self.max_delta))
-
-
-class SimulatedCamera(CameraBackend):
-    """A simulated camera of one catalog model (frame model: :mod:`.sim_frames`)."""
+    ``options`` (default: none of :mod:`.sim_options`, not the environment; the registry reads
+    ``INDI_PLAYERONE_SIM_OPTIONS``) and ``fault_file`` (default: none; the registry passes
+    ``INDI_PLAYERONE_SIM_FAULT_FILE``). ``ambient_c`` and ``cooler_time_constant_s`` override
+    the options' ``ambient`` and ``cooler_tau``. A fresh camera starts at the HCG preset, as the
+    fake SDK's does."""
 
     def __init__(self, spec: ModelSpec, serial: str | None = None, index: int = 1, *,
-                 ambient_c: float = AMBIENT_C, cooler_time_constant_s: float = COOLER_TAU_S,
-                 has_cooler: bool = True) -> None:
-        self.spec = spec
-        self.info = camera_info(spec, serial or sim_serial(spec.model, index), has_cooler)
-        self._synth = FrameSynth(spec, self.info.serial)
+                 ambient_c: float | None = None, cooler_time_constant_s: float | None = None,
+                 has_cooler: bool = True, options: SimOptions | None = None,
+                 fault_file: str | os.PathLike[str] | None = None) -> None:
+        opts = options or SimOptions()
+        if ambient_c is not None:
+            opts = dataclasses.replace(opts, ambient_c=ambient_c)
+        if cooler_time_constant_s is not None:
+            opts = dataclasses.replace(opts, cooler_tau_s=cooler_time_constant_s)
+        self.spec, self.options = spec, opts
+        self.info = camera_info(spec, serial or sim_serial(spec.model, index), has_cooler,
+                                opts.st4)
+        self._synth = FrameSynth(spec, self.info.serial, opts)
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._open = False
         self._roi = Roi(0, 0, spec.width - spec.width % 4, spec.height - spec.height % 2, 1)
-        self._bits, self._gain, self._offset = 16, GAIN_RANGE[0], 20
-        self._thermal = _Thermal(ambient_c, spec.cooling_delta_c, cooler_time_constant_s)
+        hcg = gain_presets(spec)[1]
+        self._bits, self._gain, self._offset = 16, hcg.gain, hcg.offset
+        fan = 70.0 if spec.body == "aluminium" else 50.0  # the manual's defaults
+        self._thermal = Thermal(opts.ambient_c, spec.cooling_delta_c, opts.cooler_tau_s, fan)
+        self._thermal.supply_12v = not opts.no_12v
+        self._faults = FaultFile(fault_file, self.info.serial)
+        self._fault_lock = threading.Lock()  # one poller at a time; others skip
+        self._ddr = DdrBuffer()
+        self._init_capabilities()
         self._exp: _Exposure | None = None
         self._seq = 0
         self._link: FrameLink | None = None
@@ -142,10 +157,16 @@ class SimulatedCamera(CameraBackend):
 
     # -- lifecycle ---------------------------------------------------------------------------
     def open(self) -> None:
+        self._poll_faults()
         self._reap()
         with self._lock:
             if self._open:
                 return
+            if self._unplugged:
+                raise CameraError(f"{self.info.model} ({self.info.serial}) not found: the "
+                                  "camera was unplugged")
+            self._dropped = 0  # dropped_frames() counts since open
+            self._ddr.dropped = 0
             # Slots for the largest frame: full sensor, 16 bit. Allocated, not yet touched.
             try:
                 self._link = FrameLink(self.spec.width * self.spec.height * 2,
@@ -178,9 +199,13 @@ class SimulatedCamera(CameraBackend):
 
     def _need_open(self) -> None:
         if not self._open:
+            if self._unplugged:
+                raise CameraError(f"{self.info.model} ({self.info.serial}) was unplugged "
+                                  "(camera not found)")
             raise CameraError(f"{self.info.model} ({self.info.serial}) is not connected")
 
     def _read(self, attr: str) -> Any:
+        self._poll_faults()
         with self._lock:
             self._need_open()
             return getattr(self, attr)
@@ -202,6 +227,7 @@ class SimulatedCamera(CameraBackend):
         if w == 0 or h == 0:
             raise CameraError(f"ROI {width}x{height} is empty after rounding to 4x2 pixels")
         roi = Roi(min(max(0, x), max_w - w), min(max(0, y), max_h - h), w, h, bin)
+        self._poll_faults()
         with self._lock:
             self._need_idle("the ROI")
             self._roi = roi
@@ -223,6 +249,7 @@ class SimulatedCamera(CameraBackend):
     # -- controls ---------------------------------------------------------------------------
     def set_gain(self, gain: int) -> None:
         _check_range("gain", gain, self.info.gain_range)
+        self._poll_faults()
         with self._lock:
             self._need_open()
             self._gain = int(gain)
@@ -232,6 +259,7 @@ class SimulatedCamera(CameraBackend):
 
     def set_offset(self, offset: int) -> None:
         _check_range("offset", offset, self.info.offset_range)
+        self._poll_faults()
         with self._lock:
             self._need_open()
             self._offset = int(offset)
@@ -244,6 +272,7 @@ class SimulatedCamera(CameraBackend):
         lo, hi = self.info.exposure_range_s
         if not lo <= seconds <= hi:  # also refuses NaN
             raise CameraError(f"exposure {seconds} s outside {lo:g}..{hi:g} s")
+        self._poll_faults()
         with self._lock:
             self._need_open()
             if self._exp is not None and self._exp.state == "exposing":
@@ -258,12 +287,10 @@ class SimulatedCamera(CameraBackend):
             if old is not None and old.state == "ready":  # read out, never collected: dropped
                 self._abort_locked()
             link.drop_ready()
-            settings = FrameSettings(self._roi, self._bits, self._gain, self._offset,
-                                     self._thermal.advance(), float(seconds))
-            nbytes = self._roi.width * self._roi.height * (2 if self._bits == 16 else 1)
+            settings = self._frame_settings(float(seconds))
             self._seq += 1
             end = time.monotonic() + seconds
-            exp = _Exposure(self._seq, settings, link, end, end + nbytes / USB3_BYTES_PER_S)
+            exp = _Exposure(self._seq, settings, link, end, end + self._readout_s(settings))
             self._exp = exp
             threading.Thread(target=self._expose, args=(exp,), daemon=True,
                              name=f"sim-exposure-{self.info.serial}-{exp.seq}").start()
@@ -279,6 +306,16 @@ class SimulatedCamera(CameraBackend):
             self._fail(exp, f"frame generation failed: {err}")
             return
         exp.abort.wait(max(0.0, exp.end - time.monotonic()))
+        fault = None if exp.abort.is_set() else self._take_exposure_fault()  # aborted: unused
+        if fault == "never_ready":  # the field failure: it never finishes; only an abort ends it
+            log.debug("%s: exposure %d never becomes ready (fault)", self.info.serial, exp.seq)
+            exp.abort.wait()
+            return
+        if fault == "timeout":  # the frame is lost on the link
+            late = exp.deadline + TIMEOUT_FAULT_GRACE_S
+            if not exp.abort.wait(max(0.0, late - time.monotonic())):
+                self._fail(exp, "timed out waiting for the frame: it was lost on the USB link")
+            return
         try:
             self._transfer(exp, plan)
         except Exception as err:  # never leave the exposure "exposing" for ever
@@ -297,6 +334,7 @@ class SimulatedCamera(CameraBackend):
                     exp.state = "ready" if sent.delivered else "failed"
                     exp.error = sent.error
                     if not sent.delivered:  # the waiter raises it: no second report here
+                        self._dropped += 1
                         log.debug("%s: exposure %d: %s", self.info.serial, exp.seq, sent.error)
                     self._cond.notify_all()
                 elif exp.state == "aborted" and sent.delivered:
@@ -309,7 +347,14 @@ class SimulatedCamera(CameraBackend):
                 self._cond.notify_all()
 
     def wait_frame(self, timeout: float, cancel: threading.Event | None = None) -> Frame:
+        frame = self._wait_frame(timeout, cancel)
+        if self._frame_delivered():  # unplug_after: this was the last frame before the unplug
+            self._unplug()
+        return frame
+
+    def _wait_frame(self, timeout: float, cancel: threading.Event | None) -> Frame:
         end = time.monotonic() + timeout
+        self._poll_faults()
         with self._cond:
             self._need_open()
             exp = self._exp
@@ -317,6 +362,7 @@ class SimulatedCamera(CameraBackend):
                 raise CameraError("no exposure was started")
         while True:
             got: RingFrame | None = None
+            self._poll_faults()
             with self._cond:
                 self._check_waitable(exp)
                 if cancel is not None and cancel.is_set():
@@ -425,6 +471,7 @@ class SimulatedCamera(CameraBackend):
 
     # -- temperature --------------------------------------------------------------------------
     def temperature(self) -> float:
+        self._poll_faults()
         with self._lock:
             self._need_open()
             return self._thermal.advance()
@@ -434,14 +481,15 @@ class SimulatedCamera(CameraBackend):
             raise CameraError(f"{self.info.model} has no cooler")
         if target_c is not None and not -60.0 <= target_c <= 40.0:
             raise CameraError(f"target temperature {target_c} °C outside -60..40 °C")
+        self._poll_faults()
         with self._lock:
             self._need_open()
-            self._thermal.advance()  # integrate up to now under the old settings
-            self._thermal.on = bool(on)
+            self._thermal.change(on=bool(on))  # integrates up to now under the old settings
             if target_c is not None:
-                self._thermal.target = float(target_c)
+                self._thermal.change(target=float(target_c))
 
     def cooler_power(self) -> float:
+        self._poll_faults()
         with self._lock:
             self._need_open()
             return self._thermal.power()

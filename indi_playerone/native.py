@@ -615,15 +615,76 @@ def ser_ticks(when: Union[_dt.datetime, int, None] = None) -> int:
     return int(lib.poa_ser_ticks_from_unix_ns(int(when)))
 
 
+#: The SER kill guard (see SerWriter, guard=True): a separate small process that waits for the
+#: recorder's pipe to close. A normal close writes one byte first; EOF without it means the
+#: recording process died (SIGKILL, crash), and the guard cuts the file back to the header
+#: size plus FrameCount whole frames: a frame half-written when the process died would
+#: otherwise sit where readers look for the optional timestamp trailer.
+_SER_GUARD = r"""
+import os, signal, struct, sys
+for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(sig, signal.SIG_IGN)
+fd, pipe, frame_bytes = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+while True:
+    try:
+        done = os.read(pipe, 1)
+        break
+    except InterruptedError:
+        continue
+if not done:
+    (count,) = struct.unpack("<I", os.pread(fd, 4, 38))
+    end = 178 + count * frame_bytes
+    if os.fstat(fd).st_size > end:
+        os.ftruncate(fd, end)
+"""
+
+
+class _SerGuard:
+    """The watcher process of one SER file (started by SerWriter(guard=True))."""
+
+    def __init__(self, path: Union[str, os.PathLike], frame_bytes: int) -> None:
+        import subprocess  # only recorders with a guard need it
+
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)  # pread the header, ftruncate
+        r, self._w = os.pipe2(os.O_CLOEXEC)
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", _SER_GUARD, str(fd), str(r), str(frame_bytes)],
+                pass_fds=(fd, r), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                start_new_session=True)
+        except BaseException:
+            os.close(self._w)
+            raise
+        finally:
+            os.close(fd)
+            os.close(r)
+
+    def release(self) -> None:
+        """The file is complete: tell the guard to leave it alone, and reap it."""
+        if self._w < 0:
+            return
+        try:
+            os.write(self._w, b"x")
+        finally:
+            os.close(self._w)
+            self._w = -1
+        try:
+            self._proc.wait(5)
+        except Exception:  # a guard that hangs is killed; the file is already complete
+            self._proc.kill()
+
+
 class SerWriter:
     """Record frames to a SER v3 file. The header's FrameCount is kept current after
     every frame, so a recording cut short is still readable; close() adds the timestamp
-    trailer. Not thread-safe: one recording thread."""
+    trailer. With ``guard=True`` a watcher process also keeps the file valid if this
+    process is killed (``_SER_GUARD``; the trailer is then missing, which SER allows).
+    Not thread-safe: one recording thread."""
 
     def __init__(self, path: Union[str, os.PathLike], width: int, height: int, *,
                  color: Union[str, int] = "MONO", depth: int = 16, observer: str = "",
                  instrument: str = "", telescope: str = "",
-                 start: Optional[_dt.datetime] = None) -> None:
+                 start: Optional[_dt.datetime] = None, guard: bool = False) -> None:
         info = ffi.new("poa_ser_info_t *")
         info.width, info.height, info.pixel_depth = width, height, depth
         info.color_id = SER_COLORS[color.upper()] if isinstance(color, str) else color
@@ -641,6 +702,14 @@ class SerWriter:
                               if rc == lib.POA_EIO else os.fspath(path))
         self._s = pp[0]
         self.frame_bytes = int(lib.poa_ser_frame_bytes(self._s))
+        self._guard: Optional[_SerGuard] = None
+        if guard:
+            try:
+                self._guard = _SerGuard(path, self.frame_bytes)
+            except BaseException:
+                lib.poa_ser_close(self._s)
+                self._s = None
+                raise
 
     @property
     def frame_count(self) -> int:
@@ -663,7 +732,11 @@ class SerWriter:
             return
         s, self._s = self._s, None
         self._final = int(lib.poa_ser_frame_count(s))
-        _check("poa_ser_close", lib.poa_ser_close(s))
+        try:
+            _check("poa_ser_close", lib.poa_ser_close(s))
+        finally:
+            if self._guard is not None:
+                self._guard.release()
 
     def __enter__(self) -> "SerWriter":
         return self

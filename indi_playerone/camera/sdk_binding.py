@@ -285,3 +285,27 @@ class SdkCameraHandle:
             lib.poa_sdk_wait(c, timeout_ms, r)
         return ReadoutResult(ReadoutState(r.state), int(r.code), _str(r.func), int(r.restarts),
                              int(r.seq), int(r.start_unix_ns))
+
+    # -- video mode through the C reader (engineer C: streaming) --------------------------------
+    def video_start(self, *, width: int, height: int, pixfmt: int, first_seq: int,
+                    timeout_ms: int, exposure_s: float) -> None:
+        """``POAStartExposure(FALSE)``; the C reader then reads frame after frame into the ring."""
+        v = ffi.new("poa_sdk_video_t *")
+        v.width, v.height, v.pixfmt, v.first_seq = width, height, pixfmt, first_seq & 0xFFFFFFFF
+        v.timeout_ms, v.exposure_s = timeout_ms, exposure_s
+        self._call("POAStartExposure", lib.poa_sdk_video_start, v)
+
+    def video_stop(self) -> None:
+        """End video mode (the reader issues ``POAStopExposure``); returns once it is idle."""
+        with self._use() as c:
+            lib.poa_sdk_video_stop(c)
+
+    def video_stats(self) -> dict[str, Any]:
+        """The reader's video counters: state, code, func, frames, timeouts, no_slot,
+        camera_dropped (``POAGetDroppedImagesCount``, -1 when the SDK lacks it)."""
+        st = ffi.new("poa_sdk_video_stats_t *")
+        with self._use() as c:
+            lib.poa_sdk_video_stats(c, st)
+        return {"state": ReadoutState(st.state), "code": int(st.code), "func": _str(st.func),
+                "frames": int(st.frames), "timeouts": int(st.timeouts),
+                "no_slot": int(st.no_slot), "camera_dropped": int(st.camera_dropped)}

@@ -125,3 +125,23 @@ int poa_sdk_get_image_data(poa_sdk_cam_t *c, uint8_t *buf, size_t len, int timeo
 int poa_sdk_expose(poa_sdk_cam_t *c, const poa_sdk_exposure_t *e);
 int poa_sdk_abort(poa_sdk_cam_t *c);
 int poa_sdk_wait(poa_sdk_cam_t *c, int timeout_ms, poa_sdk_result_t *out);
+typedef struct {
+    uint32_t width;
+    uint32_t height;
+    uint32_t pixfmt;
+    uint32_t first_seq;
+    int32_t timeout_ms;
+    double exposure_s;
+} poa_sdk_video_t;
+typedef struct {
+    int32_t state;
+    int32_t code;
+    char func[40];
+    uint64_t frames;
+    uint64_t timeouts;
+    uint64_t no_slot;
+    int32_t camera_dropped;
+} poa_sdk_video_stats_t;
+int poa_sdk_video_start(poa_sdk_cam_t *c, const poa_sdk_video_t *v);
+int poa_sdk_video_stop(poa_sdk_cam_t *c);
+int poa_sdk_video_stats(poa_sdk_cam_t *c, poa_sdk_video_stats_t *out);

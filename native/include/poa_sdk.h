@@ -228,4 +228,37 @@ int poa_sdk_abort(poa_sdk_cam_t *c);
  * when the exposure is still running. The result stays until the next poa_sdk_expose. */
 int poa_sdk_wait(poa_sdk_cam_t *c, int timeout_ms, poa_sdk_result_t *out);
 
+/* ---- video mode through the reader thread (streaming) ------------------------------------ */
+
+/* Continuous capture (the SDK's video mode): POAStartExposure(FALSE), then the reader calls
+ * POAGetImageData straight into ring slots, frame after frame, until poa_sdk_video_stop.
+ * Use a ring in POA_RING_DROP_OLDEST mode: a consumer that falls behind loses the oldest
+ * frames (counted by the ring) and the SDK is kept read. */
+typedef struct {
+    uint32_t width;       /* frame, in binned pixels */
+    uint32_t height;
+    uint32_t pixfmt;      /* POA_PIX_RAW8 / RAW16 / RGB24 / MONO8 */
+    uint32_t first_seq;   /* ring sequence number of the first frame */
+    int32_t timeout_ms;   /* no frame for this long (exposure + 500 ms + transfer): a timeout */
+    double exposure_s;    /* frame timestamps = arrival - exposure (the exposure's start) */
+} poa_sdk_video_t;
+
+typedef struct {
+    int32_t state;          /* POA_SDK_EXPOSING while running; IDLE when stopped; FAILED */
+    int32_t code;           /* FAILED: the SDK error code (or a negative code of ours) */
+    char func[40];          /* FAILED: the function that failed */
+    uint64_t frames;        /* frames committed to the ring */
+    uint64_t timeouts;      /* timeout_ms periods that passed without a frame */
+    uint64_t no_slot;       /* frames not read at once because no ring slot was free */
+    int32_t camera_dropped; /* POAGetDroppedImagesCount, read about twice a second; -1 unknown */
+} poa_sdk_video_stats_t;
+
+/* Waits until the reader is idle, POAStartExposure(FALSE) under the lock, then the reader
+ * runs the video loop. POA_ESTATE without a ring or when a frame does not fit a slot. */
+int poa_sdk_video_start(poa_sdk_cam_t *c, const poa_sdk_video_t *v);
+/* Ends the loop (within ~0.2 s: the reader waits for frames in short slices), the reader
+ * issues POAStopExposure; returns when the reader is idle. No-op when not in video mode. */
+int poa_sdk_video_stop(poa_sdk_cam_t *c);
+int poa_sdk_video_stats(poa_sdk_cam_t *c, poa_sdk_video_stats_t *out);
+
 #endif

@@ -355,6 +355,10 @@ struct poa_sdk_cam {
     struct timespec t0; /* cond clock: when the current attempt started */
     uint64_t t0_real_ns;
     poa_sdk_result_t res;
+    /* video mode (busy + video: the reader runs run_video instead of run_job) */
+    int video;
+    poa_sdk_video_t vjob;
+    poa_sdk_video_stats_t vstats;
 };
 
 static int sdk_lock(poa_sdk_cam_t *c, int lock_ms)
@@ -493,6 +497,115 @@ static void run_job(poa_sdk_cam_t *c)
     }
 }
 
+/* ---- video mode ------------------------------------------------------------------------ */
+
+/* POAGetImageData is called in slices of at most this long, so a stop is seen promptly (the
+ * SDK lock is held inside the call); a timeout is counted when timeout_ms passed without a
+ * frame. */
+#define VIDEO_SLICE_MS 200
+/* POAGetDroppedImagesCount is read about this often (an SDK call under the lock). */
+#define VIDEO_DROP_POLL_MS 500
+/* No free slot (every slot held by the consumer): wait this long, then try again; the
+ * camera's own buffer holds frames meanwhile, and counts what it loses. */
+#define VIDEO_NO_SLOT_MS 2
+
+static void video_fail(poa_sdk_cam_t *c, const char *func, int code)
+{
+    c->vstats.state = POA_SDK_FAILED;
+    c->vstats.code = code;
+    copy_str(c->vstats.func, sizeof c->vstats.func, func, strlen(func) + 1);
+}
+
+static void video_poll_drops(poa_sdk_cam_t *c)
+{
+    if (!c->s->POAGetDroppedImagesCount) return;
+    int n = 0;
+    pthread_mutex_unlock(&c->mu);
+    sdk_lock(c, -1);
+    int rc = c->s->POAGetDroppedImagesCount(c->id, &n);
+    sdk_unlock(c);
+    pthread_mutex_lock(&c->mu);
+    if (rc == 0) c->vstats.camera_dropped = n;
+}
+
+/* The video loop, from the start to a stop or a failure. Called and returns with c->mu held. */
+static void run_video(poa_sdk_cam_t *c)
+{
+    const poa_sdk_video_t v = c->vjob;
+    poa_sdk_t *s = c->s;
+    uint64_t bytes = poa_pixfmt_bytes(v.pixfmt, v.width, v.height);
+    uint32_t seq = v.first_seq;
+    int64_t waited_ms = 0;
+    uint64_t exp_ns = (uint64_t)(v.exposure_s * 1e9);
+    struct timespec next_poll = ts_add_ms(cond_now(), VIDEO_DROP_POLL_MS);
+    while (!c->abort) {
+        if (!ts_before(cond_now(), next_poll)) {
+            video_poll_drops(c);
+            next_poll = ts_add_ms(cond_now(), VIDEO_DROP_POLL_MS);
+            if (c->abort) break;
+        }
+        poa_ring_t *ring = c->ring;
+        pthread_mutex_unlock(&c->mu);
+        uint8_t *dst = NULL;
+        size_t cap = 0;
+        int rc = poa_ring_begin_frame(ring, &dst, &cap);
+        if (rc == POA_EAGAIN) { /* drop-oldest ring with every slot held: let the consumer work */
+            struct timespec ts = {0, VIDEO_NO_SLOT_MS * 1000000L};
+            nanosleep(&ts, NULL);
+            pthread_mutex_lock(&c->mu);
+            c->vstats.no_slot++;
+            continue;
+        }
+        if (rc == POA_OK && cap < bytes) {
+            poa_ring_cancel_frame(ring);
+            rc = POA_ESTATE;
+        }
+        if (rc != POA_OK) {
+            pthread_mutex_lock(&c->mu);
+            if (!c->abort) video_fail(c, "poa_ring_begin_frame", rc);
+            break;
+        }
+        int slice = v.timeout_ms < VIDEO_SLICE_MS ? v.timeout_ms : VIDEO_SLICE_MS;
+        sdk_lock(c, -1);
+        int r = s->POAGetImageData(c->id, dst, (long)bytes, slice);
+        sdk_unlock(c);
+        uint64_t now = realtime_ns();
+        pthread_mutex_lock(&c->mu);
+        if (r == 0) {
+            waited_ms = 0;
+            rc = poa_ring_commit_frame(ring, seq, v.width, v.height, v.pixfmt, bytes,
+                                       now > exp_ns ? now - exp_ns : now);
+            if (rc != POA_OK) {
+                video_fail(c, "poa_ring_commit_frame", rc);
+                break;
+            }
+            seq++;
+            c->vstats.frames++;
+            continue;
+        }
+        poa_ring_cancel_frame(ring);
+        if (c->abort) break;
+        if (r == POA_SDK_ERR_TIMEOUT) {
+            waited_ms += slice;
+            if (waited_ms >= v.timeout_ms) {
+                c->vstats.timeouts++;
+                waited_ms = 0;
+            }
+            continue;
+        }
+        video_fail(c, "POAGetImageData", r);
+        break;
+    }
+    if (c->s->POAGetDroppedImagesCount) video_poll_drops(c); /* the final count, before the stop resets it */
+    int stop_rc = locked_stop(c);
+    if (c->vstats.state == POA_SDK_EXPOSING) {
+        if (stop_rc != 0 && !c->abort) video_fail(c, "POAStopExposure", stop_rc);
+        else c->vstats.state = POA_SDK_IDLE;
+    }
+    c->video = 0;
+    pthread_cond_broadcast(&c->cv_done);
+}
+
 static void *reader_main(void *arg)
 {
     poa_sdk_cam_t *c = arg;
@@ -500,7 +613,8 @@ static void *reader_main(void *arg)
     for (;;) {
         while (!c->job_ready && !c->quit) pthread_cond_wait(&c->cv_job, &c->mu);
         if (!c->job_ready) break; /* quit, nothing to finish */
-        run_job(c);
+        if (c->video) run_video(c);
+        else run_job(c);
         c->job_ready = 0;
         c->busy = 0;
         pthread_cond_broadcast(&c->cv_done);
@@ -899,4 +1013,68 @@ int poa_sdk_wait(poa_sdk_cam_t *c, int timeout_ms, poa_sdk_result_t *out)
     *out = c->res;
     pthread_mutex_unlock(&c->mu);
     return rc;
+}
+
+/* ---- video mode through the reader ------------------------------------------------------ */
+
+int poa_sdk_video_start(poa_sdk_cam_t *c, const poa_sdk_video_t *v)
+{
+    if (!c || !v || v->timeout_ms <= 0 || !(v->exposure_s >= 0.0)) return POA_EINVAL;
+    uint64_t bytes = poa_pixfmt_bytes(v->pixfmt, v->width, v->height);
+    if (bytes == 0 || bytes > (uint64_t)LONG_MAX) return POA_EINVAL;
+    pthread_mutex_lock(&c->mu);
+    while (c->busy) pthread_cond_wait(&c->cv_done, &c->mu);
+    if (!c->ring || bytes > poa_ring_slot_bytes(c->ring)) {
+        pthread_mutex_unlock(&c->mu);
+        return POA_ESTATE;
+    }
+    c->busy = 1;
+    c->abort = 0;
+    c->video = 1;
+    c->vjob = *v;
+    memset(&c->vstats, 0, sizeof c->vstats);
+    c->vstats.state = POA_SDK_EXPOSING;
+    c->vstats.camera_dropped = c->s->POAGetDroppedImagesCount ? 0 : -1;
+    /* A single exposure's result is not this; waiters of poa_sdk_wait see IDLE. */
+    memset(&c->res, 0, sizeof c->res);
+    pthread_mutex_unlock(&c->mu);
+
+    sdk_lock(c, -1);
+    int rc = c->s->POAStartExposure(c->id, 0);
+    sdk_unlock(c);
+
+    pthread_mutex_lock(&c->mu);
+    if (rc != 0) {
+        c->busy = 0;
+        c->video = 0;
+        c->vstats.state = POA_SDK_IDLE;
+        pthread_cond_broadcast(&c->cv_done);
+    } else {
+        c->job_ready = 1;
+        pthread_cond_broadcast(&c->cv_job);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+int poa_sdk_video_stop(poa_sdk_cam_t *c)
+{
+    if (!c) return POA_EINVAL;
+    pthread_mutex_lock(&c->mu);
+    if (c->video) {
+        c->abort = 1;
+        pthread_cond_broadcast(&c->cv_job);
+        while (c->busy) pthread_cond_wait(&c->cv_done, &c->mu);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return POA_OK;
+}
+
+int poa_sdk_video_stats(poa_sdk_cam_t *c, poa_sdk_video_stats_t *out)
+{
+    if (!c || !out) return POA_EINVAL;
+    pthread_mutex_lock(&c->mu);
+    *out = c->vstats;
+    pthread_mutex_unlock(&c->mu);
+    return POA_OK;
 }

@@ -1,0 +1,277 @@
+"""The simulator's video mode in-process (no indiserver): its rate follows the single-frame
+readout model (Low Noise halves it), its frames honour the camera's settings (flip), the
+camera's DDR buffer absorbs short link stalls and drops on long ones, and faults from the fault
+file reach a running stream.
+
+Rates are read from the frames' timestamps, which are the simulator's schedule (frame k starts
+at t0 + k·P), not from the machine's speed: no timed assertion."""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indi_playerone.camera.interface import CameraError, ExposureAborted, Frame
+from indi_playerone.camera.models import MODELS
+from indi_playerone.camera.sim_options import SimOptions
+from indi_playerone.camera.sim_sensor import sensor_readout_s
+from indi_playerone.camera.simulator import SimulatedCamera
+
+SMALL = "Apollo-M MAX PRO"  # 1608 x 1104, 126 fps: small frames
+MODES = "Poseidon-M PRO"  # IMX571: Normal and Low Noise
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
+
+
+def take(cam: SimulatedCamera, n: int) -> list[tuple[int, float]]:
+    """(sequence, start timestamp) of the next ``n`` video frames, each released at once."""
+    out = []
+    for _ in range(n):
+        f = cam.video_frame(timeout=10)
+        out.append((f.sequence, f.start_utc.timestamp()))
+        f.release()
+    return out
+
+
+def period_from_timestamps(frames: list[tuple[int, float]]) -> float:
+    """Seconds per frame from the first and last timestamps (a dropped frame leaves a gap in
+    the sequence numbers, so the count is taken from them)."""
+    (s0, t0), (s1, t1) = frames[0], frames[-1]
+    assert s1 > s0
+    return (t1 - t0) / (s1 - s0)
+
+
+@pytest.fixture
+def streaming() -> Iterator[Callable[[SimulatedCamera, float], None]]:
+    """start_video that is sure to be stopped at the end of the test."""
+    started: list[SimulatedCamera] = []
+
+    def start(cam: SimulatedCamera, exposure_s: float) -> None:
+        cam.start_video(exposure_s)
+        started.append(cam)
+
+    yield start
+    for cam in started:
+        cam.stop_video()
+
+
+def test_low_noise_video_runs_at_half_the_normal_rate(streaming) -> None:
+    """A narrow full-height ROI (64 columns: the USB transfer is short): the period is the
+    sensor's readout at the table's fps, which Low Noise doubles, as for single frames."""
+    spec = MODELS[MODES]
+    with SimulatedCamera(spec) as cam:
+        assert cam.sensor_modes() == ("Normal", "Low Noise")
+        cam.set_format(8)
+        cam.set_roi(0, 0, 64, spec.height, 1)
+        periods = []
+        for mode in (0, 1):
+            cam.set_sensor_mode(mode)
+            streaming(cam, 0.001)
+            periods.append(period_from_timestamps(take(cam, 5)))
+            cam.stop_video()
+        normal, low_noise = periods
+        assert normal == pytest.approx(sensor_readout_s(spec, spec.height, 1, False), rel=1e-3)
+        assert low_noise == pytest.approx(2 * normal, rel=1e-3)
+
+
+def hot_pixels(data: np.ndarray) -> set[tuple[int, int]]:
+    data = data.astype(np.float64)
+    med = np.median(data)
+    sigma = 1.4826 * np.median(np.abs(data - med))
+    ys, xs = np.nonzero(data > med + 30 * sigma)
+    return set(zip(ys.tolist(), xs.tolist()))
+
+
+def test_a_flipped_video_frame_is_mirrored(streaming) -> None:
+    """Hot pixels (fixed on the sensor) of a single frame land mirrored in a video frame taken
+    with a horizontal flip (dark, warm sensor, high gain: the hot pixels stand out)."""
+    opts = SimOptions(star_scale=0.0, sky_e_per_s=0.0, ambient_c=50.0)
+    with SimulatedCamera(MODELS[SMALL], options=opts) as cam:
+        cam.set_roi(100, 50, 1200, 900, 1)
+        cam.set_gain(400)
+        cam.set_offset(300)
+        cam.start_exposure(0.3)
+        single = cam.wait_frame(timeout=10)
+        plain = hot_pixels(single.data)
+        single.release()
+        assert len(plain) >= 5
+        cam.set_flip(True, False)
+        streaming(cam, 0.3)
+        frame: Frame = cam.video_frame(timeout=10)
+        try:
+            flipped = hot_pixels(frame.data)
+        finally:
+            frame.release()
+    assert flipped == {(y, 1199 - x) for y, x in plain}
+
+
+def hold_every_slot(cam: SimulatedCamera) -> list[Frame]:
+    """Take the host ring's 3 slots (``video_buffer_bytes`` 1: the minimum) and keep them: the
+    camera's link has nowhere to send and frames wait in its DDR buffer."""
+    return [cam.video_frame(timeout=10) for _ in range(3)]
+
+
+def test_the_ddr_buffer_absorbs_a_short_stall_and_drops_on_a_long_one(streaming) -> None:
+    """256x64 8-bit frames every 10 ms (the exposure), a DDR buffer of 40 frames (0.4 s; the
+    real 512 MB would hold 9 hours of these). A 0.1 s stall loses nothing in the camera and
+    its frames arrive afterwards; a stall of more than 0.4 s drops frames in the camera, seen
+    by ``dropped_frames()``; the counts are not doubled."""
+    with SimulatedCamera(MODELS[SMALL]) as cam:
+        cam.set_format(8)
+        cam.set_roi(0, 0, 256, 64, 1)
+        cam.video_buffer_bytes = 1
+        cam._ddr.capacity = 40 * 256 * 64  # the frame buffer's size (a test-sized one)
+        streaming(cam, 0.01)
+        held = hold_every_slot(cam)
+        sent = cam.video_counters()["sent"]
+        time.sleep(0.1)  # 10 frames come off the sensor
+        # The link stalled: at most the frame it was sending when the last slot was taken.
+        assert cam.video_counters()["sent"] <= sent + 1
+        for f in held:
+            f.release()
+        take(cam, 3)
+        assert wait_until(lambda: cam.video_counters()["sent"] >= sent + 10)  # the stall's frames
+        assert cam.video_counters()["camera_dropped"] == 0
+
+        held = hold_every_slot(cam)
+        base = cam.dropped_frames()
+        assert wait_until(lambda: cam.video_counters()["camera_dropped"] > 0)
+        assert cam.dropped_frames() > base
+        # Counted once while running too (the counters only grow: read around it).
+        c1 = cam.video_counters()
+        lost = cam.dropped_frames()
+        c2 = cam.video_counters()
+        assert (c1["camera_dropped"] + c1["host_dropped"] <= lost
+                <= c2["camera_dropped"] + c2["host_dropped"])
+        for f in held:
+            f.release()
+        take(cam, 3)  # the stream goes on after the overflow
+        cam.stop_video()
+        last = cam.video_counters()
+        assert last["camera_dropped"] > 0
+        assert cam.dropped_frames() == last["camera_dropped"] + last["host_dropped"]
+
+
+def test_video_without_a_consumer_drops_in_the_host_ring_not_the_camera(streaming) -> None:
+    """A consumer that takes nothing holds no slot: the link keeps sending and the host ring
+    drops the oldest frames (host_dropped), the camera's buffer stays empty."""
+    with SimulatedCamera(MODELS[SMALL]) as cam:
+        cam.set_format(8)
+        cam.set_roi(0, 0, 256, 64, 1)
+        cam.video_buffer_bytes = 1
+        streaming(cam, 0.01)
+        assert wait_until(lambda: cam.video_counters().get("host_dropped", 0) >= 5)
+        counts = cam.video_counters()
+        assert counts["camera_dropped"] == 0
+        assert cam.dropped_frames() >= counts["host_dropped"]
+
+
+@pytest.fixture
+def fault_file(tmp_path: Path) -> Path:
+    path = tmp_path / "faults"
+    path.write_text("")
+    return path
+
+
+def add_fault(path: Path, line: str) -> None:
+    with path.open("a") as fh:
+        fh.write(line + "\n")
+
+
+def test_an_unplug_during_video_ends_video_frame_with_a_camera_error(streaming,
+                                                                     fault_file: Path) -> None:
+    """Frames of 2 s: the consumer is inside ``video_frame``, waiting, when the fault file
+    says "unplug"; it gets a CameraError naming the unplug (not a plain "stopped"), and so
+    does the next call."""
+    with SimulatedCamera(MODELS[SMALL], fault_file=fault_file) as cam:
+        cam.set_format(8)
+        cam.set_roi(0, 0, 256, 64, 1)
+        streaming(cam, 2.0)
+        raised: list[BaseException] = []
+
+        def consume() -> None:
+            try:
+                cam.video_frame(timeout=10).release()
+            except BaseException as exc:  # handed to the test thread
+                raised.append(exc)
+
+        consumer = threading.Thread(target=consume)
+        consumer.start()
+        time.sleep(0.2)
+        add_fault(fault_file, "unplug")
+        consumer.join(timeout=10)
+        assert not consumer.is_alive()
+        assert len(raised) == 1 and isinstance(raised[0], CameraError)
+        assert not isinstance(raised[0], ExposureAborted)
+        assert "unplugged" in str(raised[0])
+        assert not cam.is_streaming()
+        with pytest.raises(CameraError, match="unplugged"):
+            cam.video_frame(timeout=1)
+
+
+def test_unplug_after_counts_video_frames(streaming, fault_file: Path) -> None:
+    with SimulatedCamera(MODELS[SMALL], fault_file=fault_file) as cam:
+        cam.set_format(8)
+        cam.set_roi(0, 0, 256, 64, 1)
+        add_fault(fault_file, "unplug_after=3")
+        time.sleep(0.06)  # the file is looked at every 50 ms
+        streaming(cam, 0.01)
+        take(cam, 3)
+        with pytest.raises(CameraError, match="unplugged"):
+            cam.video_frame(timeout=5)
+
+
+def x_shift(a: np.ndarray, b: np.ndarray, most: int = 10) -> int:
+    """The whole-pixel shift along x that best lines ``b`` up with ``a`` (column profiles of the
+    star light, background removed)."""
+    pa = (a - np.median(a)).clip(0).sum(axis=0)
+    pb = (b - np.median(b)).clip(0).sum(axis=0)
+    n = len(pa)
+    scores = {d: float(np.dot(pa[most:n - most], pb[most + d:n - most + d]))
+              for d in range(-most, most + 1)}
+    return max(scores, key=scores.__getitem__)
+
+
+def video_data(cam: SimulatedCamera, after: float = 0.0) -> np.ndarray:
+    """The next video frame that started after the wall time ``after``."""
+    while True:
+        f = cam.video_frame(timeout=10)
+        try:
+            if f.start_utc.timestamp() > after:
+                return f.data.astype(np.float64)
+        finally:
+            f.release()
+
+
+def test_guiding_moves_the_stars_of_a_running_video(streaming) -> None:
+    """A pulse West of about 2 s (GUIDE_PX_PER_S = 2: about 4 px to the right) while video
+    runs: a frame started after it shows the star field moved by the pulse's length (from the
+    guide log) times that rate, to the nearest pixel; frames without a pulse do not move."""
+    from indi_playerone.camera.sim_capabilities import GUIDE_PX_PER_S
+
+    opts = SimOptions(st4=True, sky_e_per_s=0.0)
+    with SimulatedCamera(MODELS[SMALL], options=opts) as cam:
+        cam.set_roi(200, 100, 1200, 900, 1)
+        cam.video_buffer_bytes = 1  # 3 slots: frames from before the pulse do not pile up
+        streaming(cam, 0.05)
+        before = video_data(cam)
+        assert x_shift(before, video_data(cam)) == 0
+        cam.guide("W", True)
+        time.sleep(2.0)
+        cam.guide("W", False)
+        ended = time.time()
+        after = video_data(cam, after=ended + 0.05)
+        (_, on, t_on), (_, off, t_off) = cam.guide_log()
+    assert on and not off
+    assert abs(x_shift(before, after) - (t_off - t_on) * GUIDE_PX_PER_S) <= 0.75

@@ -123,7 +123,7 @@ def test_registry_opens_each_camera_to_read_its_serial(monkeypatch, fake_lib, fa
 
 
 def test_open_refines_ranges_from_the_config_attributes(ares: SdkCamera) -> None:
-    ctl = ares.controls()
+    ctl = ares.configs()
     assert ctl[Config.GAIN].name == "Gain" and ctl[Config.OFFSET].name == "Offset"
     assert ares.info.gain_range == (ctl[Config.GAIN].min, ctl[Config.GAIN].max)
     exp = ctl[Config.EXP]  # a FLOAT config: min/max read through the double
@@ -133,16 +133,16 @@ def test_open_refines_ranges_from_the_config_attributes(ares: SdkCamera) -> None
 
 
 def test_set_config_passes_the_union_by_value_for_every_type(ares: SdkCamera) -> None:
-    ares.set_control(Config.EXP, 0.123)  # FLOAT: the double's bits in the union
-    assert ares.control(Config.EXP) == pytest.approx(0.123)
+    ares.set_config(Config.EXP, 0.123)  # FLOAT: the double's bits in the union
+    assert ares.config(Config.EXP) == pytest.approx(0.123)
     ares.set_gain(217)  # INT: the long
     assert ares.gain() == 217
     ares.set_offset(41)
     assert ares.offset() == 41
     ares.set_cooler(True, -12.4)  # BOOL + INT
-    assert ares.control(Config.COOLER) is True and ares.control(Config.TARGET_TEMP) == -12
+    assert ares.config(Config.COOLER) is True and ares.config(Config.TARGET_TEMP) == -12
     ares.set_cooler(False)
-    assert ares.control(Config.COOLER) is False
+    assert ares.config(Config.COOLER) is False
     with pytest.raises(CameraError):
         ares.set_gain(ares.info.gain_range[1] + 1)
     with pytest.raises(CameraError):
@@ -151,9 +151,9 @@ def test_set_config_passes_the_union_by_value_for_every_type(ares: SdkCamera) ->
 
 
 def test_presets_and_sensor_modes(ares: SdkCamera) -> None:
-    p = ares.presets()
+    p = ares.sdk_presets()
     assert p.gain_highest_dr <= p.gain_hcg <= p.gain_unity <= p.gain_lowest_rn
-    modes = ares.sensor_modes()
+    modes = ares.sdk_sensor_modes()
     assert [m.index for m in modes] == list(range(len(modes))) and len(modes) == 2
     assert all(m.name for m in modes)
     ares.set_sensor_mode(1)
@@ -162,6 +162,65 @@ def test_presets_and_sensor_modes(ares: SdkCamera) -> None:
         ares.set_sensor_mode(7)
     assert exc.value.func == "POASetSensorMode"
     assert expose(ares).data.size  # frames still come in the other mode
+    assert ares.sensor_modes() == tuple(m.name for m in modes)
+
+
+# -- the neutral capabilities (the driver's CCD_CONTROLS, presets, FLIP, ...) ---------------------
+
+def test_neutral_controls_are_the_writable_configs_minus_the_ones_with_own_properties(ares: SdkCamera) -> None:
+    ctl = {c.name: c for c in ares.controls()}
+    configs = ares.configs()
+    names = [a.name for a in configs.values()]
+    assert list(ctl) == [n for n in names if n in ctl]  # the SDK's order
+    assert "Gain" in ctl and "Offset" in ctl and ctl["Gain"].supports_auto
+    for cid in (Config.EXP, Config.EXPOSURE, Config.TARGET_TEMP, Config.COOLER, Config.FLIP_BOTH,
+                Config.TEMPERATURE, Config.COOLER_POWER):
+        assert configs[cid].name not in ctl, configs[cid].name
+    assert ctl["HardwareBin"].is_bool and not ctl["Gain"].is_bool
+    ares.set_control("Gain", 301)
+    assert ares.get_control("Gain") == (301.0, False) and ares.gain() == 301
+    ares.set_control("Gain", 302, auto=True)
+    assert ares.get_control("Gain") == (302.0, True)
+    ares.set_control("HardwareBin", 1)
+    assert ares.get_control("HardwareBin")[0] == 1.0
+    ares.set_control("Gain", 10.6)
+    assert ares.get_control("Gain")[0] == 11.0  # whole-number settings are rounded
+    for name, bad in (("HardwareBin", 0.5), ("Gain", ctl["Gain"].maximum + 1)):
+        with pytest.raises(CameraError):
+            ares.set_control(name, bad)
+    with pytest.raises(CameraError):
+        ares.set_control("Exp", 1.0)  # exposure is not a control
+    with pytest.raises(CameraError):
+        ares.get_control("NoSuchThing")
+
+
+def test_gain_presets_flip_and_identity(ares: SdkCamera) -> None:
+    presets = ares.gain_presets()
+    p = ares.sdk_presets()
+    assert [g.key for g in presets] == ["highest_dr", "hcg", "unity", "lowest_rn"]
+    assert (presets[2].gain, presets[2].offset) == (p.gain_unity, p.offset_unity)
+    assert ares.can_flip() and ares.flip() == (False, False)
+    plain = expose(ares)
+    ref = plain.data.copy()
+    plain.release()
+    for h, v in ((True, False), (False, True), (True, True), (False, False)):
+        ares.set_flip(h, v)
+        assert ares.flip() == (h, v)
+    ares.set_flip(True, False)
+    flipped = expose(ares)
+    # Bias and noise differ per frame; the star field must move with the flip.
+    bright = np.unravel_index(np.argmax(ref), ref.shape)
+    mirrored = (bright[0], ref.shape[1] - 1 - bright[1])
+    assert flipped.data[mirrored] > np.median(flipped.data) + 100
+    flipped.release()
+    assert ares.usb_link() in ("USB3", "USB2") and ares.sdk_version() == "3.10.1"
+    assert ares.dropped_frames() == 0
+    ares.start_exposure(2.0)
+    with pytest.raises(CameraError):
+        ares.set_flip(False, True)
+    with pytest.raises(CameraError):
+        ares.set_sensor_mode(0)
+    ares.abort_exposure()
 
 
 # -- geometry and formats -------------------------------------------------------------------------

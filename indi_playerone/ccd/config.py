@@ -16,6 +16,7 @@ import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Callable, Iterable
+from xml.sax.saxutils import escape
 
 from ..indi import xmlout
 from ..indi.properties import State
@@ -116,6 +117,18 @@ def write_config(path: Path, vectors: Iterable[Any]) -> None:
         raise ConfigError(f"Cannot save the configuration to {path}: {exc.strerror}") from None
 
 
+def _render_entry(device: str, entry: ConfigEntry) -> bytes:
+    """A saved property as read from a file, written back unchanged (values as text)."""
+    kind, name, items = entry
+
+    def attr(text: str) -> str:  # single-quoted, as libindi and xmlout write them
+        return "'" + escape(text, {"'": "&apos;", '"': "&quot;"}) + "'"
+
+    parts = "".join(f"<one{kind} name={attr(n)}>{escape(v)}</one{kind}>\n" for n, v in items)
+    return (f"<new{kind}Vector device={attr(device)} name={attr(name)}>\n{parts}"
+            f"</new{kind}Vector>\n").encode()
+
+
 def purge_config(path: Path) -> bool:
     """Delete the saved configuration (not the .default). False if there was none."""
     try:
@@ -142,15 +155,46 @@ class ConfigMixin:
         path = path or config_path(self.name)
         applied = 0
         with self.lock:
-            for kind, name, items in read_config(path, self.name):
-                vector = self.always.get(name) or self.props.get(name)
-                if vector is None or not P.SPECS[name].saved or not only(name):
-                    continue  # not ours (e.g. a C++ driver property we do not have yet)
-                known = [(n, v) for n, v in items if n in vector.elements]
-                if known and kind == vector.kind:
-                    self.handle_new(kind, name, known)
-                    applied += 1
+            self._config_loading = True  # no save_config_item while loading (libindi)
+            try:
+                for kind, name, items in read_config(path, self.name):
+                    vector = self.always.get(name) or self.props.get(name)
+                    if vector is None or not P.SPECS[name].saved or not only(name):
+                        continue  # not ours (e.g. a C++ driver property we do not have yet)
+                    known = [(n, v) for n, v in items if n in vector.elements]
+                    if known and kind == vector.kind:
+                        self.handle_new(kind, name, known)
+                        applied += 1
+            finally:
+                self._config_loading = False
         return applied
+
+    def save_config_item(self, name: str) -> None:
+        """libindi's saveConfig(silent, name), which the C++ driver calls after each change of
+        CCD_CONTROLS and SENSOR_MODE: that property replaces its entry in the saved file, the
+        others stay as they are; without a file, a full save. Failures are only logged."""
+        with self.lock:
+            vector = self.always.get(name) or self.props.get(name)
+            if getattr(self, "_config_loading", False) or vector is None:
+                return
+            path = config_path(self.name)
+            try:
+                if not path.exists():
+                    write_config(path, self.saved_vectors())
+                    return
+                parts, replaced = [b"<INDIDriver>\n"], False
+                for entry in read_config(path, self.name):
+                    if entry[1] == name:
+                        parts.append(xmlout.new_vector(vector))
+                        replaced = True
+                    else:
+                        parts.append(_render_entry(self.name, entry))
+                if not replaced:
+                    parts.append(xmlout.new_vector(vector))
+                parts.append(b"</INDIDriver>\n")
+                _write_atomic(path, b"".join(parts))
+            except (ConfigError, OSError) as exc:
+                log.warning("%s: saving %s: %s", self.name, name, exc)
 
     def load_config_quietly(self, only: Callable[[str], bool]) -> None:
         try:

@@ -1,0 +1,183 @@
+"""The SDK backend's optional capabilities of the neutral camera interface, on top of the SDK's
+configs: controls by name (CCD_CONTROLS), gain presets, sensor modes, flips, dropped frames, the
+USB link and the SDK version. Mixed into :class:`~.sdk_camera.SdkCamera`, whose lock, config
+attributes (``_attrs``, in the SDK's order) and handle it uses.
+
+Which configs are controls follows the C++ driver (facts §3.5): every writable config except
+exposure, target temperature, cooler, guide and flip configs, named by ``szConfName``. Values are
+checked here before ``POASetConfig``: a BOOL config would silently take 0.5 as TRUE.
+"""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from .interface import PRESET_KEYS, CameraError, Control, GainPreset
+from .sdk_types import Config, ConfigAttr, ConfigValue, Presets, SdkError, SensorMode, ValueType
+
+if TYPE_CHECKING:
+    import threading
+
+    from .sdk_binding import SdkCameraHandle, SdkLibrary
+    from .sdk_types import CameraProps
+    from .interface import CameraInfo
+
+__all__ = ["SdkCapabilitiesMixin", "NOT_CONTROLS", "FLIP_CONFIGS"]
+
+log = logging.getLogger(__name__)
+
+#: Writable configs that are not CCD_CONTROLS elements (facts §3.5, the C++ driver's list):
+#: they have properties of their own (exposure, cooler, guiding, FLIP).
+NOT_CONTROLS: frozenset[int] = frozenset({
+    Config.EXPOSURE, Config.EXP, Config.TARGET_TEMP, Config.COOLER, Config.GUIDE_NORTH,
+    Config.GUIDE_SOUTH, Config.GUIDE_EAST, Config.GUIDE_WEST, Config.FLIP_NONE, Config.FLIP_HORI,
+    Config.FLIP_VERT, Config.FLIP_BOTH})
+#: (horizontal, vertical) -> the flip config that selects it.
+FLIP_CONFIGS: dict[tuple[bool, bool], Config] = {
+    (False, False): Config.FLIP_NONE, (True, False): Config.FLIP_HORI,
+    (False, True): Config.FLIP_VERT, (True, True): Config.FLIP_BOTH}
+
+
+class SdkCapabilitiesMixin:
+    # Provided by SdkCamera.
+    sdk: SdkLibrary
+    props: CameraProps
+    info: CameraInfo
+    _lock: threading.Lock
+    _handle: SdkCameraHandle | None
+    _attrs: dict[int, ConfigAttr]
+
+    if TYPE_CHECKING:  # SdkCamera's methods, declared for type checkers only
+        def _need_open(self) -> SdkCameraHandle: ...
+        def _need_idle(self, what: str) -> SdkCameraHandle: ...
+        def _attr(self, cid: int) -> ConfigAttr: ...
+        def _set_config_locked(self, h: SdkCameraHandle, cid: int, value: ConfigValue,
+                               auto: bool = False) -> None: ...
+
+    # -- neutral controls (CCD_CONTROLS): the writable configs by szConfName --------------------
+    def _control_attrs(self) -> dict[str, ConfigAttr]:
+        """Writable configs that are controls, by name, in the SDK's order. Lock held."""
+        return {a.name: a for cid, a in self._attrs.items()
+                if a.writable and cid not in NOT_CONTROLS}
+
+    def controls(self) -> tuple[Control, ...]:
+        """Every writable config except exposure, cooler, target temperature, guide and flip
+        (those have their own properties), as the C++ driver builds CCD_CONTROLS (facts §3.5);
+        empty while closed."""
+        with self._lock:
+            if self._handle is None:
+                return ()
+            return tuple(
+                Control(a.name, a.description, float(a.min), float(a.max), float(a.default),
+                        a.value_type == ValueType.BOOL, a.supports_auto)
+                for a in self._control_attrs().values())
+
+    def _control_attr(self, name: str) -> ConfigAttr:
+        a = self._control_attrs().get(name)
+        if a is None:
+            raise CameraError(f"{self.info.model} has no setting {name!r}")
+        return a
+
+    def get_control(self, name: str) -> tuple[float, bool]:
+        with self._lock:
+            h = self._need_open()
+            a = self._control_attr(name)
+            value, auto = h.get_config(a.config_id, a.value_type)
+            return float(value), auto
+
+    def set_control(self, name: str, value: float, auto: bool = False) -> None:
+        """Range-checked here (the SDK would answer POA_ERROR_OUT_OF_LIMIT), bools take 0/1 only
+        (POASetConfig of a BOOL config would silently turn 0.5 into TRUE), whole-number settings
+        are rounded."""
+        with self._lock:
+            h = self._need_open()
+            a = self._control_attr(name)
+            if a.value_type == ValueType.BOOL:
+                if value not in (0, 1):
+                    raise CameraError(f"{a.name} is an on/off setting: 0 or 1, not {value:g}")
+                typed: ConfigValue = bool(value)
+            elif a.value_type == ValueType.INT:
+                typed = round(value)  # as the simulator; the C++ driver truncates with (long)
+            else:
+                typed = float(value)
+            self._set_config_locked(h, a.config_id, typed, auto)
+
+    # -- vendor extras (presets, sensor modes, flips, SDK facts) ---------------------------------
+    def sdk_presets(self) -> Presets:
+        """``POAGetGainsAndOffsets``: highest DR, HCG, unity and lowest read-noise pairs."""
+        with self._lock:
+            return self._need_open().presets()
+
+    def gain_presets(self) -> tuple[GainPreset, ...]:
+        """The presets of ``POAGetGainsAndOffsets``; empty when this SDK lacks the function or
+        the camera does not answer it (SDKs before 3.2.0)."""
+        try:
+            p = self.sdk_presets()
+        except SdkError as exc:
+            # An old SDK without the function is normal (debug); a camera that fails the call
+            # is worth a word to the user (the injected-fault tests found it silent).
+            level = logging.WARNING if self.sdk.has("POAGetGainsAndOffsets") else logging.DEBUG
+            log.log(level, "%s: no gain presets (the preset switch is left out): %s",
+                    self.info.model, exc)
+            return ()
+        pairs = {"highest_dr": (p.gain_highest_dr, p.offset_highest_dr),
+                 "hcg": (p.gain_hcg, p.offset_hcg), "unity": (p.gain_unity, p.offset_unity),
+                 "lowest_rn": (p.gain_lowest_rn, p.offset_lowest_rn)}
+        return tuple(GainPreset(k, *pairs[k]) for k in PRESET_KEYS)
+
+    def sdk_sensor_modes(self) -> list[SensorMode]:
+        """The readout modes (empty when the camera has no mode selection)."""
+        with self._lock:
+            h = self._need_open()
+            if not self.sdk.has("POAGetSensorModeCount"):
+                return []
+            return [h.sensor_mode_info(i) for i in range(h.sensor_mode_count())]
+
+    def sensor_modes(self) -> tuple[str, ...]:
+        return tuple(m.name for m in self.sdk_sensor_modes())
+
+    def sensor_mode(self) -> int:
+        with self._lock:
+            return self._need_open().sensor_mode()
+
+    def set_sensor_mode(self, index: int) -> None:
+        with self._lock:
+            h = self._need_idle("the sensor mode")
+            h.stop_exposure()
+            h.set_sensor_mode(index)
+
+    def can_flip(self) -> bool:
+        """The C++ driver's test: the camera lists POA_FLIP_BOTH among its configs."""
+        with self._lock:
+            return Config.FLIP_BOTH in self._attrs
+
+    def flip(self) -> tuple[bool, bool]:
+        """Reading a flip config says whether that flip is the active one (facts §1.2)."""
+        with self._lock:
+            h = self._need_open()
+            if Config.FLIP_BOTH not in self._attrs:
+                return (False, False)
+            if h.get_config(Config.FLIP_BOTH, ValueType.BOOL)[0]:
+                return (True, True)
+            return (bool(h.get_config(Config.FLIP_HORI, ValueType.BOOL)[0]),
+                    bool(h.get_config(Config.FLIP_VERT, ValueType.BOOL)[0]))
+
+    def set_flip(self, horizontal: bool, vertical: bool) -> None:
+        """One of POA_FLIP_NONE/HORI/VERT/BOTH (the value is ignored by the SDK; setting one
+        selects it). Stopped first, as for a format change."""
+        cid = FLIP_CONFIGS[(bool(horizontal), bool(vertical))]
+        with self._lock:
+            h = self._need_idle("the flip")
+            self._attr(cid)
+            h.stop_exposure()
+            h.set_config(cid, ValueType.BOOL, True)
+
+    def dropped_frames(self) -> int:
+        with self._lock:
+            return self._need_open().dropped_count()
+
+    def usb_link(self) -> str:
+        return "USB3" if self.props.usb3 else "USB2"
+
+    def sdk_version(self) -> str:
+        return self.sdk.version

@@ -3,7 +3,9 @@
 It speaks INDI on stdin/stdout and serves every camera it finds as one device
 (mdpd: multiple devices per driver), named as the C++ driver names them:
 `PlayerOne CCD <model>`, then `... 1`, `... 2` for more cameras of one model.
-It exits when stdin closes (indiserver gone), after stopping every camera.
+Cameras of the vendor SDK plugged in or out while it runs appear as devices or are
+deleted (ccd/hotplug.py: one thread scans the SDK's list every 2 s). It exits when stdin
+closes (indiserver gone), after stopping every camera (without a warm-up).
 """
 from __future__ import annotations
 
@@ -20,17 +22,21 @@ from ..indi.driver import DriverLoop
 from ..indi.logbridge import setup_logging
 from ..indi.transport import Transport
 from .device import PlayerOneCCD
-from .names import DEVICE_PREFIX
+from .hotplug import HotPlugWatcher, camera_id, poll_period, unique_name
+from .nicknames import device_base_name, read_nicknames
 
 log = logging.getLogger("indi_playerone")
 
 
 def device_names(cameras: list[CameraBackend]) -> list[str]:
-    """`PlayerOne CCD <model>`; the second camera of a model gets ` 1`, the third ` 2`."""
+    """`PlayerOne CCD <model>`, or the nickname stored for the camera's serial number
+    (`~/.indi/PlayerOneNicknames.xml`, ccd/nicknames.py); the second camera of one name
+    gets ` 1`, the third ` 2`."""
     seen: Counter[str] = Counter()
     names = []
+    nicknames = read_nicknames()
     for camera in cameras:
-        base = DEVICE_PREFIX + camera.info.model
+        base = device_base_name(camera.info.serial, camera.info.model, nicknames)
         n = seen[base]
         seen[base] += 1
         names.append(base if n == 0 else f"{base} {n}")
@@ -62,6 +68,30 @@ def tune_malloc() -> None:
         pass
 
 
+def start_hotplug(loop: DriverLoop, transport: Transport, devices: list[PlayerOneCCD],
+                  log_handler: object) -> HotPlugWatcher | None:
+    """Watch the vendor SDK's camera list (ccd/hotplug.py); None without an SDK or when
+    INDI_PLAYERONE_HOTPLUG_S is 0."""
+    from ..camera.sdk_types import SdkLoadError
+    from ..camera.sdk_loader import load_sdk
+
+    period = poll_period()
+    if period <= 0:
+        return None
+    try:
+        sdk = load_sdk()  # cached: the library discovery already loaded, or the same failure
+    except SdkLoadError:
+        return None
+
+    def make_device(camera: CameraBackend, used: set[str]) -> PlayerOneCCD:
+        base = device_base_name(camera.info.serial, camera.info.model, read_nicknames())
+        return PlayerOneCCD(unique_name(base, used), camera, transport, driver_version(),
+                            log_handler)
+
+    served = {cid: d for d in devices if (cid := camera_id(d.camera)) is not None}
+    return HotPlugWatcher(sdk, loop, transport, make_device, served, period).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     tune_malloc()
     # fd 1 belongs to the transport's writer thread alone. Anything a library might
@@ -90,9 +120,13 @@ def main(argv: list[str] | None = None) -> int:
     log.info("indi_playerone_ccd %s serving %s (pid %d); images are sent as %s BLOBs",
              __version__, ", ".join(d.name for d in devices) or "no camera", os.getpid(),
              "attached" if transport.attached else "inline")
+    watcher = start_hotplug(loop, transport, devices, log_handler)
     try:
         loop.run()
     finally:
+        if watcher is not None:
+            watcher.close()
+            devices += [d for d in watcher.served() if d not in devices]
         for device in devices:
             try:
                 device.disconnect()

@@ -3,6 +3,8 @@
 * ``list``: cameras the driver serves, Player One devices on USB, link speed, permission fixes.
 * ``capture``: a client for any indiserver: exposures, binning, gain, count, output directory.
 * ``demo``: the driver under a real indiserver with a simulated camera, frames written as FITS.
+* ``offset``, ``tilt``, ``check``, ``backfocus``: the manual's hand procedures (offset finder,
+  sensor tilt from a star field, first-run check, back-focus planner), ``tools/<name>.py``.
 * ``driver-xml``: the driver-list XML for KStars/INDI Web Manager (``/usr/share/indi``).
 * ``udev-rule``: the udev rule that lets the logged-in user and ``plugdev`` open the cameras.
 
@@ -16,6 +18,10 @@ import sys
 
 from . import __version__
 from .tools import exits
+
+
+#: Subcommands whose module in ``tools/`` has ``add_arguments(parser)`` and ``run(args) -> int``.
+TOOLS = ("offset", "tilt", "check", "backfocus")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +43,15 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=exits.HELP, formatter_class=raw))
     demo.add_arguments(sub.add_parser(
         "demo", help="run the driver with a simulated camera and take frames"))
+    from .tools import backfocus, check, offset, tilt
+    for module, name, what in (
+            (offset, "offset", "find the smallest offset that keeps dark frames clear of zero"),
+            (tilt, "tilt", "sensor tilt from a star-field FITS, and which tilt-plate screws to turn"),
+            (check, "check", "first-run check: frame rate, cooler, fan (pass/fail report)"),
+            (backfocus, "backfocus", "plan spacers and check accessories for the 55 mm back focus")):
+        module.add_arguments(sub.add_parser(
+            name, help=what, description=(module.__doc__ or "").split("\n\n")[0],
+            epilog=exits.HELP, formatter_class=raw))
     sub.add_parser("driver-xml", help="print the driver-list XML for /usr/share/indi")
     sub.add_parser("udev-rule", help="print the udev rule for Player One devices")
     return parser
@@ -53,6 +68,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "capture":
         from .tools import capture
         return capture.run(args)
+    if args.command == "offset":
+        from .tools import offset
+        return offset.run(args)
+    if args.command == "tilt":
+        from .tools import tilt
+        return tilt.run(args)
+    if args.command == "check":
+        from .tools import check
+        return check.run(args)
+    if args.command == "backfocus":
+        from .tools import backfocus
+        return backfocus.run(args)
     if args.command == "driver-xml":
         from .tools.driverxml import driver_xml
         sys.stdout.write(driver_xml())

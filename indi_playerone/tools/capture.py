@@ -21,6 +21,8 @@ import argparse
 import re
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, TextIO
 
@@ -167,8 +169,14 @@ def save(blob: ReceivedBlob, outdir: Path, prefix: str, start: int) -> tuple[Pat
             index += 1
 
 
-def capture(client: SimpleIndiClient, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    device = find_camera(client, args.device, args.wait)
+@contextmanager
+def connected_device(client: SimpleIndiClient, wanted: str | None, wait: float,
+                     err: TextIO) -> Iterator[str]:
+    """The camera's device name, connected (and BLOBs enabled) for the ``with`` body.
+
+    A device that was not connected is disconnected again at the end, so a tool leaves the
+    camera as it found it. :class:`CaptureFailed` when it cannot be found or connected."""
+    device = find_camera(client, wanted, wait)
     err.write(f"using {device}\n")
     was_connected = bool(client.props[(device, CONNECTION)].values.get("CONNECT"))
     if not was_connected:
@@ -178,6 +186,14 @@ def capture(client: SimpleIndiClient, args: argparse.Namespace, out: TextIO, err
             raise CaptureFailed(f"cannot connect {device}: {exc}") from None
     try:
         client.enable_blobs(device)
+        yield device
+    finally:
+        if not was_connected and not client.closed:
+            client.set_switch(device, CONNECTION, ["DISCONNECT"])
+
+
+def capture(client: SimpleIndiClient, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    with connected_device(client, args.device, args.wait, err) as device:
         configure(client, device, args, err)
         args.output.mkdir(parents=True, exist_ok=True)
         prefix = args.prefix or args.frame_type
@@ -206,9 +222,6 @@ def capture(client: SimpleIndiClient, args: argparse.Namespace, out: TextIO, err
             out.flush()
         err.write(f"{args.count} frame(s) of {args.exposure:g} s saved in {args.output}\n")
         return exits.OK
-    finally:
-        if not was_connected and not client.closed:
-            client.set_switch(device, CONNECTION, ["DISCONNECT"])
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:

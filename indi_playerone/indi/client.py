@@ -105,7 +105,10 @@ class SimpleIndiClient:
     # --- reading ------------------------------------------------------------------------
 
     def _read_loop(self) -> None:
-        reader = XmlStreamReader()
+        # A 16-bit Zeus frame is a 122 MB FITS, 164 MB as base64 in one setBLOBVector: the
+        # reader's 64 MiB default (right for a driver's stdin) silently dropped every frame
+        # above ~48 MB (Poseidon, Artemis-M, Zeus), so the client allows 512 MiB.
+        reader = XmlStreamReader(max_element_bytes=512 * 1024 * 1024)
         assert self._sock is not None
         try:
             while True:

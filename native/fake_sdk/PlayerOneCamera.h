@@ -214,7 +214,9 @@ POACAMERA_API POAErrors POASetConfig_M(int nCameraID, POAConfig confID, double c
 /* ---- fake-only control functions (not in the vendor SDK) --------------------------------------- */
 
 /* Arm (arg >= 0) or clear (arg < 0) one fault on camera nCameraID; "none" clears all of them and
- * "replug" plugs an unplugged camera back in. Returns a POAErrors value. See README.md. */
+ * "replug" plugs an unplugged camera back in; "fail_call:<POAFunctionName>" makes the next arg calls
+ * of that function fail (0: every call). Returns a POAErrors value. See README.md, which also
+ * describes the runtime fault file (FAKE_POA_FAULT_FILE). */
 POACAMERA_API int FakePOA_SetFault(int nCameraID, const char *fault, int arg);
 /* Close every camera, forget all faults, custom IDs and counters; the next POAGetCameraCount
  * reads FAKE_POA_CAMERAS again as if the process had just loaded the library. */

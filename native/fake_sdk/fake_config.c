@@ -215,6 +215,7 @@ void fake_config_defaults(fake_cam *c) {
 
 POACAMERA_API POAErrors POAGetConfigValueType(POAConfig confID, POAValueType *pConfValueType) {
     if (pConfValueType == NULL) return POA_ERROR_POINTER;
+    if (fake_fail_call_global("POAGetConfigValueType")) return POA_ERROR_OPERATION_FAILED;
     return value_type_of(confID, pConfValueType) ? POA_OK : POA_ERROR_INVALID_CONFIG;
 }
 
@@ -265,9 +266,9 @@ POACAMERA_API POAErrors POAGetConfigAttributesByConfigID(int nCameraID, POAConfi
 }
 
 /* The shared body of POASetConfig and POASetConfig_M, with the value already a double. */
-static POAErrors set_config(int id, POAConfig confID, double v, POABool isAuto) {
+static POAErrors set_config(int id, POAConfig confID, double v, POABool isAuto, const char *func) {
     fake_cam *c;
-    POAErrors err = fake_lock_cam(id, LOCK_OPEN, &c);
+    POAErrors err = fake_lock_cam_fn(id, LOCK_OPEN, &c, func);
     if (err != POA_OK) return err;
     const cfg_desc *d = find_desc(c, confID);
     if (d == NULL) {
@@ -296,7 +297,7 @@ POACAMERA_API POAErrors POASetConfig(int nCameraID, POAConfig confID, POAConfigV
     double v = t == VAL_FLOAT ? confValue.floatValue
              : t == VAL_BOOL ? (confValue.boolValue != POA_FALSE ? 1.0 : 0.0)
                              : (double)confValue.intValue;
-    return set_config(nCameraID, confID, v, isAuto);
+    return set_config(nCameraID, confID, v, isAuto, "POASetConfig");
 }
 
 /* "For matlab": the value comes as a double whatever the config's type; ints are rounded. */
@@ -304,7 +305,7 @@ POACAMERA_API POAErrors POASetConfig_M(int nCameraID, POAConfig confID, double c
     POAValueType t;
     if (!value_type_of(confID, &t)) return POA_ERROR_INVALID_CONFIG;
     if (t == VAL_INT) cfgVal = (double)llround(cfgVal);
-    return set_config(nCameraID, confID, cfgVal, isAuto);
+    return set_config(nCameraID, confID, cfgVal, isAuto, "POASetConfig_M");
 }
 
 POACAMERA_API POAErrors POAGetConfig(int nCameraID, POAConfig confID, POAConfigValue *pConfValue, POABool *pIsAuto) {

@@ -47,6 +47,21 @@ static void wait_until(fake_cam *c, double t) {
     pthread_cond_timedwait(&c->cv, &c->mu, &ts);
 }
 
+/* wait_until for the API calls that block: with a runtime fault file (FAKE_POA_FAULT_FILE) the
+ * wait wakes every 50 ms and polls the file with c unlocked, so a fault written while the host is
+ * blocked in POAGetImageData (an unplug) reaches it. Callers re-check their state after it. */
+static void wait_polling(fake_cam *c, double t) {
+    if (!fake_fault_file_active()) {
+        wait_until(c, t);
+        return;
+    }
+    double soon = fake_now() + 0.05;
+    wait_until(c, (t >= 0 && t < soon) ? t : soon);
+    pthread_mutex_unlock(&c->mu);
+    fake_fault_file_poll();
+    pthread_mutex_lock(&c->mu);
+}
+
 static int bytes_per_pixel(POAImgFormat f) {
     switch (f) {
     case POA_RAW16: return 2;
@@ -272,7 +287,7 @@ static POAErrors wait_frame(fake_cam *c, double deadline, uint64_t gen, int was_
         if (c->q_len > 0) return POA_OK;
         if (was_exposing && c->gen != gen) return POA_ERROR_EXPOSURE_FAILED;
         if (deadline >= 0 && fake_now() >= deadline) return POA_ERROR_TIMEOUT;
-        wait_until(c, deadline);
+        wait_polling(c, deadline);
     }
 }
 
@@ -287,6 +302,16 @@ POACAMERA_API POAErrors POAGetImageData(int nCameraID, unsigned char *pBuf, long
         err = POA_ERROR_NOT_OPENED;
     } else if (lBufSize < 0 || (unsigned long)lBufSize < need) {
         err = POA_ERROR_SIZE_LESS;
+    } else if (c->unplug_in_read) {
+        /* The cable is pulled while the host reads: ms into the wait, whatever the frame's state. */
+        double t = fake_now() + (c->unplug_in_read - 1) / 1000.0;
+        c->unplug_in_read = 0;
+        while (!c->unplugged && c->opened && fake_now() < t) wait_until(c, t);
+        if (!c->unplugged && c->opened) {
+            fake_fault_log("unplug_in_read %d", c->id);
+            fake_unplug_locked(c);
+        }
+        err = c->unplugged ? POA_ERROR_DEVICE_NOT_FOUND : POA_ERROR_NOT_OPENED;
     } else {
         err = wait_frame(c, deadline, c->gen, c->exposing);
     }
@@ -294,7 +319,7 @@ POACAMERA_API POAErrors POAGetImageData(int nCameraID, unsigned char *pBuf, long
         /* The transfer "hangs": the frame is lost and the call uses its whole timeout. */
         c->q_head = (c->q_head + 1) % FAKE_QUEUE;
         c->q_len--;
-        while (!c->unplugged && c->opened && (deadline < 0 || fake_now() < deadline)) wait_until(c, deadline);
+        while (!c->unplugged && c->opened && (deadline < 0 || fake_now() < deadline)) wait_polling(c, deadline);
         err = c->unplugged ? POA_ERROR_DEVICE_NOT_FOUND : (c->opened ? POA_ERROR_TIMEOUT : POA_ERROR_NOT_OPENED);
     } else if (err == POA_OK) {
         fake_buf *f = &c->queue[c->q_head];

@@ -40,7 +40,7 @@ static const char *const FAULT_NAMES[FAULT_COUNT] = {
     "never_ready", "timeout", "unplug_after", "corrupt_after_bin", "open_error", "no_12v",
 };
 
-static int fault_index(const char *name, size_t len) {
+int fake_fault_index(const char *name, size_t len) {
     for (int k = 0; k < FAULT_COUNT; k++) {
         if (strlen(FAULT_NAMES[k]) == len && strncmp(FAULT_NAMES[k], name, len) == 0) return k;
     }
@@ -65,7 +65,7 @@ int fake_fault_frame_out(fake_cam *c) {
 }
 
 /* Arm or clear one fault. c locked. */
-static void set_fault(fake_cam *c, int k, int arg) {
+void fake_fault_set(fake_cam *c, int k, int arg) {
     if (arg < 0) {
         c->faults[k].armed = 0;
         c->faults[k].remaining = 0;
@@ -93,14 +93,14 @@ static void apply_env_list(fake_cam *c, const char *list, const char *var) {
             arg = (int)strtol(next + 1, &end, 10);
             next = end;
         }
-        int k = fault_index(p, len);
+        int k = fake_fault_index(p, len);
         if (k < 0) {
             fprintf(stderr, "fake PlayerOne SDK: unknown fault '%.*s' in %s ignored\n", (int)len, p, var);
         } else if (k == FAULT_OPEN_ERROR && arg > 0) {
             /* "the first arg opens fail": re-armed at every open, so count the opens instead */
-            set_fault(c, k, c->open_attempts <= arg ? 0 : -1);
+            fake_fault_set(c, k, c->open_attempts <= arg ? 0 : -1);
         } else {
-            set_fault(c, k, arg);
+            fake_fault_set(c, k, arg);
         }
         p = next + strcspn(next, ",;");
     }
@@ -122,14 +122,20 @@ POACAMERA_API int FakePOA_SetFault(int nCameraID, const char *fault, int arg) {
     if (err != POA_OK) return err;
     if (strcmp(fault, "none") == 0) {
         memset(c->faults, 0, sizeof c->faults);
+        fake_fail_calls_clear(c);
+        c->unplug_in_read = 0;
     } else if (strcmp(fault, "replug") == 0) {
         c->unplugged = 0; /* unplugging closed it: it comes back closed */
+    } else if (strncmp(fault, "fail_call:", 10) == 0) {
+        err = (POAErrors)fake_fail_call_arm(c, fault + 10, arg);
+    } else if (strcmp(fault, "unplug_in_read") == 0) {
+        c->unplug_in_read = arg < 0 ? 0 : 1 + arg;
     } else {
-        int k = fault_index(fault, strlen(fault));
+        int k = fake_fault_index(fault, strlen(fault));
         if (k < 0) {
             err = POA_ERROR_INVALID_ARGU;
         } else {
-            set_fault(c, k, arg);
+            fake_fault_set(c, k, arg);
         }
     }
     pthread_cond_broadcast(&c->cv);

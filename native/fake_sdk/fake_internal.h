@@ -64,6 +64,13 @@ typedef struct fake_fault {
     int remaining; /* occurrences left; 0 = until cleared (for UNPLUG_AFTER: frames left) */
 } fake_fault;
 
+/* ---- fail_call (fake_fault_file.c): the next `remaining` calls of `func` fail ---- */
+#define FAKE_MAX_FAIL_CALLS 16
+typedef struct fake_fail_call {
+    char func[48];  /* an exported function's name, "POAGetConfig"; "" = unused entry */
+    int remaining;
+} fake_fail_call;
+
 /* ---- one star of the per-serial star field (unbinned sensor coordinates) ---- */
 typedef struct fake_star {
     float x, y;
@@ -127,6 +134,8 @@ typedef struct fake_cam {
     int n_stars;
 
     fake_fault faults[FAULT_COUNT];
+    fake_fail_call fail_calls[FAKE_MAX_FAIL_CALLS]; /* fail_call: the next n calls of a function fail */
+    int unplug_in_read; /* unplug_in_read armed: 1 + ms into the next POAGetImageData; 0 = off */
 } fake_cam;
 
 /* ---- registry (fake_registry.c) ---- */
@@ -135,7 +144,13 @@ typedef struct fake_cam {
  * (POA_ERROR_INVALID_ID); with LOCK_PLUGGED or LOCK_OPEN it was not unplugged
  * (POA_ERROR_DEVICE_NOT_FOUND); with LOCK_OPEN it is open (POA_ERROR_NOT_OPENED). */
 enum fake_lock_need { LOCK_ANY = 0, LOCK_PLUGGED = 1, LOCK_OPEN = 2 };
-POAErrors fake_lock_cam(int id, enum fake_lock_need need, fake_cam **out);
+/* Before locking, the runtime fault file is polled (fake_fault_file_poll). After the checks, a
+ * fail_call armed for `func` on this camera fires: POA_ERROR_OPERATION_FAILED, nothing locked.
+ * The macro passes the calling API function's name, so every POA function that looks its camera
+ * up can be made to fail without code of its own. */
+POAErrors fake_lock_cam_fn(int id, enum fake_lock_need need, fake_cam **out, const char *func);
+#define fake_lock_cam(id, need, out) fake_lock_cam_fn((id), (need), (out), __func__)
+fake_cam *fake_slot(int slot); /* slot table access (slots initialised), for the fault file */
 void fake_unlock_cam(fake_cam *c);
 void fake_reset_settings(fake_cam *c); /* defaults of geometry and configs (at open) */
 void fake_close_locked(fake_cam *c);   /* stop, join the worker, free the buffers; c stays locked */
@@ -182,6 +197,21 @@ void fake_faults_from_env(fake_cam *c); /* at open */
 int fake_fault_take(fake_cam *c, enum fake_fault_kind k); /* 1 if it fires now (consumes a count) */
 int fake_fault_armed(const fake_cam *c, enum fake_fault_kind k);
 int fake_fault_frame_out(fake_cam *c); /* a frame was handed out: 1 if the camera unplugs now */
+int fake_fault_index(const char *name, size_t len); /* FAULT_* of a fault name, -1 if none */
+void fake_fault_set(fake_cam *c, int k, int arg);   /* arm (arg >= 0) or clear one fault; c locked */
+
+/* ---- runtime fault file and fail_call (fake_fault_file.c) ---- */
+void fake_fault_file_poll(void);   /* apply new lines of FAKE_POA_FAULT_FILE; no camera lock held */
+int fake_fault_file_active(void);  /* FAKE_POA_FAULT_FILE is set (waits then poll it) */
+int fake_fail_call_take(fake_cam *c, const char *func); /* c locked: 1 if this call must fail */
+int fake_fail_call_global(const char *func); /* calls without a camera (POAGetCameraProperties) */
+int fake_fail_call_known(const char *func);  /* 1: a POA function fail_call can make fail */
+/* c locked: the next n calls of func fail (n > 0), every call until cleared (n = 0), or clear
+ * (n < 0). POA_ERROR_INVALID_ARGU for an unknown name or a full table. */
+int fake_fail_call_arm(fake_cam *c, const char *func, int n);
+void fake_fail_calls_clear(fake_cam *c);
+void fake_fault_file_reset(void); /* FakePOA_Reset: forget the file, its lines and global fail_calls */
+void fake_fault_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- small helpers ---- */
 void fake_copy_str(char *dst, size_t cap, const char *src);

@@ -109,6 +109,8 @@ static void assign_model(fake_cam *c, const fake_model *m) {
     c->custom_id[0] = '\0';
     c->open_attempts = 0;
     memset(c->faults, 0, sizeof c->faults);
+    fake_fail_calls_clear(c);
+    c->unplug_in_read = 0;
 }
 
 /* Parse FAKE_POA_CAMERAS into up to FAKE_MAX_CAMERAS models; returns how many. */
@@ -142,6 +144,7 @@ static int wanted_models(const fake_model *out[FAKE_MAX_CAMERAS]) {
 
 POACAMERA_API int POAGetCameraCount(void) {
     ensure_init();
+    fake_fault_file_poll(); /* unplug / replug lines change the count */
     const fake_model *want[FAKE_MAX_CAMERAS] = {0};
     int n = wanted_models(want);
     int count = 0;
@@ -164,8 +167,14 @@ POACAMERA_API int POAGetCameraCount(void) {
     return count;
 }
 
-POAErrors fake_lock_cam(int id, enum fake_lock_need need, fake_cam **out) {
+fake_cam *fake_slot(int slot) {
     ensure_init();
+    return &g_cams[slot];
+}
+
+POAErrors fake_lock_cam_fn(int id, enum fake_lock_need need, fake_cam **out, const char *func) {
+    ensure_init();
+    fake_fault_file_poll(); /* before any lock: applying a line locks cameras */
     if (id < FAKE_ID_BASE || (id - FAKE_ID_BASE) % FAKE_ID_STEP != 0) return POA_ERROR_INVALID_ID;
     int slot = (id - FAKE_ID_BASE) / FAKE_ID_STEP;
     if (slot >= FAKE_MAX_CAMERAS) return POA_ERROR_INVALID_ID;
@@ -179,6 +188,7 @@ POAErrors fake_lock_cam(int id, enum fake_lock_need need, fake_cam **out) {
     } else if (need == LOCK_OPEN && !c->opened) {
         err = POA_ERROR_NOT_OPENED;
     }
+    if (err == POA_OK && fake_fail_call_take(c, func)) err = POA_ERROR_OPERATION_FAILED;
     if (err != POA_OK) {
         pthread_mutex_unlock(&c->mu);
         return err;
@@ -229,6 +239,7 @@ POACAMERA_API POAErrors POAGetCameraProperties(int nIndex, POACameraProperties *
     ensure_init();
     if (pProp == NULL) return POA_ERROR_POINTER;
     if (nIndex < 0) return POA_ERROR_INVALID_INDEX;
+    if (fake_fail_call_global("POAGetCameraProperties")) return POA_ERROR_OPERATION_FAILED;
     pthread_mutex_lock(&g_scan_mu);
     POAErrors err = POA_ERROR_INVALID_INDEX;
     int k = 0;
@@ -346,8 +357,12 @@ POACAMERA_API void FakePOA_Reset(void) {
         c->open_attempts = 0;
         c->frames_out = 0;
         memset(c->faults, 0, sizeof c->faults);
+        fake_fail_calls_clear(c);
+        c->unplug_in_read = 0;
+        c->corrupt_next = 0;
         pthread_mutex_unlock(&c->mu);
     }
     g_scanned = 0;
     pthread_mutex_unlock(&g_scan_mu);
+    fake_fault_file_reset(); /* after the cameras: the file lock is never taken inside them */
 }

@@ -345,3 +345,12 @@ class CameraBackend(ABC):
 
     def is_streaming(self) -> bool:
         return False
+
+    def video_counters(self) -> dict[str, int]:
+        """Counts of the current (or, once stopped, the last) video run, for the driver's
+        statistics: ``sent`` (frames the camera sent), ``camera_dropped`` (lost in the camera,
+        its buffer overflowed), ``received``/``delivered``/``host_dropped``/``corrupt`` (the
+        host ring's: frames assembled, handed out, dropped oldest-first because the consumer
+        fell behind, damaged); a backend may add more (the SDK's ``timeouts``). Empty when
+        the backend has no video mode or no run yet."""
+        return {}

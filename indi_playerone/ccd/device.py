@@ -25,12 +25,17 @@ from .exposure import ExposureWorker
 from .snoop import SnoopedState, absorb, snoop_requests
 from .imaging import ImagingMixin
 from .cooling import CoolingMixin
+from .streaming import StreamingMixin
+from .controls import ControlsMixin
+from .identity import IdentityMixin
+from .guide import GuideMixin
 from .temperature import TemperatureMonitor
 
 log = logging.getLogger(__name__)
 
 
-class PlayerOneCCD(ConfigMixin, CoolingMixin, ImagingMixin, Device):
+class PlayerOneCCD(ConfigMixin, CoolingMixin, GuideMixin, ControlsMixin, IdentityMixin,
+                   StreamingMixin, ImagingMixin, Device):
     def __init__(self, name: str, camera: CameraBackend, transport: Any, version: str,
                  log_handler: Any = None) -> None:
         super().__init__(name, transport)
@@ -42,6 +47,7 @@ class PlayerOneCCD(ConfigMixin, CoolingMixin, ImagingMixin, Device):
         self._worker: ExposureWorker | None = None
         self._monitor: TemperatureMonitor | None = None
         self.init_cooling()
+        self.init_guide()
         self.fits_records: dict[str, tuple[str, object, str]] = {}
         self.snooped = SnoopedState()
 
@@ -65,13 +71,17 @@ class PlayerOneCCD(ConfigMixin, CoolingMixin, ImagingMixin, Device):
             "CCD_FAST_TOGGLE": self._on_fast_toggle,
             "ACTIVE_DEVICES": self._on_active_devices,
             "WCS_CONTROL": self._on_wcs_control,
+            **self.stream_handlers(),
+            **self.guide_handlers(),
+            **self.controls_handlers(),
         }
         self.always = {s.name: build_vector(s, name, handlers.get(s.name)) for s in P.ALWAYS}
         drv = self.always[P.DRIVER_INFO.name]
         drv["DRIVER_VERSION"].value = version
         drv["DRIVER_INTERFACE"].value = str(P.INTERFACE_CCD | (P.INTERFACE_GUIDER if info.has_st4 else 0))
 
-        specs = P.connected_specs(has_cooler=info.has_cooler, is_color=info.is_color)
+        specs = P.connected_specs(has_cooler=info.has_cooler, is_color=info.is_color,
+                                  has_st4=info.has_st4)
         self.props = {
             s.name: build_vector(
                 s, name, handlers.get(s.name),
@@ -147,6 +157,8 @@ class PlayerOneCCD(ConfigMixin, CoolingMixin, ImagingMixin, Device):
 
     def _on_connection(self, vector: Any, values: dict) -> None:
         want = values["CONNECT"]
+        if self.warmup_on_connection(vector, want):  # cooling.py: warm-up on disconnect
+            return
         if want and not self._connected:
             try:
                 self._connect()
@@ -178,22 +190,30 @@ class PlayerOneCCD(ConfigMixin, CoolingMixin, ImagingMixin, Device):
         try:
             self._push_roi()
             self.camera.set_format(P.CAPTURE_FORMAT_BITS[self.prop(P.CCD_CAPTURE_FORMAT).on_names()[0]])
+            self.fan_heater_defaults()  # cooling.py: before CCD_CONTROLS reads the values
+            self.controls_connect()  # controls.py: CCD_CONTROLS, presets, FLIP, formats, ...
+            self.identity_connect()  # identity.py: ADC_DEPTH, SDK, Serial Number, NICKNAME
         except CameraError:
             self.camera.close()
             raise
+        self.apply_stream_limits()  # streaming.py: CCD_STREAM_FRAME from the sensor
         self._connected = True
         self._worker = ExposureWorker(self.camera, self, self.lock, self._progress_period)
         self._monitor = TemperatureMonitor(self.camera, self)
         reading = self._monitor.read_once()
         if reading is not None:
             self.prop(P.CCD_TEMPERATURE)["CCD_TEMPERATURE_VALUE"].value = reading.temperature_c
+        self.cooling_connect(reading)  # cooling.py: ambient, the cooler watch
+        self.guide_connect()
 
     def disconnect(self) -> None:
         """Stop the workers, close the camera, delete the connected-only properties."""
+        self.stop_streaming_for_disconnect()  # streaming.py: the stream and its recording end
         with self.lock:
             if not self._connected:
                 return
             self._connected = False
+            self.cooling_disconnect()
             worker, monitor = self._worker, self._monitor
             self._worker = self._monitor = None
         # Join outside the lock: the worker's final reports take it.
@@ -201,6 +221,7 @@ class PlayerOneCCD(ConfigMixin, CoolingMixin, ImagingMixin, Device):
             worker.close()
         if monitor is not None:
             monitor.close()
+        self.guide_disconnect()  # outputs off before the camera closes
         with self.lock:
             try:
                 self.camera.close()
@@ -284,6 +305,8 @@ class PlayerOneCCD(ConfigMixin, CoolingMixin, ImagingMixin, Device):
         frame["WIDTH"].value, frame["HEIGHT"].value = roi.width * b, roi.height * b
 
     def _refuse_while_exposing(self, vector: Any, what: str) -> bool:
+        if self.refuse_while_streaming(vector, f"change the {what}"):
+            return True
         if self._worker is not None and self._worker.busy:
             self._alert(vector, f"Cannot change the {what} while an exposure is running.")
             return True
@@ -368,6 +391,8 @@ class PlayerOneCCD(ConfigMixin, CoolingMixin, ImagingMixin, Device):
     # --- exposure -----------------------------------------------------------------------
 
     def _on_exposure(self, vector: Any, values: dict) -> None:
+        if self.refuse_while_streaming(vector, "take an exposure"):
+            return
         seconds = values["CCD_EXPOSURE_VALUE"]
         if self.frame_type()[0] == "Bias":
             seconds = vector["CCD_EXPOSURE_VALUE"].min

@@ -38,6 +38,9 @@ class ExposureSink(Protocol):
     def exposure_done(self) -> None: ...
     def prepare_frame(self, seconds: float) -> None:
         """Called while the camera exposes: get ready for the frame (allocate buffers)."""
+    def blink_before_exposure(self, abort: threading.Event) -> bool:
+        """Before each exposure: take and drop the BLINK frames; False if aborted or failed
+        (the sink has then reported the failure itself)."""
     def exposure_failed(self, message: str) -> None: ...
     def next_fast_frame(self) -> bool:
         """Fast exposure: True (and one frame counted off) if another frame follows this one."""
@@ -159,6 +162,8 @@ class ExposureWorker:
 
     def _expose_once(self, request: _Request) -> Frame | None:
         seconds, abort = request.seconds, request.abort
+        if not self._sink.blink_before_exposure(abort):  # BLINK (ccd/controls.py)
+            return None
         try:
             self._camera.start_exposure(seconds)
         except CameraError as exc:

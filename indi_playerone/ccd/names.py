@@ -256,6 +256,170 @@ CCD_COOLER_POWER = PropertySpec(
     notes="the C++ driver's min/max come from a wrong config index (reference facts 3.3); 0..100",
 )
 
+# --- Engineer F: warm-up on disconnect, ST4 guiding -----------------------------------------
+
+#: Warm-up on disconnect: not in libindi nor the C++ driver (which cuts the cooler at once);
+#: off by default as there. Saved, so a user who wants it sets it once.
+CCD_WARMUP = PropertySpec(
+    "Switch", "CCD_WARMUP_ON_DISCONNECT", "Warm up on disconnect", MAIN_CONTROL, "rw", 0,
+    (SwitchSpec("INDI_ENABLED", "Enabled"), SwitchSpec("INDI_DISABLED", "Disabled", True)),
+    rule="OneOfMany", saved=True,
+    notes="ours: ramp the setpoint towards ambient before the cooler goes off",
+)
+CCD_WARMUP_SETTINGS = PropertySpec(
+    "Number", "CCD_WARMUP_SETTINGS", "Warm-up", MAIN_CONTROL, "rw", 0,
+    (_num("WARMUP_RATE", "Rate (C/min)", "%.1f", 0.5, 30, 0.5, 5),
+     _num("WARMUP_MAX_MIN", "Longest (min)", "%.1f", 0.1, 15, 0.5, 10)),
+    saved=True,
+    notes="ours: the warm-up ends at ambient or after WARMUP_MAX_MIN, whichever comes first",
+)
+GUIDER_GROUP = "Guider Control"
+TELESCOPE_TIMED_GUIDE_NS = PropertySpec(
+    "Number", "TELESCOPE_TIMED_GUIDE_NS", "Guide N/S", GUIDER_GROUP, "rw", 60,
+    (_num("TIMED_GUIDE_N", "North (ms)", "%.f", 0, 60000, 100, 0),
+     _num("TIMED_GUIDE_S", "South (ms)", "%.f", 0, 60000, 100, 0)),
+)
+TELESCOPE_TIMED_GUIDE_WE = PropertySpec(
+    "Number", "TELESCOPE_TIMED_GUIDE_WE", "Guide E/W", GUIDER_GROUP, "rw", 60,
+    (_num("TIMED_GUIDE_W", "West (ms)", "%.f", 0, 60000, 100, 0),
+     _num("TIMED_GUIDE_E", "East (ms)", "%.f", 0, 60000, 100, 0)),
+)
+
+# --- Engineer C: streaming (libindi's StreamManager, reference facts 4.3) -----------------
+
+STREAMING = "Streaming"
+CCD_VIDEO_STREAM = PropertySpec(
+    "Switch", "CCD_VIDEO_STREAM", "Video Stream", STREAMING, "rw", 0,
+    (SwitchSpec("STREAM_ON", "Stream On"), SwitchSpec("STREAM_OFF", "Stream Off", True)),
+    rule="OneOfMany",
+)
+STREAM_FULL_DEPTH = PropertySpec(
+    "Switch", "STREAM_FULL_DEPTH", "Full Depth", STREAMING, "rw", 0,
+    (SwitchSpec("FULL_DEPTH_8BIT", "8-bit", True), SwitchSpec("FULL_DEPTH_16BIT", "16-bit")),
+    rule="OneOfMany", saved=True,
+    notes="ours: the camera streams in 8-bit (full frame rate) or 16-bit frames",
+)
+STREAM_DELAY = PropertySpec(
+    "Number", "STREAM_DELAY", "Video Stream Delay", STREAMING, "ro", 0,
+    (_num("STREAM_DELAY_TIME", "Delay (s)", "%.3f", 0, 60, 0.001, 0),),
+)
+STREAMING_EXPOSURE = PropertySpec(
+    "Number", "STREAMING_EXPOSURE", "Expose", STREAMING, "rw", 60,
+    (_num("STREAMING_EXPOSURE_VALUE", "Duration (s)", "%.6f", 1e-6, 60, 0.1, 0.1),
+     _num("STREAMING_DIVISOR_VALUE", "Divisor", "%.f", 1, 15, 1, 1)),
+)
+FPS = PropertySpec(
+    "Number", "FPS", "FPS", STREAMING, "ro", 60,
+    (_num("EST_FPS", "Instant.", "%.2f", 0, 999, 0, 0),
+     _num("AVG_FPS", "Average (1 sec.)", "%.2f", 0, 999, 0, 0)),
+)
+RECORD_STREAM = PropertySpec(
+    "Switch", "RECORD_STREAM", "Video Record", STREAMING, "rw", 0,
+    (SwitchSpec("RECORD_ON", "Record On"), SwitchSpec("RECORD_DURATION_ON", "Record (Duration)"),
+     SwitchSpec("RECORD_FRAME_ON", "Record (Frames)"), SwitchSpec("RECORD_OFF", "Record Off", True)),
+    rule="OneOfMany",
+)
+RECORD_FILE = PropertySpec(
+    "Text", "RECORD_FILE", "Record File", STREAMING, "rw", 0,
+    (TextSpec("RECORD_FILE_DIR", "Dir.", "$HOME/Videos/indi__D_"),
+     TextSpec("RECORD_FILE_NAME", "Name", "indi_record__T_")),
+    saved=True,
+)
+RECORD_OPTIONS = PropertySpec(
+    "Number", "RECORD_OPTIONS", "Record Options", STREAMING, "rw", 60,
+    (_num("RECORD_DURATION", "Duration (sec)", "%.3f", 0.001, 999999, 0, 1),
+     _num("RECORD_FRAME_TOTAL", "Frames", "%.f", 1, 999999999, 1, 30)),
+    saved=True,
+)
+CCD_STREAM_FRAME = PropertySpec(
+    "Number", "CCD_STREAM_FRAME", "Frame", STREAMING, "rw", 60,
+    (_num("X", "Left", "%.f", 0, 0, 0, 0), _num("Y", "Top", "%.f", 0, 0, 0, 0),
+     _num("WIDTH", "Width", "%.f", 0, 0, 0, 0), _num("HEIGHT", "Height", "%.f", 0, 0, 0, 0)),
+)
+CCD_STREAM_ENCODER = PropertySpec(
+    "Switch", "CCD_STREAM_ENCODER", "Encoder", STREAMING, "rw", 0,
+    (SwitchSpec("RAW", "RAW", True), SwitchSpec("MJPEG", "MJPEG")),
+    rule="OneOfMany", saved=True, notes="MJPEG is listed (clients expect it) but refused",
+)
+CCD_STREAM_RECORDER = PropertySpec(
+    "Switch", "CCD_STREAM_RECORDER", "Recorder", STREAMING, "rw", 0,
+    (SwitchSpec("SER", "SER", True),), rule="OneOfMany", saved=True,
+    notes="OGV exists in libindi only when built with theora; not here",
+)
+LIMITS = PropertySpec(
+    "Number", "LIMITS", "Limits", STREAMING, "rw", 0,
+    (_num("LIMITS_BUFFER_MAX", "Maximum Buffer Size (MB)", "%.0f", 1, 65536, 1, 512),
+     _num("LIMITS_PREVIEW_FPS", "Maximum Preview FPS", "%.0f", 1, 120, 1, 10)),
+    saved=True,
+)
+STREAM_SPECS = (CCD_VIDEO_STREAM, STREAM_FULL_DEPTH, STREAM_DELAY, STREAMING_EXPOSURE, FPS,
+                RECORD_STREAM, RECORD_FILE, RECORD_OPTIONS, CCD_STREAM_FRAME, CCD_STREAM_ENCODER,
+                CCD_STREAM_RECORDER, LIMITS)
+
+# --- Engineer B: controls, presets, formats, flip, identity (reference facts 3.4, 3.5) ------
+# Elements of CCD_CONTROLS, CCD_CONTROLS_MODE, SENSOR_MODE, CCD_VIDEO_FORMAT and the preset
+# labels depend on the opened camera: ccd/controls.py builds them at connect from these specs.
+
+CCD_CONTROLS = PropertySpec(
+    "Number", "CCD_CONTROLS", "Controls", CONTROLS, "rw", 60, (), saved=True,
+    notes="one element per camera control, name = label = the SDK's szConfName",
+)
+CCD_CONTROLS_MODE = PropertySpec(
+    "Switch", "CCD_CONTROLS_MODE", "Set Auto", CONTROLS, "rw", 60, (), rule="AnyOfMany",
+    saved=True, notes="AUTO_<name> for each control that supports auto",
+)
+#: Ours (the C++ driver has none; INDIGO calls its version X_PRESETS): the manual's four
+#: recommended gain/offset pairs, and Manual. Element -> key of camera.interface.PRESET_KEYS.
+CCD_GAIN_PRESET = PropertySpec(
+    "Switch", "CCD_GAIN_PRESET", "Gain Preset", CONTROLS, "rw", 60,
+    (SwitchSpec("PRESET_HIGHEST_DR", "Highest Dynamic Range"), SwitchSpec("PRESET_HCG", "HCG"),
+     SwitchSpec("PRESET_UNITY", "Unity"), SwitchSpec("PRESET_LOWEST_RN", "Lowest Read Noise"),
+     SwitchSpec("PRESET_MANUAL", "Manual", True)),
+    rule="OneOfMany", saved=True,
+)
+GAIN_PRESET_KEYS = {"PRESET_HIGHEST_DR": "highest_dr", "PRESET_HCG": "hcg",
+                    "PRESET_UNITY": "unity", "PRESET_LOWEST_RN": "lowest_rn"}
+GAIN_PRESET_MANUAL = "PRESET_MANUAL"
+FLIP = PropertySpec(
+    "Switch", "FLIP", "Flip", CONTROLS, "rw", 60,
+    (SwitchSpec("FLIP_HORIZONTAL", "Horizontal"), SwitchSpec("FLIP_VERTICAL", "Vertical")),
+    rule="AnyOfMany", saved=True,
+)
+CCD_VIDEO_FORMAT = PropertySpec(
+    "Switch", "CCD_VIDEO_FORMAT", "Format", CONTROLS, "rw", 60,
+    (SwitchSpec("POA_RAW8", "Raw 8 bit"), SwitchSpec("POA_RAW16", "Raw 16 bit", True)),
+    rule="OneOfMany", saved=True, notes="the camera's formats; in step with CCD_CAPTURE_FORMAT",
+)
+BLINK = PropertySpec(
+    "Number", "BLINK", "Blink", CONTROLS, "rw", 60,
+    (_num("BLINK_COUNT", "Blinks before exposure", "%2.0f", 0, 100, 1, 0),
+     _num("BLINK_DURATION", "Blink duration", "%2.3f", 0, 60, 0.001, 0)),
+    saved=True,
+)
+ADC_DEPTH = PropertySpec(
+    "Number", "ADC_DEPTH", "ADC Depth", IMAGE_INFO, "ro", 60,
+    (_num("BITS", "Bits", "%2.0f", 0, 32, 1, 0),),
+)
+SDK = PropertySpec(
+    "Text", "SDK", "SDK", GENERAL_INFO, "ro", 60, (TextSpec("VERSION", "Version"),),
+)
+SERIAL_NUMBER = PropertySpec(
+    "Text", "Serial Number", "Serial Number", GENERAL_INFO, "ro", 60, (TextSpec("SN#", "SN#"),),
+    notes="the name holds a space, as the C++ driver's",
+)
+NICKNAME = PropertySpec(
+    "Text", "NICKNAME", "Nickname", GENERAL_INFO, "rw", 60, (TextSpec("nickname", "nickname"),),
+    notes="kept in ~/.indi/PlayerOneNicknames.xml by serial number; the device name at next start",
+)
+SENSOR_MODE = PropertySpec(
+    "Switch", "SENSOR_MODE", "Sensor Mode", CONTROLS, "rw", 60, (), rule="OneOfMany", saved=True,
+    notes="MODE_0 ... MODE_<n-1>, labels = the camera's mode names",
+)
+#: Ours: the manual's check for slow downloads ("check if connection is USB3.0").
+USB_LINK = PropertySpec(
+    "Text", "USB_LINK", "USB Link", GENERAL_INFO, "ro", 60, (TextSpec("USB_LINK_SPEED", "Speed"),),
+)
+
 # Frame types: switch element -> (FITS FRAME value, FITS IMAGETYP value)
 FRAME_TYPES = {
     "FRAME_LIGHT": ("Light", "Light Frame"),
@@ -277,7 +441,8 @@ SPECS: dict[str, PropertySpec] = {
 NOT_LOADED_AT_CONNECT = frozenset({"CCD_FRAME", "CCD_BINNING"})
 
 
-def connected_specs(*, has_cooler: bool, is_color: bool) -> list[PropertySpec]:
+def connected_specs(*, has_cooler: bool, is_color: bool, has_st4: bool = False,
+                    streaming: bool = True) -> list[PropertySpec]:
     """The connected-only properties, in libindi's order of definition, for these capabilities.
 
     CCD_TEMPERATURE is always present (ro without a cooler, as the Player One
@@ -295,6 +460,10 @@ def connected_specs(*, has_cooler: bool, is_color: bool) -> list[PropertySpec]:
         specs.append(CCD_CFA)
     specs += [SCOPE_INFO, WCS_CONTROL, UPLOAD_MODE, UPLOAD_SETTINGS, CCD_FAST_TOGGLE,
               CCD_FAST_COUNT]
+    if streaming:  # libindi's StreamManager defines its family right after INDI::CCD's
+        specs += list(STREAM_SPECS)
     if has_cooler:
-        specs += [CCD_COOLER_POWER, CCD_COOLER]
+        specs += [CCD_COOLER_POWER, CCD_COOLER, CCD_WARMUP, CCD_WARMUP_SETTINGS]
+    if has_st4:  # libindi's GuiderInterface, defined with the camera's ST4 port
+        specs += [TELESCOPE_TIMED_GUIDE_NS, TELESCOPE_TIMED_GUIDE_WE]
     return specs

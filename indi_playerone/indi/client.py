@@ -263,11 +263,16 @@ class SimpleIndiClient:
                       timeout, f"{device} to connect")
 
     def expose(self, device: str, seconds: float, timeout: float,
-               progress: Callable[[float], None] | None = None) -> ReceivedBlob:
+               progress: Callable[[float], None] | None = None,
+               cancel: threading.Event | None = None) -> ReceivedBlob:
         """One exposure in libindi's order: wait for the BLOB and for CCD_EXPOSURE Ok.
 
         Only BLOBs of `device` count, so another camera's image on the same server is never
-        taken for this one.
+        taken for this one. ``cancel`` (set by a SIGINT handler, say) makes the wait raise
+        KeyboardInterrupt within 0.5 s at a safe point: a KeyboardInterrupt raised by the
+        signal itself inside ``Condition.wait`` can leave the condition's lock held, and the
+        reader thread and the abort that follows then wait for it forever (seen once in CI as
+        a capture that ignored Ctrl-C).
         """
         # A device that was connected before this client came may still be defining its
         # properties to us: wait for CCD_EXPOSURE before using it.
@@ -286,9 +291,14 @@ class SimpleIndiClient:
             while self.props[exposure].state not in ("Busy", "Alert") and not ours():
                 if self.closed:
                     raise IndiError("the server closed the connection")
-                if not self._cond.wait(max(0.0, deadline - time.monotonic())) and time.monotonic() > deadline:
+                if cancel is not None and cancel.is_set():
+                    raise KeyboardInterrupt
+                if (not self._cond.wait(max(0.0, min(deadline - time.monotonic(), 0.5)))
+                        and time.monotonic() > deadline):
                     raise IndiError("the exposure did not start")
             while True:
+                if cancel is not None and cancel.is_set():
+                    raise KeyboardInterrupt
                 state = self.props[exposure].state
                 if state == "Alert":
                     raise IndiError(f"exposure failed: {self.props[exposure].message}")

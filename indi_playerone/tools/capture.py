@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import re
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -192,7 +194,8 @@ def connected_device(client: SimpleIndiClient, wanted: str | None, wait: float,
             client.set_switch(device, CONNECTION, ["DISCONNECT"])
 
 
-def capture(client: SimpleIndiClient, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def capture(client: SimpleIndiClient, args: argparse.Namespace, out: TextIO, err: TextIO,
+            cancel: threading.Event | None = None) -> int:
     with connected_device(client, args.device, args.wait, err) as device:
         configure(client, device, args, err)
         args.output.mkdir(parents=True, exist_ok=True)
@@ -203,7 +206,7 @@ def capture(client: SimpleIndiClient, args: argparse.Namespace, out: TextIO, err
             bar = progress_bar(err, args.exposure, i, args.count) if show_bar else None
             try:
                 blob = client.expose(device, args.exposure, timeout=args.exposure + args.timeout,
-                                     progress=bar)
+                                     progress=bar, cancel=cancel)
             except KeyboardInterrupt:
                 client.set_switch(device, ABORT, ["ABORT"])
                 err.write(f"\ninterrupted: exposure {i} of {args.count} aborted\n")
@@ -236,12 +239,32 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     except IndiError as exc:
         err.write(f"{exc}\n")
         return exits.NO_SERVER
+    # Ctrl-C during an exposure sets an event the exposure wait checks (see
+    # SimpleIndiClient.expose); a second Ctrl-C interrupts at once wherever it lands.
+    cancel = threading.Event()
+    previous = _catch_sigint(cancel)
     try:
         with client:
-            return capture(client, args, out, err)
+            return capture(client, args, out, err, cancel)
     except CaptureFailed as exc:
         err.write(f"capture failed: {exc}\n")
         return exc.code
     except KeyboardInterrupt:
         err.write("\ninterrupted\n")
         return exits.INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _catch_sigint(cancel: threading.Event) -> object:
+    """SIGINT sets ``cancel`` (the exposure wait raises KeyboardInterrupt at a safe point); a
+    second SIGINT raises at once. The previous handler, or None off the main thread."""
+    def on_sigint(signum: int, frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, on_sigint)

@@ -17,6 +17,7 @@ from indi_playerone.camera.interface import (
 )
 from indi_playerone.camera.models import MODELS
 from indi_playerone.camera.simulator import BIAS_ADU16_PER_OFFSET, SimulatedCamera
+from helpers.waiting import wait_until
 
 MIN_EXP = 32e-6  # the manual's shortest exposure: no star or sky signal to speak of
 SMALL = "Apollo-M MAX PRO"  # 1608x1104, 12-bit ADC: the cheapest frames
@@ -37,15 +38,6 @@ def later(delay: float, action: Callable[[], object]) -> threading.Timer:
     timer = threading.Timer(delay, action)
     timer.start()
     return timer
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 # -- identity -----------------------------------------------------------------------------------

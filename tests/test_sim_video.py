@@ -20,18 +20,14 @@ from indi_playerone.camera.models import MODELS
 from indi_playerone.camera.sim_options import SimOptions
 from indi_playerone.camera.sim_sensor import sensor_readout_s
 from indi_playerone.camera.simulator import SimulatedCamera
+from helpers.waiting import wait_until as _wait_until
 
 SMALL = "Apollo-M MAX PRO"  # 1608 x 1104, 126 fps: small frames
 MODES = "Poseidon-M PRO"  # IMX571: Normal and Low Noise
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
+    return _wait_until(predicate, timeout)
 
 
 def take(cam: SimulatedCamera, n: int) -> list[tuple[int, float]]:

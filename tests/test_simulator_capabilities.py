@@ -22,6 +22,7 @@ from indi_playerone.camera.sim_faults import FaultFile, parse_line
 from indi_playerone.camera.sim_options import SimOptions, parse_options
 from indi_playerone.camera.sim_sensor import e_per_adu
 from indi_playerone.camera.simulator import SimulatedCamera
+from helpers.waiting import wait_until
 
 SMALL = "Apollo-M MAX PRO"
 MIN_EXP = 32e-6
@@ -35,15 +36,6 @@ def shoot(cam: SimulatedCamera, seconds: float = MIN_EXP) -> np.ndarray:
         return frame.data.copy()
     finally:
         frame.release()
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 def fake_sdk_controls(colour: bool) -> list[tuple[str, bool, bool]]:

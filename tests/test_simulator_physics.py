@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -25,6 +24,7 @@ from indi_playerone.camera.sim_sensor import (
     DDR_BYTES, dark_e_per_s, e_per_adu, hcg_gain, read_noise_e, unity_gain,
 )
 from indi_playerone.camera.simulator import SimulatedCamera
+from helpers.waiting import wait_until
 
 BIAS_S = 32e-6  # the manual's shortest exposure: a bias frame
 COVERED = SimOptions(star_scale=0.0, sky_e_per_s=0.0)
@@ -46,15 +46,6 @@ def clipped_mean(data: np.ndarray, k: float = 6.0) -> float:
     med = np.median(data)
     sigma = 1.4826 * np.median(np.abs(data - med))
     return float(data[np.abs(data - med) <= k * max(sigma, 0.5)].mean())
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 # -- read noise, conversion gain, full well, QE, bias ------------------------------------------

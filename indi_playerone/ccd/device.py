@@ -341,9 +341,17 @@ class PlayerOneCCD(ConfigMixin, CoolingMixin, GuideMixin, ControlsMixin, Identit
             return
         info = self.camera.info
         binning, frame = self.prop(P.CCD_BINNING), self.prop(P.CCD_FRAME)
+        old_bin = binning["HOR_BIN"].value
+        old_frame = {k: frame[k].value for k in ("X", "Y", "WIDTH", "HEIGHT")}
         binning["HOR_BIN"].value = binning["VER_BIN"].value = 1
         frame.apply({"X": 0, "Y": 0, "WIDTH": info.width, "HEIGHT": info.height})
-        self._push_roi()
+        try:
+            self._push_roi()
+        except CameraError as exc:  # the camera can still be busy (a stream ending by itself)
+            binning["HOR_BIN"].value = binning["VER_BIN"].value = old_bin
+            frame.apply(old_frame)
+            self._alert(vector, f"The camera refused the full frame: {exc}")
+            return
         for v in (binning, frame, vector):
             v.state = State.OK
             self.update(v)

@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 from typing import Any, Sequence
 
 from . import xmlout
+from .logbridge import NOT_TO_CLIENT
 from .properties import Perm, PropertyError, State, Vector
 
 __all__ = ["Device", "LOG_LEVELS"]
@@ -60,6 +61,34 @@ class Device:
             if message is not None:
                 vector.message = message
             self.transport.send(xmlout.set_vector(vector, message, with_limits))
+
+    def accept(self, vector: Vector, values: dict, message: str | None = None) -> None:
+        """Store a client's values as they are, state Ok, and tell the clients: what a vector
+        without a handler gets, and the last step of most handlers."""
+        with self.lock:
+            vector.apply(values)
+            vector.state = State.OK
+            self.update(vector, message)
+
+    def alert(self, vector: Vector, message: str, level: str = "ERROR") -> None:
+        """State Alert with the reason; the reason reaches the client with the vector, and
+        stderr through the log (not a second time to the client)."""
+        with self.lock:
+            vector.state = State.ALERT
+            self.update(vector, message)
+        _log.log(logging.ERROR if level == "ERROR" else logging.WARNING, "%s: %s", self.name,
+                 message, extra=NOT_TO_CLIENT)
+
+    def show(self, vector: Vector, wanted: bool) -> None:
+        """Define `vector` if wanted and not defined, delete it if defined and not wanted:
+        for the vectors that exist only while a setting says so (libindi's CCD_FILE_PATH
+        while uploads go to disk, CCD_ROTATION while WCS is on)."""
+        with self.lock:
+            defined = vector.name in self._vectors
+            if wanted and not defined:
+                self.define(vector)
+            elif defined and not wanted:
+                self.delete(vector.name)
 
     def get(self, name: str) -> Vector | None:
         with self.lock:

@@ -112,10 +112,10 @@ def test_fan_and_heater_defaults_applied_at_connect(tmp_path: Path, model: str, 
     device.handle_get_properties()
     device.handle_new("Switch", "CONNECTION", [("CONNECT", "On")])
     try:
-        assert device._connected
+        assert device.connected
         assert camera.get_control("FanPower")[0] == pytest.approx(fan)
         assert camera.get_control("LensHeaterPower")[0] == pytest.approx(10.0)
-        controls = device.props.get("CCD_CONTROLS")
+        controls = device.find("CCD_CONTROLS")
         if controls is not None:  # what the client sees: the defaults, not the old values
             assert controls["FanPower"].value == pytest.approx(fan)
             assert controls["LensHeaterPower"].value == pytest.approx(10.0)

@@ -109,7 +109,7 @@ def test_driver_switches_the_running_direction_off_before_the_new_one() -> None:
     device.handle_get_properties()
     device.handle_new("Switch", "CONNECTION", [("CONNECT", "On")])
     try:
-        assert device.always["DRIVER_INFO"]["DRIVER_INTERFACE"].value == "6"
+        assert device.find("DRIVER_INFO")["DRIVER_INTERFACE"].value == "6"
         pulse(device, NS, "TIMED_GUIDE_N", 3000)
         pulse(device, WE, "TIMED_GUIDE_W", 3000)
         time.sleep(0.05)

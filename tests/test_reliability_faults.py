@@ -24,7 +24,7 @@ def wait_done(dev, timeout: float = 20) -> str:
     """Wait until CCD_EXPOSURE leaves Busy; returns its state."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        worker = dev._worker
+        worker = dev.exposure.worker
         with dev.lock:
             state = dev.get("CCD_EXPOSURE").state.value
         if state != "Busy" and (worker is None or not worker.busy):

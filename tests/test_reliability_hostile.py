@@ -475,7 +475,7 @@ class CcdMachine(RuleBasedStateMachine):
             return
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            worker = self.device._worker
+            worker = self.device.exposure.worker
             if worker is None or not worker.busy:
                 return
             time.sleep(0.01)

@@ -154,10 +154,10 @@ def test_hostile_prefixes_through_the_device_are_refused_unchanged(tmp_path: Pat
                 (reply,) = [e for e in tr.take() if e.get("name") == "UPLOAD_SETTINGS"]
                 if ".." in prefix or "/" in prefix or "\\" in prefix or len(prefix) > 200:
                     assert reply.get("state") == "Alert" and reply.get("message"), prefix
-                    assert dev.props["UPLOAD_SETTINGS"]["UPLOAD_PREFIX"].value == "IMAGE_XXX"
+                    assert dev.find("UPLOAD_SETTINGS")["UPLOAD_PREFIX"].value == "IMAGE_XXX"
                 else:
                     assert reply.get("state") == "Ok"
-                    dev.props["UPLOAD_SETTINGS"]["UPLOAD_PREFIX"].value = "IMAGE_XXX"
+                    dev.find("UPLOAD_SETTINGS")["UPLOAD_PREFIX"].value = "IMAGE_XXX"
         finally:
             dev.disconnect()
     assert not log.failures

@@ -23,12 +23,12 @@ log = logging.getLogger(__name__)
 
 # Time allowed for readout after the exposure ends. The simulator needs about
 # 0.3 s for a 61 MP frame, a real camera on USB 2 up to ~5 s; a frame that has not
-# arrived by then is the known "never ready" field failure (reference facts, 6).
+# arrived by then is the known "never ready" field failure (indi-3rdparty issue #1165).
 READOUT_TIMEOUT_S = 15.0
 
 
 class ExposureSink(Protocol):
-    """What the worker reports to (the CCD device implements it)."""
+    """What the worker reports to (exposing.Exposure)."""
 
     def exposure_progress(self, seconds_left: float) -> None: ...
     def exposure_frame(self, frame: Frame, more_follow: bool, aborted: threading.Event) -> bool:

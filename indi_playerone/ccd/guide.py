@@ -1,10 +1,11 @@
-"""ST4 guiding through the camera's guide port (mixed into PlayerOneCCD).
+"""ST4 guiding through the camera's guide port.
 
 libindi's GuiderInterface properties, TELESCOPE_TIMED_GUIDE_NS (TIMED_GUIDE_N/S) and
 TELESCOPE_TIMED_GUIDE_WE (TIMED_GUIDE_W/E), in milliseconds, defined while connected to a
 camera that reports an ST4 port (``info.has_st4``). A pulse switches the camera's guide output
 on (``CameraBackend.guide``), the property turns Busy, and when the time is up the output goes
-off and the property turns Ok with both values back at 0 (the facts, §3.11).
+off and the property turns Ok with both values back at 0 (libindi's
+GuiderInterface, guiderinterface.cpp; the C++ driver's playerone_base.cpp guidePulse).
 
 Each axis (N/S, W/E) has its own thread that sleeps on a condition until the running pulse's
 end or a change; nothing polls. Differences from the C++ driver, on purpose:
@@ -27,7 +28,9 @@ import threading
 import time
 from typing import Any, Callable
 
-from ..camera.interface import CameraError
+from ..camera.interface import CameraBackend, CameraError
+from ..indi.component import Component, handles
+from ..indi.defaultdevice import DefaultDevice
 from ..indi.properties import State
 from . import names as P
 
@@ -120,35 +123,35 @@ class GuideAxis:
             self._done(generation)
 
 
-class GuideMixin:
+class Guiding(Component):
     """TELESCOPE_TIMED_GUIDE_NS/WE on a device whose camera has an ST4 port."""
 
-    def init_guide(self) -> None:
+    def __init__(self, device: DefaultDevice, camera: CameraBackend) -> None:
+        super().__init__(device)
+        self.camera = camera
         self._axes: dict[str, GuideAxis] = {}
+        self.vectors = {axis: self.build_present(spec) for axis, (spec, _) in AXES.items()}
 
-    def guide_handlers(self) -> dict[str, Callable[[Any, dict], None]]:
-        return {P.TELESCOPE_TIMED_GUIDE_NS.name: lambda v, vals: self._on_guide("NS", v, vals),
-                P.TELESCOPE_TIMED_GUIDE_WE.name: lambda v, vals: self._on_guide("WE", v, vals)}
-
-    def guide_connect(self) -> None:
+    def start(self) -> None:
         if self.camera.info.has_st4:
             self._axes = {axis: GuideAxis(axis, self.camera.guide, self._pulse_done_cb(axis))
                           for axis in AXES}
 
-    def guide_disconnect(self) -> None:
+    def disconnect(self) -> None:
         """End running pulses (outputs off) and stop the axis threads, before the camera closes.
 
         Called without the device lock: an axis thread may be waiting for it to report."""
-        with self.lock:
+        device = self.device
+        with device.lock:
             axes, self._axes = self._axes, {}
         for axis in axes.values():
             try:
                 axis.close()
             except CameraError as exc:
-                log.warning("%s: ending the %s guide pulse: %s", self.name, axis.name, exc)
-        with self.lock:
+                log.warning("%s: ending the %s guide pulse: %s", device.name, axis.name, exc)
+        with device.lock:
             for axis in axes:
-                vector = self.props.get(AXES[axis][0].name)
+                vector = self.vectors.get(axis)
                 if vector is not None and vector.state is State.BUSY:
                     self._reset_guide_vector(vector, State.IDLE)
 
@@ -156,24 +159,32 @@ class GuideMixin:
         return lambda generation: self._pulse_done(axis, generation)
 
     def _pulse_done(self, axis: str, generation: int) -> None:
-        with self.lock:
+        with self.device.lock:
             current = self._axes.get(axis)
             if current is None or current.generation != generation or current.active:
                 return  # a newer pulse, a stop or a disconnect came first
-            self._reset_guide_vector(self.prop(AXES[axis][0]), State.OK)
+            self._reset_guide_vector(self.vectors[axis], State.OK)
 
     def _reset_guide_vector(self, vector: Any, state: State) -> None:
         for element in vector:
             element.value = 0
         vector.state = state
-        self.update(vector)
+        self.device.update(vector)
+
+    @handles(P.TELESCOPE_TIMED_GUIDE_NS)
+    def on_guide_ns(self, vector: Any, values: dict) -> None:
+        self._on_guide("NS", vector, values)
+
+    @handles(P.TELESCOPE_TIMED_GUIDE_WE)
+    def on_guide_we(self, vector: Any, values: dict) -> None:
+        self._on_guide("WE", vector, values)
 
     def _on_guide(self, axis: str, vector: Any, values: dict) -> None:
         spec, directions = AXES[axis]
         guide_axis = self._axes.get(axis)
         if guide_axis is None:
-            self._alert(vector, "Guiding is not available: the camera is not connected "
-                        "or has no ST4 port.")
+            self.device.alert(vector, "Guiding is not available: the camera is not connected "
+                              "or has no ST4 port.")
             return
         # libindi's order: the first element (N, W) if non-zero, else the second.
         chosen = next(((el, values[el]) for el in directions if values.get(el, 0) > 0), None)
@@ -189,8 +200,8 @@ class GuideMixin:
         except CameraError as exc:
             for name in directions:
                 vector[name].value = 0
-            self._alert(vector, f"Guide pulse {directions[element]} {ms:g} ms failed: {exc}")
+            self.device.alert(vector, f"Guide pulse {directions[element]} {ms:g} ms failed: {exc}")
             return
         vector.state = State.BUSY
-        self.update(vector)
-        log.debug("%s: guide %s %g ms", self.name, directions[element], ms)
+        self.device.update(vector)
+        log.debug("%s: guide %s %g ms", self.device.name, directions[element], ms)

@@ -1,7 +1,7 @@
-"""What the camera is: ADC_DEPTH, SDK, Serial Number, NICKNAME and USB_LINK (mixed into
-PlayerOneCCD; uses its `camera`, `props`, `name`, `update`, `_alert`, `log`).
+"""What the camera is: ADC_DEPTH, SDK, Serial Number, NICKNAME and USB_LINK.
 
-Names and elements are the C++ driver's (facts §3.4): `Serial Number` with its space, `SN#`,
+Names and elements are the C++ driver's (playerone_base.cpp, playerone_ccd.cpp): `Serial
+Number` with its space, `SN#`,
 `NICKNAME.nickname`. Serial Number and NICKNAME exist only when the camera reported a serial,
 as there. USB_LINK is ours: the vendor manual's first check when downloads are slow is whether
 the camera is on a USB 3 link, so the driver shows the link and warns on USB 2.
@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..camera.interface import CameraBackend
+from ..indi.component import Component, handles
+from ..indi.defaultdevice import DefaultDevice
 from ..indi.properties import State
 from . import names as P
-from .build import build_vector
 from .nicknames import NicknameError, device_base_name, read_nicknames, set_nickname
 
 
@@ -22,53 +24,54 @@ USB2_WARNING = (
     "a USB 2 hub in between.")
 
 
-class IdentityMixin:
-    def identity_connect(self) -> None:
+class Identity(Component):
+    def __init__(self, device: DefaultDevice, camera: CameraBackend) -> None:
+        super().__init__(device)
+        self.camera = camera
+
+    def connect(self) -> None:
         """Build the identity vectors from the opened camera; called once per connect before
         the connected properties are defined."""
         info = self.camera.info
-        adc = build_vector(P.ADC_DEPTH, self.name)
+        adc = self.build(P.ADC_DEPTH)
         adc["BITS"].value = info.adc_bits
-        sdk = build_vector(P.SDK, self.name)
+        sdk = self.build(P.SDK)
         sdk["VERSION"].value = self.camera.sdk_version()
         for vector in (adc, sdk):
             vector.state = State.OK
-            self.props[vector.name] = vector
         if info.serial:
-            serial = build_vector(P.SERIAL_NUMBER, self.name)
+            serial = self.build(P.SERIAL_NUMBER)
             serial["SN#"].value = info.serial
-            nickname = build_vector(P.NICKNAME, self.name, self.on_nickname)
+            nickname = self.build(P.NICKNAME)
             nickname["nickname"].value = read_nicknames().get(info.serial, "")
             for vector in (serial, nickname):
                 vector.state = State.OK
-                self.props[vector.name] = vector
         else:
             for spec in (P.SERIAL_NUMBER, P.NICKNAME):
-                self.props.pop(spec.name, None)
+                self.drop(spec)
         link = self.camera.usb_link()
         if link:
-            usb = build_vector(P.USB_LINK, self.name)
+            usb = self.build(P.USB_LINK)
             usb["USB_LINK_SPEED"].value = link
             usb.state = State.OK if link == "USB3" else State.ALERT
-            self.props[usb.name] = usb
             if link == "USB2":
-                self.log(USB2_WARNING, "WARNING")
+                self.device.log(USB2_WARNING, "WARNING")
         else:
-            self.props.pop(P.USB_LINK.name, None)
-        if P.SENSOR_MODE.name in self.props:  # last, as the C++ driver defines it
-            self.props[P.SENSOR_MODE.name] = self.props.pop(P.SENSOR_MODE.name)
+            self.drop(P.USB_LINK)
 
+    @handles(P.NICKNAME)
     def on_nickname(self, vector: Any, values: dict) -> None:
         nickname = values.get("nickname", "").strip()
         try:
             path = set_nickname(self.camera.info.serial, nickname)
         except NicknameError as exc:
-            self._alert(vector, str(exc))
+            self.device.alert(vector, str(exc))
             return
         vector["nickname"].value = nickname
         vector.state = State.OK
         info = self.camera.info
         name = device_base_name(info.serial, info.model, {info.serial: nickname})
         what = "saved in" if nickname else "removed from"
-        self.update(vector, f"Nickname {what} {path}. Restart the driver for the device to be "
-                            f"named '{name}' (its saved configuration follows the device name).")
+        self.device.update(vector, f"Nickname {what} {path}. Restart the driver for the device "
+                                   f"to be named '{name}' (its saved configuration follows the "
+                                   "device name).")

@@ -1,24 +1,27 @@
-"""Every INDI property this driver defines, as data, in one place.
+"""Every INDI property the camera driver defines, as data, in one place.
 
 Names, element names, labels, groups, perms, rules and timeouts are interface facts:
-they match libindi's DefaultDevice and INDI::CCD classes and the Player One C++
-driver (see the reference facts, sections 3.4 and 4.1-4.2), so Ekos, PHD2 and
-indi-allsky find what they look for. Values that depend on the camera (frame
-limits, pixel size, formats) are filled in by the device when it defines the
-property; the specs here hold libindi's defaults.
+they match libindi's DefaultDevice and INDI::CCD classes (``libs/indibase/defaultdevice.cpp``,
+``indiccd.cpp``, ``stream/streammanager.cpp``) and the Player One C++ driver
+(indi-3rdparty ``indi-playerone/playerone_ccd.cpp``), so Ekos, PHD2 and indi-allsky find
+what they look for. Values that depend on the camera (frame limits, pixel size, formats)
+are filled in by the components when they build the vectors; the specs here hold libindi's
+defaults. libindi's DefaultDevice properties are shared with every driver of the package
+(:mod:`indi_playerone.indi.names`) and re-exported here.
 
-Nothing else in the package spells a property name as a string literal: code
-refers to the constants below (`P.CCD_EXPOSURE`, ...).
+Nothing else in the camera driver spells a property name as a string literal: code refers
+to the constants below (`P.CCD_EXPOSURE`, ...).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Union
+from ..indi.names import (  # noqa: F401  (re-exported: the camera's code reads one module)
+    CONFIG_PROCESS, CONNECTION, DEBUG, DRIVER_INFO, GENERAL_INFO, INTERFACE_CCD, INTERFACE_GUIDER,
+    MAIN_CONTROL, OPTIONS, POLLING_PERIOD, SIMULATION,
+)
+from ..indi.spec import BlobSpec, NumberSpec, PropertySpec, SwitchSpec, TextSpec  # noqa: F401
+from ..indi.spec import num as _num
 
-# Groups (tabs in the clients).
-MAIN_CONTROL = "Main Control"
-OPTIONS = "Options"
-GENERAL_INFO = "General Info"
+# Groups (tabs in the clients) beyond DefaultDevice's.
 IMAGE_SETTINGS = "Image Settings"
 IMAGE_INFO = "Image Info"
 CONTROLS = "Controls"
@@ -26,92 +29,10 @@ CONTROLS = "Controls"
 DRIVER_NAME = "PlayerOne CCD"
 DRIVER_EXEC = "indi_playerone_ccd"
 DEVICE_PREFIX = "PlayerOne CCD "
-INTERFACE_CCD = 2
-INTERFACE_GUIDER = 4
 
 
-@dataclass(frozen=True)
-class NumberSpec:
-    name: str
-    label: str
-    format: str
-    min: float
-    max: float
-    step: float
-    value: float
+# --- INDI::CCD's, defined before connection -----------------------------------------------
 
-
-@dataclass(frozen=True)
-class SwitchSpec:
-    name: str
-    label: str
-    on: bool = False
-
-
-@dataclass(frozen=True)
-class TextSpec:
-    name: str
-    label: str
-    value: str = ""
-
-
-@dataclass(frozen=True)
-class BlobSpec:
-    name: str
-    label: str
-
-
-ElementSpec = Union[NumberSpec, SwitchSpec, TextSpec, BlobSpec]
-
-
-@dataclass(frozen=True)
-class PropertySpec:
-    kind: str  # "Number" | "Switch" | "Text" | "BLOB"
-    name: str
-    label: str
-    group: str
-    perm: str  # "ro" | "wo" | "rw"
-    timeout: float
-    elements: tuple[ElementSpec, ...]
-    rule: str | None = None  # switches only
-    saved: bool = False  # written by CONFIG_PROCESS save (libindi's saveConfigItems)
-    notes: str = field(default="", compare=False)
-
-
-def _num(*args: object) -> NumberSpec:
-    return NumberSpec(*args)  # type: ignore[arg-type]
-
-
-# --- DefaultDevice: defined before connection -------------------------------------------
-
-CONNECTION = PropertySpec(
-    "Switch", "CONNECTION", "Connection", MAIN_CONTROL, "rw", 60,
-    (SwitchSpec("CONNECT", "Connect"), SwitchSpec("DISCONNECT", "Disconnect", True)),
-    rule="OneOfMany",
-)
-DRIVER_INFO = PropertySpec(
-    "Text", "DRIVER_INFO", "Driver Info", GENERAL_INFO, "ro", 60,
-    (TextSpec("DRIVER_NAME", "Name", DRIVER_NAME), TextSpec("DRIVER_EXEC", "Exec", DRIVER_EXEC),
-     TextSpec("DRIVER_VERSION", "Version"), TextSpec("DRIVER_INTERFACE", "Interface", str(INTERFACE_CCD))),
-)
-DEBUG = PropertySpec(
-    "Switch", "DEBUG", "Debug", OPTIONS, "rw", 0,
-    (SwitchSpec("ENABLE", "Enable"), SwitchSpec("DISABLE", "Disable", True)), rule="OneOfMany",
-)
-SIMULATION = PropertySpec(
-    "Switch", "SIMULATION", "Simulation", OPTIONS, "rw", 0,
-    (SwitchSpec("ENABLE", "Enable"), SwitchSpec("DISABLE", "Disable", True)), rule="OneOfMany",
-)
-CONFIG_PROCESS = PropertySpec(
-    "Switch", "CONFIG_PROCESS", "Configuration", OPTIONS, "rw", 0,
-    (SwitchSpec("CONFIG_LOAD", "Load"), SwitchSpec("CONFIG_SAVE", "Save"),
-     SwitchSpec("CONFIG_DEFAULT", "Default"), SwitchSpec("CONFIG_PURGE", "Purge")),
-    rule="AtMostOne",
-)
-POLLING_PERIOD = PropertySpec(
-    "Number", "POLLING_PERIOD", "Polling", OPTIONS, "rw", 0,
-    (_num("PERIOD_MS", "Period (ms)", "%.f", 10, 600000, 1000, 1000),), saved=True,
-)
 ACTIVE_DEVICES = PropertySpec(
     "Text", "ACTIVE_DEVICES", "Snoop devices", OPTIONS, "rw", 60,
     (TextSpec("ACTIVE_TELESCOPE", "Telescope", "Telescope Simulator"),
@@ -243,7 +164,7 @@ CCD_FAST_COUNT = PropertySpec(
     (_num("FRAMES", "Frames", "%.f", 0, 100000, 1, 1),),
 )
 
-# --- The Player One driver's own (section 3.4) --------------------------------------------
+# --- The Player One C++ driver's own (indi-playerone/playerone_base.cpp) ------------------
 
 CCD_COOLER = PropertySpec(
     "Switch", "CCD_COOLER", "Cooler", MAIN_CONTROL, "wo", 0,
@@ -253,10 +174,10 @@ CCD_COOLER = PropertySpec(
 CCD_COOLER_POWER = PropertySpec(
     "Number", "CCD_COOLER_POWER", "Cooling Power", MAIN_CONTROL, "ro", 60,
     (_num("CCD_COOLER_VALUE", "Cooling Power (%)", "%+06.2f", 0, 100, 1, 0),),
-    notes="the C++ driver's min/max come from a wrong config index (reference facts 3.3); 0..100",
+    notes="the C++ driver's min/max come from a wrong POAConfig index; 0..100 here",
 )
 
-# --- Engineer F: warm-up on disconnect, ST4 guiding -----------------------------------------
+# --- Warm-up on disconnect (ours), ST4 guiding (libindi's GuiderInterface) ------------------
 
 #: Warm-up on disconnect: not in libindi nor the C++ driver (which cuts the cooler at once);
 #: off by default as there. Saved, so a user who wants it sets it once.
@@ -285,7 +206,7 @@ TELESCOPE_TIMED_GUIDE_WE = PropertySpec(
      _num("TIMED_GUIDE_E", "East (ms)", "%.f", 0, 60000, 100, 0)),
 )
 
-# --- Engineer C: streaming (libindi's StreamManager, reference facts 4.3) -----------------
+# --- Streaming (libindi's libs/indibase/stream/streammanager.cpp) -------------------------
 
 STREAMING = "Streaming"
 CCD_VIDEO_STREAM = PropertySpec(
@@ -356,9 +277,9 @@ STREAM_SPECS = (CCD_VIDEO_STREAM, STREAM_FULL_DEPTH, STREAM_DELAY, STREAMING_EXP
                 RECORD_STREAM, RECORD_FILE, RECORD_OPTIONS, CCD_STREAM_FRAME, CCD_STREAM_ENCODER,
                 CCD_STREAM_RECORDER, LIMITS)
 
-# --- Engineer B: controls, presets, formats, flip, identity (reference facts 3.4, 3.5) ------
+# --- Controls, presets, formats, flip, identity (the C++ driver's playerone_base.cpp) -------
 # Elements of CCD_CONTROLS, CCD_CONTROLS_MODE, SENSOR_MODE, CCD_VIDEO_FORMAT and the preset
-# labels depend on the opened camera: ccd/controls.py builds them at connect from these specs.
+# labels depend on the opened camera: the components build them at connect from these specs.
 
 CCD_CONTROLS = PropertySpec(
     "Number", "CCD_CONTROLS", "Controls", CONTROLS, "rw", 60, (), saved=True,
@@ -432,13 +353,18 @@ FRAME_TYPES = {
 CAPTURE_FORMAT_BITS = {"POA_RAW8": 8, "POA_RAW16": 16}
 
 
-SPECS: dict[str, PropertySpec] = {
-    spec.name: spec for spec in globals().copy().values() if isinstance(spec, PropertySpec)
-}
-
 # Saved properties that are NOT applied when a camera connects: the client sets the
 # frame and binning it wants for each capture (libindi does not load them either).
-NOT_LOADED_AT_CONNECT = frozenset({"CCD_FRAME", "CCD_BINNING"})
+NOT_LOADED_AT_CONNECT = frozenset({CCD_FRAME.name, CCD_BINNING.name})
+
+#: Built at each connect from what the opened camera reports (present or not, by camera), and
+#: defined after the connected_specs() set in this order, as the C++ driver defines them.
+BUILT_AT_CONNECT = (CCD_CONTROLS, CCD_CONTROLS_MODE, CCD_GAIN_PRESET, FLIP, CCD_VIDEO_FORMAT,
+                    BLINK, ADC_DEPTH, SDK, SERIAL_NUMBER, NICKNAME, USB_LINK, SENSOR_MODE)
+
+#: Defined while a setting asks for them: CCD_FILE_PATH while UPLOAD_MODE saves to disk,
+#: CCD_ROTATION while WCS_CONTROL is enabled (as libindi).
+ON_DEMAND = (CCD_FILE_PATH, CCD_ROTATION)
 
 
 def connected_specs(*, has_cooler: bool, is_color: bool, has_st4: bool = False,

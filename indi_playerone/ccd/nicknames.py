@@ -1,6 +1,6 @@
 """Camera nicknames: `~/.indi/PlayerOneNicknames.xml`, the C++ driver's file and format.
 
-The C++ driver (facts §3.2) keeps one nickname per camera serial number::
+The C++ driver (indi-3rdparty playerone_ccd.cpp) keeps one nickname per camera serial number::
 
     <Nicknames>
      <Nickname SerialNumber="...serial...">my name</Nickname>

@@ -3,11 +3,12 @@
 ACTIVE_DEVICES names the devices; the driver asks indiserver for their properties
 (`getProperties device=… name=…`, as libindi's camera class does) and keeps the latest
 values of the ones below. At the end of an exposure `fits_cards` turns them into the
-keywords libindi writes (reference facts 4.6): OBJCTRA/OBJCTDEC (J2000, precessed from
+keywords libindi writes (``INDI::CCD::addFITSKeywords`` in libindi's indiccd.cpp): OBJCTRA/OBJCTDEC (J2000, precessed from
 the mount's JNow with astropy), RA/DEC (degrees), OBJCTAZ/OBJCTALT/AIRMASS (when the site
 is known), SITELAT/SITELONG, PIERSIDE, EQUINOX, FOCALLEN/APTDIA (from the mount when
 SCOPE_INFO is not set), FILTER, FOCUSPOS, FOCUSTEM, ROTATANG, MPSAS.
-Mount coordinates go only on Light frames, like libindi.
+Mount coordinates go only on Light frames, like libindi. `Snooping` is the device's part
+that owns ACTIVE_DEVICES and the snooped values.
 """
 from __future__ import annotations
 
@@ -19,7 +20,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from ..indi import xmlout
+from ..indi.component import Component, handles
+from ..indi.defaultdevice import DefaultDevice
 from ..indi.sexagesimal import parse_number
+from . import names as P
 
 log = logging.getLogger(__name__)
 
@@ -215,3 +220,37 @@ def telescope_optics(state: SnoopedState, active: dict[str, str]) -> tuple[float
     fl = state.get(scope, "TELESCOPE_INFO", "TELESCOPE_FOCAL_LENGTH")
     ap = state.get(scope, "TELESCOPE_INFO", "TELESCOPE_APERTURE")
     return (fl or None), (ap or None)
+
+
+class Snooping(Component):
+    """ACTIVE_DEVICES (always present) and what the devices it names report."""
+
+    def __init__(self, device: DefaultDevice) -> None:
+        super().__init__(device)
+        self.vector = self.build(P.ACTIVE_DEVICES)
+        self.state = SnoopedState()
+
+    def active_devices(self) -> dict[str, str]:
+        return dict(self.vector.values())
+
+    def request(self) -> None:
+        """Ask indiserver for the snooped properties of the active devices."""
+        for device, prop in snoop_requests(self.active_devices()):
+            self.device.transport.send(xmlout.get_properties(device, prop))
+
+    def absorb(self, element: Any) -> None:
+        """A set/def/delProperty of another device (the driver loop's snoop)."""
+        with self.device.lock:
+            absorb(self.state, element, self.active_devices())
+
+    def fits_cards(self, when: datetime, light_frame: bool) -> list[tuple]:
+        return fits_cards(self.state, self.active_devices(), when, light_frame)
+
+    def telescope_optics(self) -> tuple[float | None, float | None]:
+        return telescope_optics(self.state, self.active_devices())
+
+    @handles(P.ACTIVE_DEVICES)
+    def on_active_devices(self, vector: Any, values: dict) -> None:
+        self.device.accept(vector, values)
+        self.state = SnoopedState()
+        self.request()

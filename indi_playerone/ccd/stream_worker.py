@@ -63,7 +63,7 @@ class StreamCounters:
 
 
 class StreamSink(Protocol):
-    """What the worker reports to (the CCD device's streaming mixin)."""
+    """What the worker reports to (stream_reports.StreamReports)."""
 
     def stream_preview(self, payload: SharedPayload) -> bool: ...
     def stream_stats(self, est_fps: float, avg_fps: float, counters: StreamCounters,

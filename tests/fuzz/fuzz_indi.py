@@ -96,7 +96,7 @@ def test_one_input(data: bytes) -> None:
     uid = f"fuzz-{_SEQ}"
     loop.feed(indi_target.RESYNC + f"<pingRequest uid='{uid}'/>".encode())
     _check(uid)
-    if not _CCD._connected:
+    if not _CCD.connected:
         # An input may disconnect the camera: reconnect, so the next one finds its properties.
         _CCD.handle_new("Switch", "CONNECTION", [("CONNECT", "On")])
         _TRANSPORT.take()

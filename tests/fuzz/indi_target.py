@@ -140,7 +140,7 @@ def ccd_device(transport: Any, upload_root: Path, connect: bool = True) -> Playe
     ``upload_root`` first: hostile input must not make this test write outside its directory.
     """
     dev = PlayerOneCCD(CCD_NAME, SimulatedCamera(MODELS[CCD_MODEL]), transport, "0.1")
-    settings = dev.props["UPLOAD_SETTINGS"]
+    settings = dev.find("UPLOAD_SETTINGS")
     settings["UPLOAD_DIR"].value = str(upload_root)
     original = settings.handler
 
@@ -153,7 +153,7 @@ def ccd_device(transport: Any, upload_root: Path, connect: bool = True) -> Playe
     dev.handle_get_properties()
     if connect:
         dev.handle_new("Switch", "CONNECTION", [("CONNECT", "On")])
-        if not dev._connected:
+        if not dev.connected:
             raise RuntimeError("the simulated camera did not connect")
     return dev
 

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .indi.client import IndiError, SimpleIndiClient
+from .tools.camera_client import CameraClient, IndiError
 
 
 def free_port() -> int:
@@ -98,7 +98,7 @@ def run(model: str, count: int, exposure: float, outdir: Path) -> int:
         print(f"indiserver on 127.0.0.1:{server.port} with indi_playerone_ccd "
               f"(INDI_PLAYERONE_SIMULATE=\"{model}\")")
         try:
-            with SimpleIndiClient("127.0.0.1", server.port).connect() as client:
+            with CameraClient("127.0.0.1", server.port).connect() as client:
                 client.prop(device, "CONNECTION", timeout=15)
                 print(f"device '{device}' found; connecting")
                 client.connect_device(device)

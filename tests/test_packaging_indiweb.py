@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from indi_playerone.indi.client import SimpleIndiClient
+from indi_playerone.tools.camera_client import CameraClient
 
 pytestmark = pytest.mark.indiserver
 
@@ -112,7 +112,7 @@ def test_indiweb_lists_our_driver_and_starts_it(tmp_path: Path) -> None:
         api(base, "POST", "/api/profiles/playerone/drivers", [{"label": "PlayerOne CCD"}])
         api(base, "POST", "/api/server/start/playerone")
 
-        with SimpleIndiClient("127.0.0.1", indi_port).connect(timeout=20) as client:
+        with CameraClient("127.0.0.1", indi_port).connect(timeout=20) as client:
             client.prop(ARES, "CONNECTION", timeout=20)
             client.connect_device(ARES)
             client.enable_blobs(ARES)

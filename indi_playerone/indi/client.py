@@ -1,6 +1,8 @@
 """A small synchronous INDI client, for scripts: the demo and the command-line tool.
 
-It uses the same streaming reader as the driver. Everything it learns is kept
+It knows the protocol and libindi's DefaultDevice properties, nothing of cameras (what a
+camera client adds is in :mod:`indi_playerone.tools.camera_client`). It uses the same
+streaming reader as the driver. Everything it learns is kept
 in `props` (device, property) -> `RemoteProperty`; `wait_for` blocks on a
 condition until a predicate over that state holds, with a timeout, so a script
 reads like the sequence it performs. Tests use the real C++ client library
@@ -16,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from . import names as N
 from . import xmlout
 from .xmlreader import ParsedElement, ReaderError, XmlStreamReader
 
@@ -181,6 +184,12 @@ class SimpleIndiClient:
 
     # --- waiting ------------------------------------------------------------------------
 
+    @property
+    def condition(self) -> threading.Condition:
+        """Held while `props`, `blobs` and `messages` change; notified after every message:
+        what a helper built on this client waits on (tools/camera_client.py)."""
+        return self._cond
+
     def wait_for(self, predicate: Callable[[], object], timeout: float, what: str) -> object:
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -252,63 +261,16 @@ class SimpleIndiClient:
         with self._cond:
             self.blobs = [b for b in self.blobs if device is not None and b.device != device]
 
-    # --- camera helpers -------------------------------------------------------------------
+    # --- devices ------------------------------------------------------------------------
 
-    def connect_device(self, device: str, timeout: float = 15.0) -> None:
-        self.prop(device, "CONNECTION", timeout)
-        self.set_switch(device, "CONNECTION", ["CONNECT"])
-        self.wait_for(lambda: (self.props.get((device, "CONNECTION")) is not None
-                               and self.props[(device, "CONNECTION")].values.get("CONNECT")
-                               and (device, "CCD_EXPOSURE") in self.props),
+    def connect_device(self, device: str, timeout: float = 15.0, ready: str | None = None) -> None:
+        """Switch CONNECTION on and wait until the driver says connected (and, with `ready`,
+        until it has defined that property: a driver may define its connected-only
+        properties after CONNECTION turns Ok)."""
+        key = (device, N.CONNECTION.name)
+        self.prop(device, N.CONNECTION.name, timeout)
+        self.set_switch(device, N.CONNECTION.name, ["CONNECT"])
+        self.wait_for(lambda: (self.props.get(key) is not None
+                               and self.props[key].values.get("CONNECT")
+                               and (ready is None or (device, ready) in self.props)),
                       timeout, f"{device} to connect")
-
-    def expose(self, device: str, seconds: float, timeout: float,
-               progress: Callable[[float], None] | None = None,
-               cancel: threading.Event | None = None) -> ReceivedBlob:
-        """One exposure in libindi's order: wait for the BLOB and for CCD_EXPOSURE Ok.
-
-        Only BLOBs of `device` count, so another camera's image on the same server is never
-        taken for this one. ``cancel`` (set by a SIGINT handler, say) makes the wait raise
-        KeyboardInterrupt within 0.5 s at a safe point: a KeyboardInterrupt raised by the
-        signal itself inside ``Condition.wait`` can leave the condition's lock held, and the
-        reader thread and the abort that follows then wait for it forever (seen once in CI as
-        a capture that ignored Ctrl-C).
-        """
-        # A device that was connected before this client came may still be defining its
-        # properties to us: wait for CCD_EXPOSURE before using it.
-        self.prop(device, "CCD_EXPOSURE", timeout=min(timeout, 15.0))
-        with self._cond:
-            first_blob = len(self.blobs)
-        self.set_number(device, "CCD_EXPOSURE", {"CCD_EXPOSURE_VALUE": seconds})
-        deadline = time.monotonic() + timeout
-        exposure = (device, "CCD_EXPOSURE")
-
-        def ours() -> list[ReceivedBlob]:
-            return [b for b in self.blobs[first_blob:] if b.device == device]
-
-        with self._cond:
-            # Wait for Busy first so a stale Ok from the previous frame does not count.
-            while self.props[exposure].state not in ("Busy", "Alert") and not ours():
-                if self.closed:
-                    raise IndiError("the server closed the connection")
-                if cancel is not None and cancel.is_set():
-                    raise KeyboardInterrupt
-                if (not self._cond.wait(max(0.0, min(deadline - time.monotonic(), 0.5)))
-                        and time.monotonic() > deadline):
-                    raise IndiError("the exposure did not start")
-            while True:
-                if cancel is not None and cancel.is_set():
-                    raise KeyboardInterrupt
-                state = self.props[exposure].state
-                if state == "Alert":
-                    raise IndiError(f"exposure failed: {self.props[exposure].message}")
-                if ours() and state == "Ok":
-                    return ours()[0]
-                if progress is not None and state == "Busy":
-                    progress(float(self.props[exposure].values.get("CCD_EXPOSURE_VALUE", 0.0)))
-                left = deadline - time.monotonic()
-                if self.closed:
-                    raise IndiError("the server closed the connection during the exposure")
-                if left <= 0:
-                    raise IndiError(f"no image within {timeout:g} s")
-                self._cond.wait(min(left, 0.5))

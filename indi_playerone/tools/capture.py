@@ -1,6 +1,6 @@
 """`indi-playerone capture`: take frames from a camera on any indiserver and save them.
 
-A plain INDI client (:class:`~indi_playerone.indi.client.SimpleIndiClient`, over TCP), so it
+A plain INDI client (:class:`~indi_playerone.tools.camera_client.CameraClient`, over TCP), so it
 works with this driver, the C++ one, or any INDI camera: it uses libindi's standard property
 names only. Sequence, as Ekos does it: connect the device if it is not connected, ask for
 BLOBs, set binning, frame type and gain/offset, then expose ``--count`` times, waiting each time
@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, TextIO
 
-from ..indi.client import IndiError, ReceivedBlob, SimpleIndiClient
+from .camera_client import CameraClient, IndiError, ReceivedBlob
 from . import exits
 
 # libindi's standard names (INDI::CCD), which every camera driver uses.
@@ -96,7 +96,7 @@ def progress_bar(err: TextIO, total: float, index: int, count: int) -> Callable[
     return show
 
 
-def find_camera(client: SimpleIndiClient, device: str | None, wait: float) -> str:
+def find_camera(client: CameraClient, device: str | None, wait: float) -> str:
     """The named device, or the first device whose DRIVER_INTERFACE says camera."""
     def cameras() -> list[str]:
         found = []
@@ -123,13 +123,13 @@ def find_camera(client: SimpleIndiClient, device: str | None, wait: float) -> st
     return (cameras() or first)[0]  # type: ignore[index]
 
 
-def _answer(client: SimpleIndiClient, device: str, name: str, values: dict[str, object], what: str) -> None:
+def _answer(client: CameraClient, device: str, name: str, values: dict[str, object], what: str) -> None:
     answer = client.request(device, name, values, timeout=10)
     if answer.state == "Alert":
         raise CaptureFailed(f"{device} refused {what}: {answer.message or 'Alert'}")
 
 
-def configure(client: SimpleIndiClient, device: str, args: argparse.Namespace, err: TextIO) -> None:
+def configure(client: CameraClient, device: str, args: argparse.Namespace, err: TextIO) -> None:
     """Upload mode, binning, frame type, gain/offset; each answered Alert stops the capture."""
     upload = client.props.get((device, UPLOAD_MODE))
     if upload is not None and upload.values.get("UPLOAD_LOCAL"):
@@ -172,7 +172,7 @@ def save(blob: ReceivedBlob, outdir: Path, prefix: str, start: int) -> tuple[Pat
 
 
 @contextmanager
-def connected_device(client: SimpleIndiClient, wanted: str | None, wait: float,
+def connected_device(client: CameraClient, wanted: str | None, wait: float,
                      err: TextIO) -> Iterator[str]:
     """The camera's device name, connected (and BLOBs enabled) for the ``with`` body.
 
@@ -194,7 +194,7 @@ def connected_device(client: SimpleIndiClient, wanted: str | None, wait: float,
             client.set_switch(device, CONNECTION, ["DISCONNECT"])
 
 
-def capture(client: SimpleIndiClient, args: argparse.Namespace, out: TextIO, err: TextIO,
+def capture(client: CameraClient, args: argparse.Namespace, out: TextIO, err: TextIO,
             cancel: threading.Event | None = None) -> int:
     with connected_device(client, args.device, args.wait, err) as device:
         configure(client, device, args, err)
@@ -233,14 +233,14 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     if args.bin is not None and args.bin < 1:
         err.write("indi-playerone capture: error: --bin must be at least 1\n")
         return exits.USAGE
-    client = SimpleIndiClient(args.host, args.port)
+    client = CameraClient(args.host, args.port)
     try:
         client.connect(timeout=args.wait)
     except IndiError as exc:
         err.write(f"{exc}\n")
         return exits.NO_SERVER
     # Ctrl-C during an exposure sets an event the exposure wait checks (see
-    # SimpleIndiClient.expose); a second Ctrl-C interrupts at once wherever it lands.
+    # CameraClient.expose); a second Ctrl-C interrupts at once wherever it lands.
     cancel = threading.Event()
     previous = _catch_sigint(cancel)
     try:

@@ -15,7 +15,7 @@ from typing import TextIO
 
 import numpy as np
 
-from ..indi.client import IndiError, SimpleIndiClient
+from .camera_client import CameraClient, IndiError
 from . import exits
 from .capture import CONTROLS, CaptureFailed, connected_device
 
@@ -35,9 +35,9 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @contextmanager
-def camera_session(args: argparse.Namespace, err: TextIO) -> Iterator[tuple[SimpleIndiClient, str]]:
+def camera_session(args: argparse.Namespace, err: TextIO) -> Iterator[tuple[CameraClient, str]]:
     """(client, device) with the device connected; raises ToolFailed with the exit code."""
-    client = SimpleIndiClient(args.host, args.port)
+    client = CameraClient(args.host, args.port)
     try:
         client.connect(timeout=args.wait)
     except IndiError as exc:
@@ -46,7 +46,7 @@ def camera_session(args: argparse.Namespace, err: TextIO) -> Iterator[tuple[Simp
         yield client, device
 
 
-def request_ok(client: SimpleIndiClient, device: str, name: str, values: dict[str, object],
+def request_ok(client: CameraClient, device: str, name: str, values: dict[str, object],
                what: str, timeout: float = 10.0) -> None:
     """Set a property and require the driver's answer to be Ok/Idle (Alert -> ToolFailed)."""
     try:
@@ -57,7 +57,7 @@ def request_ok(client: SimpleIndiClient, device: str, name: str, values: dict[st
         raise ToolFailed(f"{device} refused {what}: {answer.message or 'Alert'}")
 
 
-def set_controls(client: SimpleIndiClient, device: str, wanted: dict[str, float]) -> None:
+def set_controls(client: CameraClient, device: str, wanted: dict[str, float]) -> None:
     """Set elements of CCD_CONTROLS (the whole vector is sent, as Ekos does)."""
     controls = client.props.get((device, CONTROLS))
     if controls is None:
@@ -71,7 +71,7 @@ def set_controls(client: SimpleIndiClient, device: str, wanted: dict[str, float]
     request_ok(client, device, CONTROLS, values, ", ".join(f"{k} {v:g}" for k, v in wanted.items()))
 
 
-def expose_array(client: SimpleIndiClient, device: str, seconds: float,
+def expose_array(client: CameraClient, device: str, seconds: float,
                  timeout: float = 60.0) -> np.ndarray:
     """One exposure, the image as a 2-D array of ADU (FITS BZERO applied; colour stays raw)."""
     from astropy.io import fits

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from ..camera.interface import CameraBackend
 from ..indi.device import Device
 
 
@@ -19,8 +20,9 @@ class Busy(Protocol):
 class CameraActivity:
     """The exposure and the stream register themselves; the others ask."""
 
-    def __init__(self, device: Device) -> None:
+    def __init__(self, device: Device, camera: CameraBackend) -> None:
         self._device = device
+        self._camera = camera
         self.exposure: Busy | None = None
         self.stream: Busy | None = None
 
@@ -45,5 +47,14 @@ class CameraActivity:
             return True
         if self.exposing():
             self._device.alert(vector, f"Cannot change the {what} while an exposure is running.")
+            return True
+        return False
+
+    def refuse_while_camera_busy(self, vector: Any, what: str) -> bool:
+        """Alert and True while an exposure runs or the camera is in video mode (a stream that
+        is still stopping included): the SDK wants the camera stopped for the `what`."""
+        if self.exposing() or self._camera.is_streaming():
+            self._device.alert(vector, f"Cannot change the {what} while an exposure or the "
+                                       "video stream is running.")
             return True
         return False

@@ -119,16 +119,6 @@ class Controls(Component):
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _busy_imaging(self) -> bool:
-        return self.activity.exposing() or self.camera.is_streaming()
-
-    def _refuse_while_imaging(self, vector: Any, what: str) -> bool:
-        if self._busy_imaging():
-            self.device.alert(vector, f"Cannot change the {what} while an exposure or the video "
-                                "stream is running.")
-            return True
-        return False
-
     def _read_back(self, names: list[str]) -> None:
         """CCD_CONTROLS values and CCD_CONTROLS_MODE switches of `names` from the camera."""
         controls = self.controls
@@ -238,7 +228,7 @@ class Controls(Component):
             vector.state = State.OK
             self.device.update(vector)
             return
-        if self._refuse_while_imaging(vector, "gain preset"):
+        if self.activity.refuse_while_camera_busy(vector, "gain preset"):
             return
         preset = self._presets[P.GAIN_PRESET_KEYS[chosen]]
         controls = self.controls
@@ -263,7 +253,7 @@ class Controls(Component):
 
     @handles(P.SENSOR_MODE)
     def on_sensor_mode(self, vector: Any, values: dict) -> None:
-        if self._refuse_while_imaging(vector, "sensor mode"):
+        if self.activity.refuse_while_camera_busy(vector, "sensor mode"):
             return
         chosen = next(name for name, on in values.items() if on)
         try:
@@ -278,7 +268,7 @@ class Controls(Component):
 
     @handles(P.FLIP)
     def on_flip(self, vector: Any, values: dict) -> None:
-        if self._refuse_while_imaging(vector, "flip"):
+        if self.activity.refuse_while_camera_busy(vector, "flip"):
             return
         h, v = values["FLIP_HORIZONTAL"], values["FLIP_VERTICAL"]
         try:

@@ -64,7 +64,7 @@ class PlayerOneCCD(DefaultDevice):
                          always=P.ALWAYS, connected=[*connected, *P.BUILT_AT_CONNECT],
                          on_demand=P.ON_DEMAND, log_handler=log_handler)
         self.camera = camera
-        self.activity = CameraActivity(self)
+        self.activity = CameraActivity(self, camera)
         self.snooping = Snooping(self)
         self.frame = FrameSettings(self, camera, self.activity)
         self.imaging = Imaging(self, camera, self.frame, self.snooping)

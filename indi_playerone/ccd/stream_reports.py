@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
+from ..indi.defaultdevice import DefaultDevice
 from ..indi.payload import SharedPayload
 from ..indi.properties import State
 from ..indi.transport import BlobItem, TransportClosed
@@ -18,8 +19,15 @@ from . import names as P
 from .stream_record import SerRecorder
 from .stream_worker import StreamCounters, StreamWorker
 
-if TYPE_CHECKING:
-    from .streaming import Streaming
+
+class StreamOwner(Protocol):
+    """What the reports need of the streaming component."""
+
+    device: DefaultDevice
+    worker: StreamWorker | None  # the running stream's
+
+    def v(self, spec: P.PropertySpec) -> Any: ...
+    def stream_ended(self) -> None: ...
 
 #: CCD1's format for previews: raw pixels, as libindi's RAW stream encoder sends them.
 STREAM_FORMAT = ".stream"
@@ -28,7 +36,7 @@ STREAM_FORMAT = ".stream"
 class StreamReports:
     """The `StreamSink` of one worker (stream_worker.py)."""
 
-    def __init__(self, streaming: "Streaming") -> None:
+    def __init__(self, streaming: StreamOwner) -> None:
         self.streaming = streaming
         self.worker: StreamWorker | None = None
 

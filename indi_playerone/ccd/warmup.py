@@ -17,16 +17,29 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
-from ..camera.interface import CameraError
+from ..camera.interface import CameraBackend, CameraError
+from ..indi.defaultdevice import DefaultDevice
 from ..indi.properties import State
 from .temperature import NEAR_SETPOINT_C
 
-if TYPE_CHECKING:
-    from .cooling import Cooling
-
 log = logging.getLogger(__name__)
+
+
+class Ramp(Protocol):
+    """What the warm-up needs of the cooling component that owns it."""
+
+    device: DefaultDevice
+    camera: CameraBackend
+    temperature: Any           # CCD_TEMPERATURE
+    target: float | None       # where the ramp goes (None: reached, or none asked)
+    setpoint: float | None     # what the camera was last told
+    ambient_c: float | None
+    slope_override: float | None
+
+    def start_ramp(self, target: float, temperature: float, slope: float | None = None) -> None: ...
+    def cooler_idle(self) -> bool: ...
 
 #: How often the warm-up thread looks at the ramp (it only watches: the setpoint is moved by
 #: the once-a-second temperature poll).
@@ -34,7 +47,7 @@ WARMUP_TICK_S = 0.5
 
 
 class WarmUp:
-    def __init__(self, cooling: "Cooling", switch: Any, settings: Any,
+    def __init__(self, cooling: Ramp, switch: Any, settings: Any,
                  finish_disconnect: Callable[[], None]) -> None:
         self.cooling = cooling
         self.switch = switch      # CCD_WARMUP_ON_DISCONNECT, None without a cooler

@@ -11,15 +11,12 @@ refuses a vector that a second owner builds (no silent override).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, Protocol, TypeVar
 
-from .properties import Handler
+from .properties import Handler, Vector
 from .spec import ElementSpec, PropertySpec, build_vector, with_elements
 
-if TYPE_CHECKING:
-    from .defaultdevice import DefaultDevice
-
-__all__ = ["handles", "handlers_of", "Component"]
+__all__ = ["handles", "handlers_of", "Component", "Host"]
 
 _MARK = "_indi_handles"
 F = TypeVar("F", bound=Callable[..., None])
@@ -53,12 +50,26 @@ def handlers_of(owner: object) -> dict[str, Handler]:
     return {name: getattr(owner, attr) for name, attr in _marked(type(owner)).items()}
 
 
+class Host(Protocol):
+    """What a component needs of the device that owns it to build its vectors (the
+    :class:`~indi_playerone.indi.defaultdevice.DefaultDevice` is one)."""
+
+    name: str
+
+    def has(self, spec: PropertySpec) -> bool: ...
+    def register(self, owner: object, spec: PropertySpec, vector: Vector) -> None: ...
+    def unregister(self, owner: object, spec: PropertySpec) -> None: ...
+
+
 class Component:
     """A part of a device. Subclasses build their vectors with :meth:`build` (usually in
     ``__init__`` for the vectors that always exist, at connect for the ones the hardware
-    shapes) and mark their handlers with :func:`handles`."""
+    shapes) and mark their handlers with :func:`handles`. A subclass that publishes
+    through its device types ``device`` as the device class it is made for."""
 
-    def __init__(self, device: "DefaultDevice") -> None:
+    device: Any
+
+    def __init__(self, device: Host) -> None:
         self.device = device
         self._handlers = handlers_of(self)
 

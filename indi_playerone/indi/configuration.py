@@ -9,17 +9,31 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+import threading
+from typing import Any, Callable, Protocol, Sequence
 
 from . import names as N
-from .component import Component, handles
+from .component import Component, Host, handles
 from .config import (
     ConfigError, config_path, default_path, purge_config, read_config, replace_item, write_config,
 )
-from .properties import State
+from .properties import State, Vector
+from .spec import PropertySpec
 
-if TYPE_CHECKING:
-    from .defaultdevice import DefaultDevice
+
+class ConfiguredDevice(Host, Protocol):
+    """What CONFIG_PROCESS needs of its device (DefaultDevice is one)."""
+
+    lock: threading.RLock
+
+    def find(self, name: str) -> Any: ...
+    def spec_of(self, name: str) -> PropertySpec: ...
+    def known_vectors(self) -> list[Any]: ...
+    def handle_new(self, kind: str, name: str, items: Sequence[tuple[str, ...]]) -> None: ...
+    def update(self, vector: Vector, message: str | None = None,
+               with_limits: bool = False) -> None: ...
+    def alert(self, vector: Vector, message: str, level: str = "ERROR") -> None: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +41,9 @@ log = logging.getLogger(__name__)
 class Configuration(Component):
     """Owns CONFIG_PROCESS; loads and saves the device's saved vectors."""
 
-    def __init__(self, device: "DefaultDevice") -> None:
+    device: ConfiguredDevice
+
+    def __init__(self, device: ConfiguredDevice) -> None:
         super().__init__(device)
         self.vector = self.build(N.CONFIG_PROCESS)
         self._loading = False  # no save_item while a file is being applied (libindi)

@@ -52,8 +52,7 @@ class Exposure(Component):
         self.abort = self.build(P.CCD_ABORT_EXPOSURE)
         self.fast_toggle = self.build(P.CCD_FAST_TOGGLE)
         self.fast_count = self.build(P.CCD_FAST_COUNT)
-        value = self.exposure["CCD_EXPOSURE_VALUE"]
-        value.min, value.max = camera.info.exposure_range_s
+        self.exposure.set_limits("CCD_EXPOSURE_VALUE", *camera.info.exposure_range_s)
         activity.exposure = self
 
     def busy(self) -> bool:

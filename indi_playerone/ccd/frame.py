@@ -43,10 +43,9 @@ def flipped_bayer(pattern: str, horizontal: bool, vertical: bool) -> str:
 
 def limit_region(vector: Any, width: int, height: int) -> None:
     """Element limits of a region vector (CCD_FRAME, CCD_STREAM_FRAME) for the sensor."""
-    for elem, top in (("X", width - 1), ("Y", height - 1), ("WIDTH", width), ("HEIGHT", height)):
-        vector[elem].min = 0 if elem in ("X", "Y") else 1
-        vector[elem].max = top
-        vector[elem].step = 1
+    for elem, low, top in (("X", 0, width - 1), ("Y", 0, height - 1), ("WIDTH", 1, width),
+                           ("HEIGHT", 1, height)):
+        vector.set_limits(elem, low, top, 1)
 
 
 class FrameSettings(Component):
@@ -66,7 +65,7 @@ class FrameSettings(Component):
         limit_region(self.frame, info.width, info.height)
         self.frame["WIDTH"].value, self.frame["HEIGHT"].value = info.width, info.height
         for elem in ("HOR_BIN", "VER_BIN"):
-            self.binning[elem].max = max(info.bins)
+            self.binning.set_limits(elem, self.binning[elem].min, max(info.bins))
         for elem, value in (("CCD_MAX_X", info.width), ("CCD_MAX_Y", info.height),
                             ("CCD_PIXEL_SIZE", info.pixel_size_um),
                             ("CCD_PIXEL_SIZE_X", info.pixel_size_um),

@@ -4,9 +4,9 @@ One indiserver runs two copies of `helpers/blob_driver.py` (through generated wr
 name this venv's python): device "Blob Attached" with INDI_PLAYERONE_BLOB_MODE=attached and device
 "Blob Inline" with INDI_PLAYERONE_BLOB_MODE=inline.  The client asks for BLOBs of known
 pseudo-random content and checks them byte for byte.  Harness traps handled here (see
-/work/shared/reference/indi-harness-notes.md): own -p port AND own -u socket path, -m 1024 for big
-BLOBs, own HOME, -r 0 so a crashing driver is not silently restarted, teardown always stops the
-server, every wait has a timeout.
+docs/upstream-facts.md section 6, "indiserver options"): own -p port AND own -u socket path,
+-m 1024 for big BLOBs, own HOME, -r 0 so a crashing driver is not silently restarted, teardown
+always stops the server, every wait has a timeout.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Catalog of the twelve Player One PRO cooled cameras.
 
 Written by the project from the specification table of the vendor's "Professional Cooled Camera
-Manual V1.3" (summarised in ``/work/shared/reference/camera-models.md``). Values are facts from that
-table; cells the scan garbled or marked uncertain are kept as read and explained in ``source_note``.
+Manual V1.3" (chapter 1, "Cooled Camera Specification"; summarised with its uncertain cells in
+``docs/upstream-facts.md`` section 4). Values are facts from that table; cells the scan garbled or
+marked uncertain are kept as read and explained in ``source_note``.
 """
 from __future__ import annotations
 

@@ -3,9 +3,11 @@ configs: controls by name (CCD_CONTROLS), gain presets, sensor modes, flips, dro
 USB link and the SDK version. Mixed into :class:`~.sdk_camera.SdkCamera`, whose lock, config
 attributes (``_attrs``, in the SDK's order) and handle it uses.
 
-Which configs are controls follows the C++ driver (facts §3.5): every writable config except
-exposure, target temperature, cooler, guide and flip configs, named by ``szConfName``. Values are
-checked here before ``POASetConfig``: a BOOL config would silently take 0.5 as TRUE.
+Which configs are controls follows the C++ driver (``createControls`` in indi-3rdparty's
+``indi-playerone/playerone_base.cpp``; ``docs/upstream-facts.md`` section 5.2): every writable
+config except exposure, target temperature, cooler, guide and flip configs, named by
+``szConfName``. Values are checked here before ``POASetConfig``: a BOOL config would silently
+take 0.5 as TRUE.
 """
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ __all__ = ["SdkCapabilitiesMixin", "NOT_CONTROLS", "FLIP_CONFIGS"]
 
 log = logging.getLogger(__name__)
 
-#: Writable configs that are not CCD_CONTROLS elements (facts §3.5, the C++ driver's list):
+#: Writable configs that are not CCD_CONTROLS elements (the C++ driver's list in
+#: ``playerone_base.cpp``, ``docs/upstream-facts.md`` section 5.2):
 #: they have properties of their own (exposure, cooler, guiding, FLIP).
 NOT_CONTROLS: frozenset[int] = frozenset({
     Config.EXPOSURE, Config.EXP, Config.TARGET_TEMP, Config.COOLER, Config.GUIDE_NORTH,
@@ -62,7 +65,8 @@ class SdkCapabilitiesMixin:
 
     def controls(self) -> tuple[Control, ...]:
         """Every writable config except exposure, cooler, target temperature, guide and flip
-        (those have their own properties), as the C++ driver builds CCD_CONTROLS (facts §3.5);
+        (those have their own properties), as the C++ driver builds CCD_CONTROLS
+        (``docs/upstream-facts.md`` section 5.2);
         empty while closed."""
         with self._lock:
             if self._handle is None:
@@ -152,7 +156,8 @@ class SdkCapabilitiesMixin:
             return Config.FLIP_BOTH in self._attrs
 
     def flip(self) -> tuple[bool, bool]:
-        """Reading a flip config says whether that flip is the active one (facts §1.2)."""
+        """Reading a flip config says whether that flip is the active one (``PlayerOneCamera.h``
+        V3.10, ``POA_FLIP_BOTH``; ``docs/upstream-facts.md`` section 3)."""
         with self._lock:
             h = self._need_open()
             if Config.FLIP_BOTH not in self._attrs:

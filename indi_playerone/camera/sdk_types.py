@@ -1,5 +1,6 @@
-"""The vendor SDK's enums, error codes and structures as Python types (facts §1.2-1.3), and the
-exceptions of the SDK backend. Pure data: the calls are in :mod:`.sdk_binding`."""
+"""The vendor SDK's enums, error codes and structures as Python types (``PlayerOneCamera.h``;
+``docs/upstream-facts.md`` sections 2.2-2.3), and the exceptions of the SDK backend. Pure data:
+the calls are in :mod:`.sdk_binding`."""
 from __future__ import annotations
 
 import enum
@@ -26,7 +27,7 @@ EBUSY = int(lib.POA_SDK_EBUSY)
 
 
 class Err(enum.IntEnum):
-    """``POAErrors`` (facts §1.2)."""
+    """``POAErrors`` of ``PlayerOneCamera.h`` (``docs/upstream-facts.md`` section 2.2)."""
 
     OK = 0
     INVALID_INDEX = 1
@@ -49,7 +50,8 @@ class Err(enum.IntEnum):
 
 
 class Config(enum.IntEnum):
-    """``POAConfig`` (facts §1.2): implicit sequential values."""
+    """``POAConfig`` of ``PlayerOneCamera.h``: implicit sequential values; ``POA_EXP`` from
+    SDK 3.8.0 (``docs/upstream-facts.md`` section 2.2)."""
 
     EXPOSURE = 0  # INT, µs
     GAIN = 1

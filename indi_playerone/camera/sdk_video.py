@@ -1,13 +1,13 @@
 """Video mode of a real camera through the vendor SDK (streaming).
 
-The SDK's video mode (facts §3.9): ``POAStartExposure(id, FALSE)``, then ``POAGetImageData``
-again and again, each call returning the next finished frame; frames the host did not read
-in time are lost in the camera and counted by ``POAGetDroppedImagesCount``. Here the C reader
-thread of ``native/src/sdk.c`` makes those calls, straight into the slots of a ring of its own
-(drop-oldest mode, slots of the video frame's size), so Python never touches a frame on its
-way in and a consumer that falls behind loses the oldest frames in the host buffer (counted by
-the ring) while the camera keeps being read. The camera's single-frame ring is put back when
-video stops.
+The SDK's video mode (``PlayerOneCamera.h``; ``docs/upstream-facts.md`` section 3, row 3.7):
+``POAStartExposure(id, FALSE)``, then ``POAGetImageData`` again and again, each call returning
+the next finished frame; frames the host did not read in time are lost in the camera and
+counted by ``POAGetDroppedImagesCount``. Here the C reader thread of ``native/src/sdk.c`` makes
+those calls, straight into the slots of a ring of its own (drop-oldest mode, slots of the video
+frame's size), so Python never touches a frame on its way in and a consumer that falls behind
+loses the oldest frames in the host buffer (counted by the ring) while the camera keeps being
+read. The camera's single-frame ring is put back when video stops.
 
 Frame timestamps are the reader's CLOCK_REALTIME when ``POAGetImageData`` returned, minus the
 exposure: the exposure's start, give or take the transfer time, which the SDK does not report.

@@ -1,7 +1,7 @@
 """Player One imaging-train accessories: the manual's compatibility table (chapter 5) as data.
 
-Compatibility is a fact of the manual ("Accessory Compatible list", summarised in
-``/work/shared/reference/camera-models.md``): which filter wheels, filter drawer and off-axis guider
+Compatibility is a fact of the manual ("Accessory Compatible list", chapter 5; see also
+``docs/upstream-facts.md`` section 4): which filter wheels, filter drawer and off-axis guider
 each camera takes, and two notes: the carbon-fibre bodies (Ares, Uranus, Apollo) take the
 7×36mm/7×2"/7×50mm/5×2" Phoenix wheels from 2024 on, and with those wheels need the FHD-OAG MAX,
 not the MN.

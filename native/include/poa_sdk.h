@@ -80,7 +80,8 @@ typedef struct {
  * VAL_FLOAT 1: the double; VAL_BOOL 2: the POABool). For INT and BOOL configs the int
  * fields hold the values and the double fields the same values converted; for FLOAT
  * configs only the double fields are meaningful (the int fields are 0): reading a FLOAT
- * config's union through .intValue gives garbage (facts §1.5, INDI issue #684). */
+ * config's union through .intValue gives garbage (indi-3rdparty issue #684;
+ * docs/upstream-facts.md section 3, row 3.2). */
 typedef struct {
     int32_t supports_auto;
     int32_t writable;

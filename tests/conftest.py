@@ -24,6 +24,9 @@ import pytest
 
 from harness.server import IndiServer, ProcessRef, descendant_processes, started_processes
 
+# The `generations` marker and `indi_generation` fixture: tests under libindi 1.9.9 and 2.2.4.2.
+pytest_plugins = ("harness.generations_plugin",)
+
 _SERVERS_KEY = pytest.StashKey[list[IndiServer]]()
 _PROCESS_NAMES = ("indiserver", "indi_")  # comm prefixes: indiserver, indi_simulator_*, indi_playerone_*
 

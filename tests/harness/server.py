@@ -1,15 +1,18 @@
-"""A real Debian ``indiserver`` (INDI 1.9.9) started for one test, with its drivers.
+"""A real ``indiserver`` of either INDI generation started for one test, with its drivers.
 
-The traps of indiserver 1.9.9 this module handles (measured on this project's machines, see
-``/work/shared/reference/indi-harness-notes.md``):
+Debian's libindi 1.9.9 (``indi1``) or libindi 2.2.4.2 built by ``.ci/libindi2`` (``indi2``): see
+:mod:`harness.generations` for how one is chosen.  The traps of indiserver this module handles
+(measured on this project's machines with 1.9.9; 2.2.4.2 behaves the same in each, except where
+said):
 
 * There is no bind option: indiserver listens on every interface.  We pick a free port by binding
   127.0.0.1:0 and closing it, hand that to ``-p``, and retry with a new port if indiserver then
   fails with ``bind: Address already in use`` (another process took the port in between).  Clients
   connect to 127.0.0.1 only.
 * Every server also opens the *abstract* Unix socket ``/tmp/indiserver``; a second server at the
-  same time exits at once ("Local server: bind: Address already in use") unless it gets its own
-  ``-u PATH``.  Each server gets a unique abstract name (no file is created, nothing to clean up).
+  same time exits at once ("Local server: bind: Address already in use"; 2.2.4.2 logs just
+  "bind: Address already in use") unless it gets its own ``-u PATH``.  Each server gets a unique
+  abstract name (no file is created, nothing to clean up).
 * indiserver kills a client that falls more than ``-m`` MB behind (default 128); 122 MB frames need
   ``-m 1024``.
 * ``indi_getprop`` never lists BLOB vectors (it only saves a BLOB that happens to arrive while it
@@ -46,6 +49,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO
+
+from . import generations
 
 __all__ = ["IndiServer", "ProcessRef", "started_processes", "descendant_processes"]
 
@@ -210,7 +215,9 @@ class IndiServer:
     Use as a context manager (``with IndiServer([...]) as srv:``) or call :meth:`start` and
     :meth:`stop`.  ``drivers`` are executable names or absolute paths, as indiserver takes them.
     ``env`` is added to this process's environment for indiserver and its drivers (``HOME`` is
-    always set to :attr:`home`).  ``workdir`` holds the log and the default HOME; when not given a
+    always set to :attr:`home`).  ``generation`` ("indi1" or "indi2"; default
+    :func:`harness.generations.current`) picks indiserver, the command-line tools and the drivers
+    started by bare name.  ``workdir`` holds the log and the default HOME; when not given a
     temporary one is made and removed on :meth:`stop` (unless ``INDI_HARNESS_KEEP=1``), after the
     log has been read into memory so :meth:`log_text` still works.
     """
@@ -225,9 +232,11 @@ class IndiServer:
         *,
         workdir: Path | None = None,
         restarts: int = 0,
+        generation: str | None = None,
     ) -> None:
         if not drivers:
             raise ValueError("indiserver needs at least one driver")
+        self.generation = generations.get(generation)
         self.drivers = list(drivers)
         self.env = dict(env or {})
         self.max_mb = max_mb
@@ -274,8 +283,9 @@ class IndiServer:
         """Start indiserver and wait until it listens on its port and accepts a connection."""
         if self.running:
             raise RuntimeError("indiserver already running")
-        if shutil.which("indiserver") is None:
-            raise FileNotFoundError("indiserver not found (apt-get install indi-bin)")
+        why = self.generation.unavailable()
+        if why is not None:
+            raise FileNotFoundError(why)
         _become_subreaper()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.home.mkdir(parents=True, exist_ok=True)
@@ -303,7 +313,7 @@ class IndiServer:
         # (Not a preexec_fn: that is unsafe once pyindi-client's listener threads exist.)  Linux
         # sends it when the creating *thread* exits: start servers from a long-lived thread.
         cmd = ["setpriv", "--pdeathsig", "TERM"] if shutil.which("setpriv") else []
-        cmd.append("indiserver")
+        cmd.append(self.generation.program("indiserver"))
         if self.verbose:
             cmd.append("-v")
         cmd += ["-p", str(self.port), "-u", self.unix_socket, "-m", str(self.max_mb), "-r", str(self.restarts)]
@@ -311,6 +321,7 @@ class IndiServer:
         env = dict(os.environ)
         env.update(self.env)
         env["HOME"] = str(self.home)
+        env["PATH"] = self.generation.path_env(env.get("PATH"))
         log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         if self._log_file is not None:
             self._log_file.close()
@@ -334,7 +345,7 @@ class IndiServer:
                 text = self._read_log(log_offset)
                 if "Local server: bind" in text:
                     return "socket in use"
-                if "bind: Address already in use" in text:
+                if "bind: Address already in use" in text:  # TCP port, or 2.2.4.2's Unix socket
                     return "port in use"
                 return f"exited with status {self._proc.returncode}"
             # Listening socket must belong to *our* process: another server may own the port.
@@ -430,7 +441,7 @@ class IndiServer:
         seen everything).  BLOB vectors are never listed; write-only ones only with ``write_only``.
         A value is everything after the first ``=``; repeated definitions keep the last value.
         """
-        cmd = ["indi_getprop", "-h", "127.0.0.1", "-p", str(self.port), "-t", str(timeout)]
+        cmd = [self.generation.program("indi_getprop"), "-h", "127.0.0.1", "-p", str(self.port), "-t", str(timeout)]
         if write_only:
             cmd.append("-w")
         cmd.append(pattern)
@@ -446,7 +457,7 @@ class IndiServer:
 
     def setprop(self, assignment: str, timeout: float = 5) -> None:
         """``indi_setprop 'Dev.PROP.ELEM=value'``; raises RuntimeError unless it exits 0."""
-        cmd = ["indi_setprop", "-h", "127.0.0.1", "-p", str(self.port), "-t", str(timeout), assignment]
+        cmd = [self.generation.program("indi_setprop"), "-h", "127.0.0.1", "-p", str(self.port), "-t", str(timeout), assignment]
         res = subprocess.run(cmd, cwd=self.workdir, capture_output=True, timeout=timeout + 15)
         if res.returncode != 0:
             raise RuntimeError(

@@ -21,8 +21,9 @@ from ..indi.defaultdevice import DefaultDevice
 from ..indi.payload import SharedPayload
 from ..indi.properties import State
 from ..indi.transport import BlobItem, TransportClosed
+from . import fits_header
 from . import names as P
-from .fits import FitsContext, fits_cards, fits_size, parse_fits_header_record, write_fits
+from .fits import FitsContext, fits_cards, fits_size, write_fits
 from .fitsfz import write_fits_rice
 from .frame import FrameSettings
 from .snoop import Snooping
@@ -30,9 +31,6 @@ from .wcs import wcs_cards
 from .upload import UploadError, save_local, validate_prefix
 
 log = logging.getLogger(__name__)
-
-# FITS_HEADER: a record with this name clears the custom keywords (libindi).
-CLEAR_KEYWORDS = "INDI_CLEAR"
 
 
 class Imaging(Component):
@@ -103,21 +101,17 @@ class Imaging(Component):
 
     @handles(P.FITS_HEADER)
     def _on_fits_header(self, vector: Any, values: dict) -> None:
-        key = values.get("KEYWORD_NAME", "").strip()
-        if key.upper() == CLEAR_KEYWORDS:
-            self.fits_records.clear()
-            vector.state = State.OK
-            self.device.update(vector, "Custom FITS keywords cleared.")
-            return
+        # Either generation's dialect (fits_header.py): 1.9.9's FITS_OBSERVER/FITS_OBJECT or
+        # 2.x's one KEYWORD_NAME/VALUE/COMMENT record per write.
         try:
-            record = parse_fits_header_record(key, values.get("KEYWORD_VALUE", ""),
-                                              values.get("KEYWORD_COMMENT", ""))
+            write = fits_header.parse(values)
         except ValueError as exc:
             self.device.alert(vector, f"FITS keyword refused: {exc}")
             return
-        self.fits_records[record[0]] = record
+        fits_header.apply(self.fits_records, write)
+        vector.apply(fits_header.shown_values(self.fits_records))
         vector.state = State.OK
-        self.device.update(vector)
+        self.device.update(vector, write.note)
 
     # --- frames ---------------------------------------------------------------------------
 

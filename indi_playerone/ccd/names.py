@@ -71,9 +71,12 @@ CCD_BINNING = PropertySpec(
     saved=True,
 )
 FITS_HEADER = PropertySpec(
-    "Text", "FITS_HEADER", "FITS Header", GENERAL_INFO, "wo", 60,
+    "Text", "FITS_HEADER", "FITS Header", GENERAL_INFO, "rw", 60,
     (TextSpec("KEYWORD_NAME", "Name"), TextSpec("KEYWORD_VALUE", "Value"),
-     TextSpec("KEYWORD_COMMENT", "Comment")),
+     TextSpec("KEYWORD_COMMENT", "Comment"),
+     TextSpec("FITS_OBSERVER", "Observer"), TextSpec("FITS_OBJECT", "Object")),
+    notes="both generations' shapes: libindi 2.x's record elements first, then 1.9.9's; rw as "
+          "1.9.9 (2.x: wo). fits_header.py reads either dialect; docs/indi-generations.md",
 )
 CCD_TEMPERATURE = PropertySpec(
     "Number", "CCD_TEMPERATURE", "Temperature", MAIN_CONTROL, "rw", 60,

@@ -1,11 +1,13 @@
-"""Our property set against libindi's camera class, kept as data in tests/data.
+"""Our property set against libindi's camera class, kept as data in tests/data, per generation.
 
-The oracle (`libindi_ccd_properties.py`) was transcribed independently of the driver
-and checked against Debian's libindi `indi_simulator_ccd`. Every vector the driver
-defines must match it in type, group, perm, rule, timeout and element names; every
-vector libindi defines for the same capabilities must exist, except the ones listed in
-NOT_YET with the issue that adds them (an entry that is no longer missing fails too,
-so the list only ever shrinks).
+Each generation's oracle (`libindi_ccd_properties.py` for libindi 1.9.9,
+`libindi2_ccd_properties.py` for 2.2.4.2) was written independently of the driver and checked
+against that generation's `indi_simulator_ccd`. Under the generation a test runs, every vector
+the driver defines must match that oracle in type, group, perm, rule, timeout and element names;
+every vector libindi defines for the same capabilities must exist, except the ones listed in
+NOT_YET with the issue that adds them (an entry that is no longer missing fails too, so the list
+only ever shrinks). Where the generations differ the driver serves one shape to both
+(SERVED_FOR_BOTH, docs/indi-generations.md); those vectors are checked against what they serve.
 """
 from __future__ import annotations
 
@@ -13,11 +15,24 @@ from pathlib import Path
 
 import pytest
 
-from tests.data.libindi_ccd_properties import expected_properties, playerone_flags, spec_for
+from tests.data.ccd_property_form import Reference, playerone_flags
+from tests.data.references import REFERENCES, reference
 from tests.harness.client import IndiClient
+from tests.harness.generations import Generation
 from tests.test_driver_indiserver import start_server
 
-pytestmark = pytest.mark.indiserver
+pytestmark = [pytest.mark.indiserver, pytest.mark.generations]
+
+#: Where libindi 1.9.9 and 2.2.4.2 define a vector differently, the driver serves one shape to
+#: clients of both (docs/indi-generations.md): the generation whose shape it serves, or "both"
+#: for FITS_HEADER (both generations' elements; test_fits_header_serves_both_generations).
+SERVED_FOR_BOTH: dict[str, str] = {
+    "FITS_HEADER": "both",
+    "CCD_ROTATION": "indi2",       # labels and format only
+    "SCOPE_INFO": "indi2",         # 1.9.9's minimum of 10 mm would refuse "unknown" (0)
+    "RECORD_FILE": "indi2",        # default folder only
+    "STREAM_FULL_DEPTH": "indi2",  # new in 2.2.1; a 1.9.9 client ignores it
+}
 
 NOT_YET: dict[str, str] = {}
 
@@ -36,11 +51,18 @@ CAMERAS = [
 ]
 
 
-def check_vector(client: IndiClient, device: str, name: str, flags: frozenset[str]) -> None:
-    spec = spec_for(name, flags)
+def check_vector(client: IndiClient, device: str, name: str, flags: frozenset[str], ref: Reference) -> None:
+    served = SERVED_FOR_BOTH.get(name)
+    if served == "both":
+        return  # its own test
+    if served is not None:
+        ref = REFERENCES[served]
+    spec = ref.spec_for(name, flags)
     assert spec is not None, f"{name} is not a libindi/Player One property for these capabilities"
     snap = client.describe(device, name)
     assert snap.kind == spec.kind, name
+    if spec.label is not None:
+        assert snap.label == spec.label, name
     assert snap.group == spec.group, name
     assert snap.perm == spec.perm, name
     if spec.kind == "Switch":
@@ -59,16 +81,27 @@ def check_vector(client: IndiClient, device: str, name: str, flags: frozenset[st
             assert element.label == labels[element.name], (name, element.name)
 
 
+def _expected(ref: Reference, flags: frozenset[str]) -> set[str]:
+    """The generation's vectors for these flags, plus the newer ones the driver serves to both."""
+    names = {p.name for p in ref.expected_properties(flags)}
+    for name, served in SERVED_FOR_BOTH.items():
+        if served != "both" and REFERENCES[served].spec_for(name, flags) is not None:
+            names.add(name)
+    return names
+
+
 @pytest.mark.parametrize("model,device,color", CAMERAS)
-def test_property_set_matches_libindi(tmp_path: Path, model: str, device: str, color: bool) -> None:
+def test_property_set_matches_libindi(tmp_path: Path, model: str, device: str, color: bool,
+                                      indi_generation: Generation) -> None:
+    ref = reference(indi_generation.name)
     with start_server(tmp_path, model) as server, IndiClient(server.port) as client:
         client.wait_property(device, "ACTIVE_DEVICES", timeout=15)
         before = playerone_flags(connected=False, color=color)
         defined = set(client.property_names(device))
-        expected = {p.name for p in expected_properties(before)}
+        expected = _expected(ref, before)
         assert defined == expected - set(NOT_YET), "before connect"
         for name in defined:
-            check_vector(client, device, name, before)
+            check_vector(client, device, name, before, ref)
 
         client.connect_device(device, timeout=15)
         base = playerone_flags(color=color, sensor_modes=True)
@@ -82,13 +115,29 @@ def test_property_set_matches_libindi(tmp_path: Path, model: str, device: str, c
                 client.wait_property(device, "CCD_ROTATION", timeout=5)
             client.wait_quiet(device, quiet=0.3, timeout=10)
             defined = set(client.property_names(device)) - set(OURS)
-            expected = {p.name for p in expected_properties(flags)}
+            expected = _expected(ref, flags)
             missing = expected - defined
             assert missing == set(NOT_YET) & expected, "connected: missing beyond NOT_YET"
             assert defined <= expected, f"defined but not in libindi's set: {defined - expected}"
             for name in defined:
-                check_vector(client, device, name, flags)
+                check_vector(client, device, name, flags, ref)
+            if change is None:
+                check_fits_header(client.describe(device, "FITS_HEADER"))
 
         client.disconnect_device(device)
         client.wait_quiet(device, quiet=0.3, timeout=10)
-        assert set(client.property_names(device)) == {p.name for p in expected_properties(before)} - set(NOT_YET)
+        assert set(client.property_names(device)) == _expected(ref, before) - set(NOT_YET)
+
+
+def check_fits_header(snap) -> None:
+    """FITS_HEADER carries both generations' elements: 2.x's record first (Ekos 3.7 writes elements
+    0..2 by index), then 1.9.9's FITS_OBSERVER/FITS_OBJECT (KStars 3.6 finds them by name); rw as
+    1.9.9 (2.x's write-only vector never shows values; a 1.9.9 client reads them back)."""
+    flags = playerone_flags()
+    new, old = REFERENCES["indi2"].spec_for("FITS_HEADER", flags), REFERENCES["indi1"].spec_for("FITS_HEADER", flags)
+    assert new is not None and old is not None
+    assert (snap.kind, snap.group, snap.timeout, snap.label) == (new.kind, new.group, new.timeout, new.label)
+    assert (snap.kind, snap.group, snap.timeout, snap.label) == (old.kind, old.group, old.timeout, old.label)
+    assert snap.perm == old.perm == "rw"
+    got = [(e.name, e.label) for e in snap.elements]
+    assert got == [(e.name, e.label) for e in (*new.elements, *old.elements)]

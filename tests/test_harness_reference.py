@@ -1,7 +1,9 @@
-"""The harness against a real libindi camera: Debian's ``indi_simulator_ccd`` (libindi 1.9.9).
+"""The harness against a real libindi camera: ``indi_simulator_ccd`` of both INDI generations.
 
-This validates both the harness (server, client, BLOB path, waits) and the property oracle in
-``data/libindi_ccd_properties.py`` (transcribed from libindi 2.2.4 facts) against a real libindi CCD.
+This validates the harness (server, client, BLOB path, waits) and each generation's property
+oracle (``data/libindi_ccd_properties.py`` for libindi 1.9.9, ``data/libindi2_ccd_properties.py``
+for 2.2.4.2) against that generation's real libindi CCD: Debian's 1.9.9 build and the 2.2.4.2
+one from ``.ci/libindi2``.
 """
 
 from __future__ import annotations
@@ -19,10 +21,14 @@ from astropy.io import fits
 from hypothesis import given
 from hypothesis import strategies as st
 
-from data.libindi_ccd_properties import FLAGS, PROPERTIES, expected_properties, holds, playerone_flags, spec_for
+from data.ccd_property_form import Reference
+from data.libindi_ccd_properties import FLAGS, expected_properties, holds, playerone_flags, spec_for
+from data.references import REFERENCES, reference
 from harness import IndiClient, IndiServer, ProcessRef, PropertySnapshot
+from harness.generations import Generation
 
 server = pytest.mark.indiserver
+both = pytest.mark.generations
 
 SIM = "indi_simulator_ccd"
 DEV = "CCD Simulator"
@@ -32,16 +38,19 @@ DEV = "CCD Simulator"
 SIM_FLAGS = frozenset({"can_abort", "can_bin", "can_subframe", "cooler", "st4", "streaming", "guide_head",
                        "playerone"})
 
-# Where libindi 1.9.9 (the simulator) differs from the libindi 2.2.4 facts the oracle records.
-# The comparison must find exactly these: a new mismatch is an oracle (or harness) error, and a
-# vanished one means this list is stale.
-KNOWN_1_9_9_DIFFERENCES = {
-    # INDI 2.0.1 turned FITS_HEADER into a write-only name/value/comment record (Ekos needs >= 3 elements).
-    "FITS_HEADER: perm rw != wo",
-    "FITS_HEADER: elements ['FITS_OBSERVER', 'FITS_OBJECT'] != ['KEYWORD_NAME', 'KEYWORD_VALUE', 'KEYWORD_COMMENT']",
-    # Relabelled after 1.9.9.
-    "CCD_ROTATION.CCD_ROTATION_VALUE: label 'Rotation' != 'Angle'",
+# Where a generation's simulator departs from its INDI::CCD base class (which the oracle records):
+# its own choices, not libindi's.  The comparison must find exactly these: a new mismatch is an
+# oracle (or harness) error, and a vanished one means this list is stale.
+SIMULATOR_OWN = {
+    "indi1": set(),
+    # ccd_simulator.cpp (2.2.4.2) narrows the set-point range to its own cooler model.
+    "indi2": {"CCD_TEMPERATURE.CCD_TEMPERATURE_VALUE: min -15.0 != -50",
+              "CCD_TEMPERATURE.CCD_TEMPERATURE_VALUE: max 25.0 != 50"},
 }
+
+# The simulator's own test switches: they were renamed in 2.x.
+BAYER = {"indi1": ("SIMULATE_BAYER", "INDI_ENABLED"), "indi2": ("SIM_TESTS", "BAYER")}
+CRASH = {"indi1": ("CCD_SIMULATE_CRASH", "CRASH"), "indi2": ("SIM_TESTS", "CRASH")}
 
 
 @pytest.fixture
@@ -65,6 +74,7 @@ def _connect_fast(client: IndiClient) -> None:
 
 
 @server
+@both
 def test_exposure_delivers_a_fits_astropy_reads(client: IndiClient) -> None:
     _connect_fast(client)
     info = client.number(DEV, "CCD_INFO")
@@ -99,6 +109,7 @@ def test_abort_stops_the_exposure(client: IndiClient) -> None:
 
 
 @server
+@both
 def test_getprop_and_setprop(sim: IndiServer) -> None:
     props = sim.getprop(f"{DEV}.*.*", timeout=1.5)
     assert props[f"{DEV}.CONNECTION.CONNECT"] == "Off"
@@ -113,36 +124,65 @@ def test_getprop_and_setprop(sim: IndiServer) -> None:
     sim.setprop(f"{DEV}.CONNECTION.CONNECT=On")
     props = sim.getprop(f"{DEV}.*.*", timeout=1.5)
     assert f"{DEV}.CCD_EXPOSURE.CCD_EXPOSURE_VALUE" in props
-    # indi_getprop 1.9.9 never lists BLOB vectors, nor write-only ones unless -w.
+    # indi_getprop (1.9.9 and 2.2.4.2) never lists BLOB vectors, nor write-only ones unless -w.
     assert not any(".CCD1." in key for key in props)
     assert f"{DEV}.CCD_FRAME_RESET.RESET" not in props
     assert f"{DEV}.CCD_FRAME_RESET.RESET" in sim.getprop(f"{DEV}.CCD_FRAME_RESET.*", timeout=1, write_only=True)
 
 
-def _compare(name: str, flags: frozenset[str], snap: PropertySnapshot) -> set[str]:
+def _compare(ref: Reference, name: str, flags: frozenset[str], snap: PropertySnapshot) -> set[str]:
     """Differences between the simulator's vector and the oracle's, as readable strings."""
-    spec = spec_for(name, flags)
+    spec = ref.spec_for(name, flags)
     assert spec is not None, f"oracle has no {name} under {sorted(flags)}"
     out: set[str] = set()
     for field in ("kind", "group", "perm", "rule", "timeout"):
         mine, theirs = getattr(snap, field), getattr(spec, field)
         if mine != theirs:
             out.add(f"{name}: {field} {mine} != {theirs}")
+    if spec.label is not None and snap.label != spec.label:
+        out.add(f"{name}: label {snap.label!r} != {spec.label!r}")
     got = [e.name for e in snap.elements]
     want = [e.name for e in spec.elements if e.optional is None or e.name in got]
     if spec.elements_mode == "exact" and got != want:
         out.add(f"{name}: elements {got} != {want}")
     if spec.elements_mode == "superset" and got[: len(want)] != want:
         out.add(f"{name}: elements {got} do not start with {want}")
-    labels = {e.name: e.label for e in snap.elements}
+    mine_by_name = {e.name: e for e in snap.elements}
     for e in spec.elements:
-        if e.label is not None and e.name in labels and labels[e.name] != e.label:
-            out.add(f"{name}.{e.name}: label {labels[e.name]!r} != {e.label!r}")
+        el = mine_by_name.get(e.name)
+        if el is None:
+            continue
+        if e.label is not None and el.label != e.label:
+            out.add(f"{name}.{e.name}: label {el.label!r} != {e.label!r}")
+        for field in ("format", "min", "max", "step"):
+            theirs = getattr(e, field)
+            if theirs is not None and getattr(el, field) != theirs:
+                out.add(f"{name}.{e.name}: {field} {getattr(el, field)!r} != {theirs!r}")
+    return out
+
+
+def _defaults(ref: Reference, name: str, flags: frozenset[str], snap: PropertySnapshot, home: Path) -> set[str]:
+    """Element values that differ from the oracle's defaults (for a vector nobody has set yet)."""
+    spec = ref.spec_for(name, flags)
+    out: set[str] = set()
+    if spec is None or spec.kind == "BLOB":
+        return out
+    values = snap.values()
+    for e in spec.elements:
+        if e.default is None or e.name not in values:
+            continue
+        default = e.default.replace("$HOME", str(home)) if isinstance(e.default, str) else e.default
+        if values[e.name] != default:
+            out.add(f"{name}.{e.name}: value {values[e.name]!r} != default {default!r}")
     return out
 
 
 @server
-def test_simulator_property_set_agrees_with_the_oracle(client: IndiClient) -> None:
+@both
+def test_simulator_property_set_agrees_with_the_oracle(sim: IndiServer, client: IndiClient,
+                                                       indi_generation: Generation) -> None:
+    """The generation's oracle against its own simulator: conditions, shapes, labels, defaults."""
+    ref = reference(indi_generation.name)
     states: list[tuple[frozenset[str], dict[str, PropertySnapshot]]] = []
 
     def record(flags: frozenset[str]) -> None:
@@ -160,25 +200,26 @@ def test_simulator_property_set_agrees_with_the_oracle(client: IndiClient) -> No
     record(SIM_FLAGS | {"connected", "debug_enabled", "upload_local", "wcs_enabled"})
     # Bayer: the simulator decides at connect time.
     client.disconnect_device(DEV)
-    client.set_switch(DEV, "SIMULATE_BAYER", ["INDI_ENABLED"])
-    client.wait_until(DEV, "SIMULATE_BAYER", lambda s: s.values()["INDI_ENABLED"], timeout=5)
+    bayer_vector, bayer_switch = BAYER[indi_generation.name]
+    client.set_switch(DEV, bayer_vector, [bayer_switch])
+    client.wait_until(DEV, bayer_vector, lambda s: s.values()[bayer_switch], timeout=5)
     client.connect_device(DEV)
     client.wait_property(DEV, "CCD_CFA", timeout=5)
     bayer_state = (SIM_FLAGS | {"connected", "bayer"}, {"CCD_CFA": client.describe(DEV, "CCD_CFA")})
 
-    oracle_names = {p.name for p in PROPERTIES}
+    oracle_names = ref.names
     sim_ever = set().union(*(set(s) for _, s in states)) | {"CCD_CFA"}
-    both = sim_ever & oracle_names
+    both_sets = sim_ever & oracle_names
     # Sanity: the comparison covers the bulk of libindi's CCD vectors.
-    assert len(both) >= 45, sorted(both)
+    assert len(both_sets) >= 45, sorted(both_sets)
 
     # Conditions: in each state the simulator defines exactly the oracle's vectors for those flags
     # (among the vectors the simulator defines at all).
     for flags, snaps in states:
-        expected = {p.name for p in expected_properties(flags)} & sim_ever
+        expected = {p.name for p in ref.expected_properties(flags)} & sim_ever
         assert set(snaps) & oracle_names == expected, sorted(flags)
 
-    # Shapes: type, group, perm, rule, timeout, element names (and order), element labels.
+    # Shapes: type, group, perm, rule, timeout, labels, element names (and order), formats, ranges.
     mismatches: set[str] = set()
     latest: dict[str, tuple[frozenset[str], PropertySnapshot]] = {}
     for flags, snaps in [*states, bayer_state]:
@@ -186,11 +227,35 @@ def test_simulator_property_set_agrees_with_the_oracle(client: IndiClient) -> No
             if name in oracle_names:
                 latest[name] = (flags, snap)
     for name, (flags, snap) in sorted(latest.items()):
-        mismatches |= _compare(name, flags, snap)
-    assert mismatches == KNOWN_1_9_9_DIFFERENCES
+        mismatches |= _compare(ref, name, flags, snap)
+    # Defaults: each vector as first defined, before this test changed anything.
+    first: dict[str, tuple[frozenset[str], PropertySnapshot]] = {}
+    for flags, snaps in states[:2]:
+        for name, snap in snaps.items():
+            if name in oracle_names and name not in first:
+                first[name] = (flags, snap)
+    for name, (flags, snap) in sorted(first.items()):
+        mismatches |= _defaults(ref, name, flags, snap, sim.home)
+    assert mismatches == SIMULATOR_OWN[indi_generation.name]
+
+
+def test_the_generations_differ_where_the_docs_say() -> None:
+    """The two oracles differ in exactly the vectors docs/indi-generations.md lists."""
+    one, two = REFERENCES["indi1"], REFERENCES["indi2"]
+    differ = set()
+    for name in one.names | two.names:
+        a, b = one.specs_named(name), two.specs_named(name)
+        if a != b:
+            differ.add(name)
+    assert differ == {"FITS_HEADER", "CCD_ROTATION", "SCOPE_INFO", "STREAM_FULL_DEPTH", "RECORD_FILE",
+                      "NICKNAME"}
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "indi-generations.md").read_text()
+    for name in differ:
+        assert f"`{name}`" in docs, name
 
 
 @server
+@both
 def test_two_servers_at_once_and_the_unix_socket(indiserver_factory: Callable[..., IndiServer]) -> None:
     a = indiserver_factory([SIM])
     b = indiserver_factory([SIM])
@@ -211,6 +276,7 @@ def test_bare_localhost_colon_is_refused() -> None:
 
 
 @server
+@both
 def test_stop_ends_server_and_driver(indiserver_factory: Callable[..., IndiServer]) -> None:
     server = indiserver_factory([SIM])
     procs = server.processes()
@@ -223,10 +289,12 @@ def test_stop_ends_server_and_driver(indiserver_factory: Callable[..., IndiServe
 
 
 @server
-def test_a_crashing_driver_ends_the_server(sim: IndiServer, client: IndiClient) -> None:
+@both
+def test_a_crashing_driver_ends_the_server(sim: IndiServer, client: IndiClient, indi_generation: Generation) -> None:
     """With ``-r 0`` (the harness default) a crash is visible: indiserver exits, waits raise."""
-    client.wait_property(DEV, "CCD_SIMULATE_CRASH")
-    client.set_switch(DEV, "CCD_SIMULATE_CRASH", ["CRASH"])
+    vector, switch = CRASH[indi_generation.name]
+    client.wait_property(DEV, vector)
+    client.set_switch(DEV, vector, [switch])
     with pytest.raises(ConnectionError):
         client.wait_state(DEV, "CONNECTION", {"Busy"}, timeout=10)
     assert "Terminated after #0 restarts" in sim.log_text()
@@ -276,9 +344,10 @@ def test_conftest_catches_a_leaked_server_and_skips_hardware(tmp_path: Path) -> 
 
 
 # ---------------------------------------------------------------------- the oracle's own consistency
-def test_oracle_entries_are_well_formed() -> None:
+@pytest.mark.parametrize("generation", sorted(REFERENCES))
+def test_oracle_entries_are_well_formed(generation: str) -> None:
     value_types = {"Number": (float, int), "Switch": (bool,), "Text": (str,), "BLOB": (), "Light": (str,)}
-    for p in PROPERTIES:
+    for p in REFERENCES[generation].properties:
         assert p.kind in value_types and p.perm in ("ro", "wo", "rw") and p.timeout in (0, 60), p.name
         assert (p.rule in ("OneOfMany", "AtMostOne", "AnyOfMany")) == (p.kind == "Switch"), p.name
         assert p.elements_mode in ("exact", "subset", "superset", "dynamic"), p.name
@@ -292,7 +361,7 @@ def test_oracle_entries_are_well_formed() -> None:
 
 
 def test_oracle_player_one_sets_match_the_facts_lists() -> None:
-    """§3.4's lists: the vectors before connect, and the order after, for a colour ST4 camera."""
+    """The C++ driver's lists: the vectors before connect, and the order after, for a colour ST4 camera."""
     before = [p.name for p in expected_properties(playerone_flags(connected=False))]
     assert before == ["CONNECTION", "DRIVER_INFO", "DEBUG", "SIMULATION", "CONFIG_PROCESS", "POLLING_PERIOD",
                       "ACTIVE_DEVICES"]
@@ -306,11 +375,18 @@ def test_oracle_player_one_sets_match_the_facts_lists() -> None:
     assert spec_for("CCD_FRAME", {"connected"}).perm == "ro"  # type: ignore[union-attr]
 
 
-@given(st.sets(st.sampled_from(sorted(FLAGS))))
-def test_oracle_gives_one_variant_per_name_and_only_when_it_holds(flags: set[str]) -> None:
-    specs = expected_properties(flags)
+@given(st.sets(st.sampled_from(sorted(FLAGS))), st.sampled_from(sorted(REFERENCES)))
+def test_oracle_gives_one_variant_per_name_and_only_when_it_holds(flags: set[str], generation: str) -> None:
+    ref = REFERENCES[generation]
+    specs = ref.expected_properties(flags)
     assert len({p.name for p in specs}) == len(specs)
     assert all(holds(p.when, flags) for p in specs)
     # variants of one name (CCD_FRAME, CCD_TEMPERATURE, NICKNAME) exclude each other
-    for name in {p.name for p in PROPERTIES}:
-        assert sum(1 for p in PROPERTIES if p.name == name and holds(p.when, flags)) <= 1, name
+    for name in ref.names:
+        assert sum(1 for p in ref.properties if p.name == name and holds(p.when, flags)) <= 1, name
+
+
+@both
+def test_each_generation_runs_its_own_programs(indi_generation: Generation) -> None:
+    """indiserver reports the library version of the generation the test asked for."""
+    assert indi_generation.server_version() == indi_generation.version

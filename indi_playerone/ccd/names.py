@@ -140,7 +140,7 @@ WCS_CONTROL = PropertySpec(
     rule="OneOfMany",
 )
 CCD_ROTATION = PropertySpec(
-    "Number", "CCD_ROTATION", "CCD FOV", "WCS", "rw", 60,
+    "Number", "CCD_ROTATION", "Orientation", "WCS", "rw", 60,
     (_num("CCD_ROTATION_VALUE", "Angle", "%.2f", -360, 360, 1, 0),),
 )
 UPLOAD_MODE = PropertySpec(
@@ -218,7 +218,7 @@ CCD_VIDEO_STREAM = PropertySpec(
     rule="OneOfMany",
 )
 STREAM_FULL_DEPTH = PropertySpec(
-    "Switch", "STREAM_FULL_DEPTH", "Full Depth", STREAMING, "rw", 0,
+    "Switch", "STREAM_FULL_DEPTH", "Stream Depth", STREAMING, "rw", 0,
     (SwitchSpec("FULL_DEPTH_8BIT", "8-bit", True), SwitchSpec("FULL_DEPTH_16BIT", "16-bit")),
     rule="OneOfMany", saved=True,
     notes="ours: the camera streams in 8-bit (full frame rate) or 16-bit frames",

@@ -1,144 +1,28 @@
-"""The properties a libindi CCD driver exposes, as data: the oracle for the driver's property set.
+"""The properties a libindi 1.9.9 CCD driver exposes, as data: the oracle under the ``indi1`` generation.
 
-Transcribed from ``/work/shared/reference/indi-and-sdk-facts.md`` §4.1 (DefaultDevice), §4.2
-(INDI::CCD, GuiderInterface), §4.3 (StreamManager) — libindi 2.2.4 — and §3.4 (the Player One C++
-driver's own properties).  Independent of the driver code: nothing here is imported from
-``indi_playerone``.
-
-Conventions:
-
-* ``kind``: "Number" | "Switch" | "Text" | "Light" | "BLOB"; ``perm``: "ro" | "wo" | "rw";
-  ``rule`` (switches only): "OneOfMany" | "AtMostOne" | "AnyOfMany"; ``timeout`` in seconds.
-* ``label`` (of a vector) is not given by the facts file; where filled in it was read from Debian's
-  libindi 1.9.9 ``indi_simulator_ccd`` (what KStars shows), otherwise None.  Vector labels are
-  therefore *not* validated by ``test_harness_reference.py``.  Element labels come from the facts.
-  An element label of None means the facts file does not state it.
-* Element ``default``: float (Number), True/False = On/Off (Switch), str (Text); None = not stated or
-  set by the driver at run time (camera size, driver name...).  ``min``/``max``/``step``/``format``
-  likewise (None = camera dependent or not stated).
-* ``elements_mode``: "exact" — these elements in this order; "subset" — a camera-dependent subset of
-  these (Player One: from the SDK's format list); "superset" — these first, the driver may add
-  more (e.g. DBG_EXTRA_n; CCD_CONTROLS always has Gain and Offset, plus other SDK configs);
-  "dynamic" — names are generated at run time (see ``note``).
-* ``when``: the condition under which the vector is defined, as a disjunction of conjunctions of
-  flags; a flag written "!x" means x is absent.  ``ALWAYS`` = defined on getProperties, before
-  connection.  Flags:
-
-  ========================  ===================================================================
-  ``connected``             CONNECTION.CONNECT is On
-  ``can_abort``             CCD_CAN_ABORT (Player One: always)
-  ``can_bin``               CCD_CAN_BIN (Player One: max bin > 1)
-  ``can_subframe``          CCD_CAN_SUBFRAME (Player One: always)
-  ``cooler``                CCD_HAS_COOLER
-  ``bayer``                 CCD_HAS_BAYER (colour camera)
-  ``st4``                   CCD_HAS_ST4_PORT
-  ``streaming``             CCD_HAS_STREAMING (Player One: always)
-  ``guide_head``            CCD_HAS_GUIDE_HEAD (never for Player One)
-  ``debug_enabled``         DEBUG.ENABLE is On
-  ``upload_local``          UPLOAD_MODE is UPLOAD_LOCAL or UPLOAD_BOTH
-  ``wcs_enabled``           WCS_CONTROL.WCS_ENABLE is On
-  ``simulation_control``    the driver defines SIMULATION (addAuxControls; Player One does)
-  ``nickname_control``      the driver calls DefaultDevice::addNicknameControl
-  ``playerone``             the device is the Player One driver (§3.4 extras)
-  ``sn_known``              the camera reported a non-empty serial number
-  ``controls``              at least one writable SDK config for CCD_CONTROLS
-  ``controls_auto``         at least one config supports auto mode
-  ``flip``                  the camera lists POA_FLIP_BOTH among its configs
-  ``sensor_modes``          POAGetSensorModeCount() > 0
-  ``single_driver``         ``indi_playerone_single_ccd`` (not the multi-camera driver)
-  ========================  ===================================================================
+libindi 1.9.9 is what Debian 12 and Raspberry Pi OS "bookworm" ship (with KStars 3.6).  Each
+entry was checked against Debian's ``indi_simulator_ccd`` 1.9.9 (``test_harness_reference.py``);
+the Player One C++ driver's own properties are its interface (indi-3rdparty ``indi-playerone``),
+the same under both generations.  The form and its conventions: ``ccd_property_form.py``; the
+2.2.4.2 list: ``libindi2_ccd_properties.py``; the differences, and what the driver does about
+each: ``docs/indi-generations.md``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from .ccd_property_form import (  # noqa: F401  (re-exported: the helpers the tests import from here)
+    ALWAYS, CONNECTED as _CONN, FLAGS, NOT_DEFINED_BY_PLAYERONE, OFF as _OFF, ON as _ON,
+    PLAYERONE as _P1, STREAMING as _STREAM, E, ElementSpec, PropertySpec, Reference, When, any_of,
+    holds, num as _num, playerone_flags, when,
+)
 
 __all__ = [
-    "ElementSpec", "PropertySpec", "When", "ALWAYS", "when", "any_of", "holds",
-    "PROPERTIES", "NOT_DEFINED_BY_PLAYERONE", "FLAGS",
-    "expected_properties", "spec_for", "specs_named", "playerone_flags",
+    "PROPERTIES", "REFERENCE", "NOT_DEFINED_BY_PLAYERONE", "FLAGS", "ElementSpec", "PropertySpec",
+    "expected_properties", "spec_for", "specs_named", "playerone_flags", "holds",
 ]
 
-When = tuple[tuple[str, ...], ...]
-ALWAYS: When = ((),)
-
-FLAGS = frozenset({
-    "connected", "can_abort", "can_bin", "can_subframe", "cooler", "bayer", "st4", "streaming",
-    "guide_head", "debug_enabled", "upload_local", "wcs_enabled", "simulation_control",
-    "nickname_control", "playerone", "sn_known", "controls", "controls_auto", "flip", "sensor_modes",
-    "single_driver",
-})
-
-
-def when(*flags: str) -> When:
-    """All of ``flags`` ("!x" = not x)."""
-    for f in flags:
-        if f.lstrip("!") not in FLAGS:
-            raise ValueError(f"unknown flag {f!r}")
-    return (tuple(flags),)
-
-
-def any_of(*conditions: When) -> When:
-    return tuple(term for c in conditions for term in c)
-
-
-def holds(condition: When, flags: Iterable[str]) -> bool:
-    have = set(flags)
-    return any(all((f[1:] not in have) if f.startswith("!") else (f in have) for f in term) for term in condition)
-
-
-@dataclass(frozen=True)
-class ElementSpec:
-    name: str
-    label: str | None
-    default: float | bool | str | None = None
-    format: str | None = None
-    min: float | None = None
-    max: float | None = None
-    step: float | None = None
-    optional: str | None = None  # build feature the element depends on ("xisf", "theora")
-
-
-@dataclass(frozen=True)
-class PropertySpec:
-    name: str
-    kind: str
-    group: str
-    perm: str
-    rule: str | None
-    timeout: float
-    elements: tuple[ElementSpec, ...]
-    when: When
-    origin: str  # DefaultDevice | INDI::CCD | GuiderInterface | StreamManager | PlayerOne
-    label: str | None = None
-    elements_mode: str = "exact"
-    note: str = ""
-
-    @property
-    def element_names(self) -> list[str]:
-        return [e.name for e in self.elements]
-
-    @property
-    def playerone_extra(self) -> bool:
-        """True for the Player One C++ driver's own properties (§3.4), not libindi's."""
-        return self.origin == "PlayerOne"
-
-
-E = ElementSpec
-_ON, _OFF = True, False
-_CONN = when("connected")
-_STREAM = when("connected", "streaming")
-_P1 = ("connected", "playerone")
-
-
-def _num(name: str, label: str | None, fmt: str | None, lo: float | None, hi: float | None,
-         step: float | None = None, default: float | None = None) -> ElementSpec:
-    return E(name, label, default, fmt, lo, hi, step)
-
-
 PROPERTIES: tuple[PropertySpec, ...] = (
-    # ------------------------------------------------------------------ §4.1 DefaultDevice (before connect)
+    # ------------------------------------------------------------------ DefaultDevice (defaultdevice.cpp, indilogger.cpp)
     PropertySpec("CONNECTION", "Switch", "Main Control", "rw", "OneOfMany", 60,
                  (E("CONNECT", "Connect", _OFF), E("DISCONNECT", "Disconnect", _ON)),
                  ALWAYS, "DefaultDevice", "Connection"),
@@ -174,11 +58,7 @@ PROPERTIES: tuple[PropertySpec, ...] = (
     PropertySpec("LOG_OUTPUT", "Switch", "Options", "rw", "AnyOfMany", 0,
                  (E("CLIENT_DEBUG", "To Client", _ON), E("FILE_DEBUG", "To Log File", _OFF)),
                  when("debug_enabled"), "DefaultDevice", "Log Output"),
-    PropertySpec("NICKNAME", "Text", "General Info", "rw", None, 60,
-                 (E("nickname", "nickname"),),
-                 when("nickname_control", "!playerone"), "DefaultDevice",
-                 note="generic DefaultDevice version; Player One defines its own (same name/element) below"),
-    # ------------------------------------------------------------------ §4.2 INDI::CCD
+    # ------------------------------------------------------------------ INDI::CCD (indiccd.cpp, indiguiderinterface.cpp)
     PropertySpec("ACTIVE_DEVICES", "Text", "Options", "rw", None, 60,
                  (E("ACTIVE_TELESCOPE", "Telescope", "Telescope Simulator"),
                   E("ACTIVE_ROTATOR", "Rotator", "Rotator Simulator"),
@@ -210,10 +90,11 @@ PROPERTIES: tuple[PropertySpec, ...] = (
                  (_num("HOR_BIN", "X", "%2.0f", 1, 4, 1, 1), _num("VER_BIN", "Y", "%2.0f", 1, 4, 1, 1)),
                  when("connected", "can_bin"), "INDI::CCD", "Binning",
                  note="Player One: max = largest entry of bins[]"),
-    PropertySpec("FITS_HEADER", "Text", "General Info", "wo", None, 60,
-                 (E("KEYWORD_NAME", "Name"), E("KEYWORD_VALUE", "Value"), E("KEYWORD_COMMENT", "Comment")),
+    PropertySpec("FITS_HEADER", "Text", "General Info", "rw", None, 60,
+                 (E("FITS_OBSERVER", "Observer", "Unknown"), E("FITS_OBJECT", "Object", "Unknown")),
                  _CONN, "INDI::CCD", "FITS Header",
-                 note="KEYWORD_NAME INDI_CLEAR clears custom keywords; Ekos uses it only with >= 3 elements"),
+                 note="written as OBSERVER and OBJECT in every FITS ('Unknown' until set); libindi 2.0.1 "
+                      "replaced it with one name/value/comment record per write"),
     PropertySpec("CCD_TEMPERATURE", "Number", "Main Control", "rw", None, 60,
                  (_num("CCD_TEMPERATURE_VALUE", "Temperature (C)", "%5.2f", -50, 50, 0, 0),),
                  when("connected", "cooler"), "INDI::CCD", "Temperature"),
@@ -262,14 +143,14 @@ PROPERTIES: tuple[PropertySpec, ...] = (
                  when("connected", "bayer"), "INDI::CCD", "Bayer Info",
                  note="Player One: CFA_TYPE from bayerPattern (RGGB/BGGR/GRBG/GBRG), compensated for FLIP"),
     PropertySpec("SCOPE_INFO", "Number", "Options", "rw", None, 60,
-                 (_num("FOCAL_LENGTH", "Focal Length (mm)", "%g", 0, 10000, 1, 0),
-                  _num("APERTURE", "Aperture (mm)", "%g", 0, 3000, 1, 0)),
+                 (_num("FOCAL_LENGTH", "Focal Length (mm)", "%.2f", 10, 10000, 100, 0),
+                  _num("APERTURE", "Aperture (mm)", "%.2f", 10, 3000, 100, 0)),
                  _CONN, "INDI::CCD", "Scope"),
     PropertySpec("WCS_CONTROL", "Switch", "WCS", "rw", "OneOfMany", 0,
                  (E("WCS_ENABLE", "Enable", _OFF), E("WCS_DISABLE", "Disable", _ON)),
                  _CONN, "INDI::CCD", "WCS"),
     PropertySpec("CCD_ROTATION", "Number", "WCS", "rw", None, 60,
-                 (_num("CCD_ROTATION_VALUE", "Angle", "%.2f", -360, 360, 1, 0),),
+                 (_num("CCD_ROTATION_VALUE", "Rotation", "%g", -360, 360, 1, 0),),
                  when("connected", "wcs_enabled"), "INDI::CCD", "CCD FOV"),
     PropertySpec("UPLOAD_MODE", "Switch", "Options", "rw", "OneOfMany", 0,
                  (E("UPLOAD_CLIENT", "Client", _ON), E("UPLOAD_LOCAL", "Local", _OFF), E("UPLOAD_BOTH", "Both", _OFF)),
@@ -287,13 +168,10 @@ PROPERTIES: tuple[PropertySpec, ...] = (
     PropertySpec("CCD_FAST_COUNT", "Number", "Options", "rw", None, 0,
                  (_num("FRAMES", "Frames", "%.f", 0, 100000, 1, 1),),
                  _CONN, "INDI::CCD", "Fast Count"),
-    # ------------------------------------------------------------------ §4.3 StreamManager
+    # ------------------------------------------------------------------ StreamManager (stream/streammanager.cpp)
     PropertySpec("CCD_VIDEO_STREAM", "Switch", "Streaming", "rw", "OneOfMany", 0,
                  (E("STREAM_ON", "Stream On", _OFF), E("STREAM_OFF", "Stream Off", _ON)),
                  _STREAM, "StreamManager", "Video Stream"),
-    PropertySpec("STREAM_FULL_DEPTH", "Switch", "Streaming", "rw", "OneOfMany", 0,
-                 (E("FULL_DEPTH_8BIT", "8-bit", _ON), E("FULL_DEPTH_16BIT", "16-bit", _OFF)),
-                 _STREAM, "StreamManager", note="newer than libindi 1.9.9"),
     PropertySpec("STREAM_DELAY", "Number", "Streaming", "ro", None, 0,
                  (_num("STREAM_DELAY_TIME", "Delay (s)", "%.3f", 0, 60, 0.001),),
                  _STREAM, "StreamManager", "Video Stream Delay"),
@@ -309,9 +187,9 @@ PROPERTIES: tuple[PropertySpec, ...] = (
                   E("RECORD_FRAME_ON", "Record (Frames)", _OFF), E("RECORD_OFF", "Record Off", _ON)),
                  _STREAM, "StreamManager", "Video Record"),
     PropertySpec("RECORD_FILE", "Text", "Streaming", "rw", None, 0,
-                 (E("RECORD_FILE_DIR", "Dir.", "$HOME/Videos/indi__D_"),
+                 (E("RECORD_FILE_DIR", "Dir.", "$HOME/indi__D_"),
                   E("RECORD_FILE_NAME", "Name", "indi_record__T_")),
-                 _STREAM, "StreamManager", "Record File", note="libindi 1.9.9's default dir is $HOME/indi__D_"),
+                 _STREAM, "StreamManager", "Record File", note="$HOME is expanded when the driver starts"),
     PropertySpec("RECORD_OPTIONS", "Number", "Streaming", "rw", None, 60,
                  (_num("RECORD_DURATION", "Duration (sec)", "%.3f", 0.001, 999999, None, 1),
                   _num("RECORD_FRAME_TOTAL", "Frames", "%.f", 1, 999999999, 1, 30)),
@@ -330,7 +208,7 @@ PROPERTIES: tuple[PropertySpec, ...] = (
                  (_num("LIMITS_BUFFER_MAX", "Maximum Buffer Size (MB)", "%.0f", 1, 65536, 1, 512),
                   _num("LIMITS_PREVIEW_FPS", "Maximum Preview FPS", "%.0f", 1, 120, 1, 10)),
                  _STREAM, "StreamManager", "Limits"),
-    # ------------------------------------------------------------------ §3.4 Player One C++ driver extras
+    # ------------------------------------------------------------------ the Player One C++ driver's own (indi-3rdparty indi-playerone)
     PropertySpec("CCD_COOLER_POWER", "Number", "Main Control", "ro", None, 60,
                  (_num("CCD_COOLER_VALUE", "Cooling Power (%)", "%+06.2f", None, None, 0.2, 0),),
                  when(*_P1, "cooler"), "PlayerOne",
@@ -387,50 +265,9 @@ PROPERTIES: tuple[PropertySpec, ...] = (
                  note="single-camera driver only, defined on getProperties; one element per camera model"),
 )
 
-# Names a Player One camera device must not define: the guide-head family (CCD_HAS_GUIDE_HEAD),
-# the CCD_GAIN/CCD_OFFSET convention of simulator/QHY-style drivers (Player One uses CCD_CONTROLS
-# elements Gain/Offset), and DSLR-only vectors.
-NOT_DEFINED_BY_PLAYERONE: tuple[str, ...] = (
-    "GUIDER_EXPOSURE", "GUIDER_ABORT_EXPOSURE", "GUIDER_FRAME", "GUIDER_BINNING", "GUIDER_INFO",
-    "GUIDER_FRAME_TYPE", "GUIDER_COMPRESSION", "CCD2",
-    "CCD_GAIN", "CCD_OFFSET", "CCD_EXPOSURE_PRESETS", "CCD_ISO",
-)
 
+REFERENCE = Reference("indi1", "1.9.9", PROPERTIES)
 
-def specs_named(name: str) -> list[PropertySpec]:
-    """Every variant of ``name`` (CCD_FRAME, CCD_TEMPERATURE and NICKNAME have two)."""
-    return [p for p in PROPERTIES if p.name == name]
-
-
-def expected_properties(flags: Iterable[str]) -> list[PropertySpec]:
-    """The vectors defined under ``flags``, in libindi's order of definition (at most one per name)."""
-    have = set(flags)
-    unknown = {f for f in have if f not in FLAGS}
-    if unknown:
-        raise ValueError(f"unknown flags {sorted(unknown)}")
-    out: list[PropertySpec] = []
-    seen: set[str] = set()
-    for spec in PROPERTIES:
-        if spec.name not in seen and holds(spec.when, have):
-            out.append(spec)
-            seen.add(spec.name)
-    return out
-
-
-def spec_for(name: str, flags: Iterable[str]) -> PropertySpec | None:
-    """The variant of ``name`` defined under ``flags``, or None if it is not defined then."""
-    return next((p for p in expected_properties(flags) if p.name == name), None)
-
-
-def playerone_flags(*, connected: bool = True, cooler: bool = True, color: bool = False, st4: bool = False,
-                    can_bin: bool = True, sn_known: bool = True, flip: bool = True, sensor_modes: bool = False,
-                    controls_auto: bool = True, single_driver: bool = False) -> frozenset[str]:
-    """Flags for a Player One camera device as the C++ driver sets them (§3.4 "Capabilities")."""
-    flags = {"playerone", "simulation_control", "can_abort", "can_subframe", "streaming", "controls"}
-    for flag, on in (("connected", connected), ("cooler", cooler), ("bayer", color), ("st4", st4),
-                     ("can_bin", can_bin), ("sn_known", sn_known), ("flip", flip),
-                     ("sensor_modes", sensor_modes), ("controls_auto", controls_auto),
-                     ("single_driver", single_driver)):
-        if on:
-            flags.add(flag)
-    return frozenset(flags)
+expected_properties = REFERENCE.expected_properties
+spec_for = REFERENCE.spec_for
+specs_named = REFERENCE.specs_named

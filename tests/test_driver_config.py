@@ -56,6 +56,7 @@ def config_file(server) -> Path:
     return server.home / ".indi" / f"{ARES}_config.xml"
 
 
+@pytest.mark.generations  # also under libindi 2.2.4.2 (docs/indi-generations.md)
 def test_save_then_load_restores_settings(tmp_path: Path) -> None:
     with start_server(tmp_path, "Ares-C PRO") as server, IndiClient(server.port) as client:
         client.connect_device(ARES, timeout=15)

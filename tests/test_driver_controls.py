@@ -104,6 +104,7 @@ def preset_on(client: IndiClient) -> list[str]:
     return [k for k, on in client.switch(ARES, "CCD_GAIN_PRESET").items() if on]
 
 
+@pytest.mark.generations  # also under libindi 2.2.4.2 (docs/indi-generations.md)
 def test_controls_presets_and_fits_keywords(ares, monkeypatch: pytest.MonkeyPatch) -> None:
     client, env = ares
     names = client.elements(ARES, "CCD_CONTROLS")

@@ -51,6 +51,7 @@ def test_native_transfer_format_sends_raw_pixels(ares) -> None:
     assert pixels.max() > 0 and not np.any(pixels % 4)  # 14-bit data, left-justified
 
 
+@pytest.mark.generations  # also under libindi 2.2.4.2 (docs/indi-generations.md)
 def test_frame_types_scope_info_and_custom_keywords(ares) -> None:
     _, client = ares
     client.set_text(ARES, "FITS_HEADER", {"KEYWORD_NAME": "object", "KEYWORD_VALUE": "M 31",

@@ -186,6 +186,7 @@ def wait_done(client: IndiClient, prop: str, timeout: float) -> float:
     return time.monotonic()
 
 
+@pytest.mark.generations  # also under libindi 2.2.4.2 (docs/indi-generations.md)
 @pytest.mark.indiserver
 def test_pulse_is_busy_then_ok_after_its_duration(guider: IndiClient) -> None:
     from tests.data.libindi_ccd_properties import playerone_flags, spec_for

@@ -99,6 +99,7 @@ def append(path: Path, line: str) -> None:
         f.write(line + "\n")
 
 
+@pytest.mark.generations  # also under libindi 2.2.4.2 (docs/indi-generations.md)
 @pytest.mark.indiserver
 def test_unplugged_camera_is_deleted_and_comes_back_when_replugged(tmp_path: Path) -> None:
     faults = tmp_path / "fake-faults"

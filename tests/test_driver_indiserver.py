@@ -68,6 +68,7 @@ def open_fits(data: bytes) -> fits.HDUList:
     return fits.open(io.BytesIO(data))
 
 
+@pytest.mark.generations  # also under libindi 2.2.4.2 (docs/indi-generations.md)
 def test_exposure_arrives_as_fits_with_headers(ares) -> None:
     _, client = ares
     blob = client.expose(ARES, 0.5, timeout=20)
@@ -158,6 +159,7 @@ def _upload_both(client: IndiClient, directory: Path, prefix: str) -> None:
     client.wait_property(ARES, "CCD_FILE_PATH", timeout=5)
 
 
+@pytest.mark.generations  # also under libindi 2.2.4.2 (docs/indi-generations.md)
 @pytest.mark.parametrize("blob_mode", ["attached", "inline"])
 def test_blob_paths_deliver_exactly_the_saved_file(tmp_path: Path, blob_mode: str) -> None:
     with start_server(tmp_path, "Ares-C PRO", blob_mode) as server, IndiClient(server.port) as client:

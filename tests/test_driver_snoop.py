@@ -18,6 +18,7 @@ pytestmark = pytest.mark.indiserver
 MOUNT, FOCUSER, WHEEL = "Telescope Simulator", "Focuser Simulator", "Filter Simulator"
 
 
+@pytest.mark.generations  # also under libindi 2.2.4.2 (docs/indi-generations.md)
 def test_mount_focuser_and_wheel_keywords(tmp_path: Path) -> None:
     drivers = [DRIVER, "indi_simulator_telescope", "indi_simulator_focus", "indi_simulator_wheel"]
     with IndiServer(drivers, env={"INDI_PLAYERONE_SIMULATE": "Ares-C PRO"},

@@ -123,6 +123,7 @@ STREAM_FAMILY = ["CCD_VIDEO_STREAM", "STREAM_FULL_DEPTH", "STREAM_DELAY", "STREA
                  "CCD_STREAM_ENCODER", "CCD_STREAM_RECORDER", "LIMITS"]
 
 
+@pytest.mark.generations  # also under libindi 2.2.4.2 (docs/indi-generations.md)
 def test_stream_on_previews_capped_and_off(apollo) -> None:
     _, client, device, _ = apollo
     # libindi's order: INDI::CCD's properties, then StreamManager's family, then the driver's.
@@ -175,6 +176,7 @@ def test_stream_on_previews_capped_and_off(apollo) -> None:
     assert blob.format == ".fits"
 
 
+@pytest.mark.generations  # also under libindi 2.2.4.2 (docs/indi-generations.md)
 def test_record_by_frames_reads_back(apollo) -> None:
     _, client, device, rec_dir = apollo
     client.set_number(device, "RECORD_OPTIONS", {"RECORD_DURATION": 1, "RECORD_FRAME_TOTAL": 150})

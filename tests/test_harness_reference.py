@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -117,7 +118,11 @@ def test_getprop_and_setprop(sim: IndiServer) -> None:
     assert props[f"{DEV}.DRIVER_INFO.DRIVER_EXEC"] == SIM
 
     sim.setprop(f"{DEV}.POLLING_PERIOD.PERIOD_MS=250")
-    assert sim.getprop(f"{DEV}.POLLING_PERIOD.PERIOD_MS") == {f"{DEV}.POLLING_PERIOD.PERIOD_MS": "250"}
+    # indi_setprop returns once it has sent the value; the driver applies it a moment later.
+    deadline = time.monotonic() + 10
+    while (got := sim.getprop(f"{DEV}.POLLING_PERIOD.PERIOD_MS")) != {f"{DEV}.POLLING_PERIOD.PERIOD_MS": "250"}:
+        assert time.monotonic() < deadline, got
+        time.sleep(0.1)
     with pytest.raises(RuntimeError):
         sim.setprop(f"{DEV}.NO_SUCH_PROPERTY.X=1", timeout=1)
 

@@ -1,14 +1,14 @@
 /*
  * PlayerOneCamera.h -- the Player One camera SDK's C interface, declarations only.
  *
- * Written by this project from the interface facts collected in
- * shared/reference/indi-and-sdk-facts.md section 1 (SDK V3.10.x): type names, enum values,
- * structure layouts and function signatures are interface facts and match the vendor's exactly;
- * the wording and layout of this file are our own. It is used to build the fake SDK
- * (libPlayerOneCamera.so.3 from the C files beside it), never shipped as the vendor's header.
+ * Written by this project from the vendor SDK's interface (PlayerOneCamera.h of SDK V3.10.x, as
+ * vendored by open-source drivers): type names, enum values, structure layouts and function
+ * signatures are interface facts and match the vendor's exactly; the wording and layout of this
+ * file are our own. It is used to build the simulated SDK (libPlayerOneCameraSim.so from the C
+ * files beside it), never installed as the vendor's header.
  *
- * Functions prefixed FakePOA_ are NOT part of the vendor SDK: they exist only in the fake, to
- * switch faults on from tests (see README.md in this directory).
+ * Functions prefixed SimPOA_ are NOT part of the vendor SDK: they exist only in the simulated
+ * one, to switch faults on and to read what the driver cannot (see README.md in this directory).
  */
 #ifndef PLAYERONE_CAMERA_H
 #define PLAYERONE_CAMERA_H
@@ -111,7 +111,7 @@ typedef enum _POAConfig {
     POA_EXP = 31                 /* float, seconds */
 } POAConfig;
 
-/* ---- structures (sizes checked by static assertions in fake_registry.c) ---------------------- */
+/* ---- structures (sizes checked by static assertions in sim_registry.c) ---------------------- */
 
 typedef struct _POACameraProperties {  /* 992 bytes */
     char cameraModelName[256];
@@ -211,18 +211,26 @@ POACAMERA_API int POAGetAPIVersion(void);
 POACAMERA_API const char *POAGetSDKVersion(void);
 POACAMERA_API POAErrors POASetConfig_M(int nCameraID, POAConfig confID, double cfgVal, POABool isAuto);
 
-/* ---- fake-only control functions (not in the vendor SDK) --------------------------------------- */
+/* ---- simulated-SDK-only functions (not in the vendor SDK) ------------------------------------ */
 
-/* Arm (arg >= 0) or clear (arg < 0) one fault on camera nCameraID; "none" clears all of them and
- * "replug" plugs an unplugged camera back in; "fail_call:<POAFunctionName>" makes the next arg calls
- * of that function fail (0: every call). Returns a POAErrors value. See README.md, which also
- * describes the runtime fault file (FAKE_POA_FAULT_FILE). */
-POACAMERA_API int FakePOA_SetFault(int nCameraID, const char *fault, int arg);
+/* Arm (arg >= 0) or clear (arg < 0) one fault on camera nCameraID; "none" clears all of them,
+ * "unplug" / "replug" remove and bring back the camera, "12v" restores the 12 V supply,
+ * "fail_call:<POAFunctionName>" makes the next arg calls of that function fail (0: every call),
+ * "unplug_in_read" (arg = ms). Returns a POAErrors value. See README.md, which also describes the
+ * options (INDI_PLAYERONE_SIM_OPTIONS) and the runtime fault file (INDI_PLAYERONE_SIM_FAULT_FILE). */
+POACAMERA_API int SimPOA_SetFault(int nCameraID, const char *fault, int arg);
 /* Close every camera, forget all faults, custom IDs and counters; the next POAGetCameraCount
- * reads FAKE_POA_CAMERAS again as if the process had just loaded the library. */
-POACAMERA_API void FakePOA_Reset(void);
+ * reads INDI_PLAYERONE_SIMULATE again as if the process had just loaded the library. */
+POACAMERA_API void SimPOA_Reset(void);
 /* Frames handed out by POAGetImageData since the camera was opened. */
-POACAMERA_API int FakePOA_GetFrameCount(int nCameraID, int *pCount);
+POACAMERA_API int SimPOA_GetFrameCount(int nCameraID, int *pCount);
+/* The last configuration problem (an unknown model in INDI_PLAYERONE_SIMULATE, a bad
+ * INDI_PLAYERONE_SIM_OPTIONS item) copied into buf (NUL-terminated, truncated to size); returns
+ * its full length, 0 when the configuration is fine. The problem is also said once on stderr. */
+POACAMERA_API int SimPOA_GetConfigError(char *buf, int size);
+/* What a USB device reset (usbdevfs) does to the camera: a hung camera (fault "hang") answers
+ * again; the camera is closed, as after a replug. Returns a POAErrors value. */
+POACAMERA_API int SimPOA_UsbReset(int nCameraID);
 
 #ifdef __cplusplus
 }

@@ -3,26 +3,23 @@
  * camera inside a running driver process (the driver loads this library; the test only writes a
  * file).
  *
- * FAKE_POA_FAULT_FILE=/path: the file is polled at every API call (before any camera lock is
- * taken), at most every 50 ms, and also every 50 ms by a POAGetImageData that is waiting for a
- * frame (so a fault written while the host is blocked in a read still reaches it). When its
+ * INDI_PLAYERONE_SIM_FAULT_FILE=/path: the file is polled at every API call (before any camera
+ * lock is taken), at most every 50 ms, and also every 50 ms by a POAGetImageData that is waiting
+ * for a frame (so a fault written while the host is blocked in a read still reaches it). When its
  * modification time or size changed, the lines not applied yet are applied, once each, in order:
  * the library remembers how many lines it applied. A file with fewer lines than that counts as a
  * new file and all its lines are applied. Write whole lines ending in a newline (a line without
  * one is applied too, so a half-written line would be misread).
  *
- * A line is `name[=arg]` (every camera) or `name[=arg]@<camera id>` (one camera); blank lines and
- * `#` comments are skipped. Names:
- *   never_ready, timeout, unplug_after, corrupt_after_bin, open_error, no_12v   as FAKE_POA_FAULTS
- *                        (arg a count, default 0 = every time until cleared)
+ * A line is `name[=arg]` (every camera), `name[=arg]@<serial>` or `name[=arg]@<camera id>` (one
+ * camera); blank lines and `#` comments are skipped. Names: every fault of sim_faults.c (arg a
+ * count, default 0 = every time until cleared, 1 for the *_next_frame ones), and
  *   none                 clears every fault and fail_call of the camera
  *   unplug               the camera leaves now (= unplug_after=0): its calls answer
  *                        POA_ERROR_DEVICE_NOT_FOUND, a waiting POAGetImageData returns at once,
  *                        POAGetCameraCount no longer counts it
  *   replug               an unplugged camera comes back (closed) in POAGetCameraCount
  *   12v                  the 12 V supply is back (clears no_12v)
- *   corrupt_next_frame   the next frame the camera makes is random bytes (what a bad transfer
- *                        that the SDK does not detect looks like)
  *   unplug_in_read=ms    the next POAGetImageData, ms (default 0) into its wait, unplugs the
  *                        camera and returns POA_ERROR_DEVICE_NOT_FOUND: the cable pulled while the
  *                        host reads the frame
@@ -30,13 +27,15 @@
  *                        the next n (default 1; 0 = every call until "none") calls of that
  *                        function on that camera return POA_ERROR_OPERATION_FAILED and do nothing.
  *                        POAGetCameraProperties and POAGetConfigValueType take no camera: for
- *                        them the count is process-wide (an @id is ignored). POAGetCameraCount,
+ *                        them the count is process-wide (a target is ignored). POAGetCameraCount,
  *                        POAGetErrorString and the version functions return no error code and
  *                        cannot be made to fail.
  * Unknown names and malformed lines are reported on stderr and skipped.
  *
- * FAKE_POA_FAULT_LOG=/path (optional): one line appended per event, so a test in another process
- * can see that a fault fired: "applied <line>", "fail_call <func> <id>", "unplug_in_read <id>".
+ * INDI_PLAYERONE_SIM_FAULT_LOG=/path (optional): one line appended per event, so a test in
+ * another process can see that a fault fired: "applied <line>", "fail_call <func> <id>",
+ * "unplug_in_read <id>", "short_next_frame <id>", "busy_after_frame <id>", "opfail_wait <id>",
+ * "usb_reset <id>".
  *
  * Locking: g_file_mu serialises polls; applying a line then locks one camera at a time. No thread
  * holds a camera lock or the scan lock while it polls (the order is always file -> camera).
@@ -46,10 +45,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fake_internal.h"
+#include "sim_internal.h"
 
 #define POLL_INTERVAL_S 0.05
 #define MAX_FILE_BYTES (1 << 20)
@@ -77,12 +77,12 @@ static long g_applied;           /* lines applied so far */
 static char g_path[4096];        /* the file those lines came from: another path starts again */
 
 static pthread_mutex_t g_global_mu = PTHREAD_MUTEX_INITIALIZER;
-static fake_fail_call g_global_fail[sizeof GLOBAL_FUNCS / sizeof GLOBAL_FUNCS[0]];
+static sim_fail_call g_global_fail[sizeof GLOBAL_FUNCS / sizeof GLOBAL_FUNCS[0]];
 
 static pthread_mutex_t g_log_mu = PTHREAD_MUTEX_INITIALIZER;
 
-void fake_fault_log(const char *fmt, ...) {
-    const char *path = getenv("FAKE_POA_FAULT_LOG");
+void sim_fault_log(const char *fmt, ...) {
+    const char *path = getenv("INDI_PLAYERONE_SIM_FAULT_LOG");
     if (path == NULL || *path == '\0') return;
     char line[512];
     va_list ap;
@@ -102,7 +102,7 @@ void fake_fault_log(const char *fmt, ...) {
     pthread_mutex_unlock(&g_log_mu);
 }
 
-int fake_fail_call_known(const char *func) {
+int sim_fail_call_known(const char *func) {
     for (size_t i = 0; i < sizeof FAILABLE / sizeof FAILABLE[0]; i++) {
         if (strcmp(FAILABLE[i], func) == 0) return 1;
     }
@@ -117,8 +117,8 @@ static int global_index(const char *func) {
 }
 
 /* One entry of a table: arm (n > 0: n calls; n == 0: every call, stored as -1) or clear (n < 0). */
-static int arm_entry(fake_fail_call *table, int size, const char *func, int n) {
-    fake_fail_call *free_entry = NULL, *entry = NULL;
+static int arm_entry(sim_fail_call *table, int size, const char *func, int n) {
+    sim_fail_call *free_entry = NULL, *entry = NULL;
     for (int i = 0; i < size; i++) {
         if (strcmp(table[i].func, func) == 0) entry = &table[i];
         if (table[i].func[0] == '\0' && free_entry == NULL) free_entry = &table[i];
@@ -127,7 +127,7 @@ static int arm_entry(fake_fail_call *table, int size, const char *func, int n) {
         if (n < 0) return POA_OK;
         if (free_entry == NULL) return POA_ERROR_INVALID_ARGU;
         entry = free_entry;
-        fake_copy_str(entry->func, sizeof entry->func, func);
+        sim_copy_str(entry->func, sizeof entry->func, func);
     }
     if (n < 0) {
         entry->func[0] = '\0';
@@ -139,9 +139,9 @@ static int arm_entry(fake_fail_call *table, int size, const char *func, int n) {
 }
 
 /* 1 if the entry for func fires now (consuming one count). */
-static int take_entry(fake_fail_call *table, int size, const char *func) {
+static int take_entry(sim_fail_call *table, int size, const char *func) {
     for (int i = 0; i < size; i++) {
-        fake_fail_call *e = &table[i];
+        sim_fail_call *e = &table[i];
         if (e->func[0] == '\0' || strcmp(e->func, func) != 0) continue;
         if (e->remaining > 0 && --e->remaining == 0) e->func[0] = '\0';
         return 1;
@@ -149,8 +149,8 @@ static int take_entry(fake_fail_call *table, int size, const char *func) {
     return 0;
 }
 
-int fake_fail_call_arm(fake_cam *c, const char *func, int n) {
-    if (func == NULL || !fake_fail_call_known(func)) return POA_ERROR_INVALID_ARGU;
+int sim_fail_call_arm(sim_cam *c, const char *func, int n) {
+    if (func == NULL || !sim_fail_call_known(func)) return POA_ERROR_INVALID_ARGU;
     int g = global_index(func);
     if (g >= 0) {
         pthread_mutex_lock(&g_global_mu);
@@ -158,71 +158,42 @@ int fake_fail_call_arm(fake_cam *c, const char *func, int n) {
         pthread_mutex_unlock(&g_global_mu);
         return err;
     }
-    return arm_entry(c->fail_calls, FAKE_MAX_FAIL_CALLS, func, n);
+    return arm_entry(c->fail_calls, SIM_MAX_FAIL_CALLS, func, n);
 }
 
-void fake_fail_calls_clear(fake_cam *c) { memset(c->fail_calls, 0, sizeof c->fail_calls); }
+void sim_fail_calls_clear(sim_cam *c) { memset(c->fail_calls, 0, sizeof c->fail_calls); }
 
-int fake_fail_call_take(fake_cam *c, const char *func) {
-    if (func == NULL || !take_entry(c->fail_calls, FAKE_MAX_FAIL_CALLS, func)) return 0;
-    fake_fault_log("fail_call %s %d", func, c->id);
+int sim_fail_call_take(sim_cam *c, const char *func) {
+    if (func == NULL || !take_entry(c->fail_calls, SIM_MAX_FAIL_CALLS, func)) return 0;
+    sim_fault_log("fail_call %s %d", func, c->id);
     return 1;
 }
 
-int fake_fail_call_global(const char *func) {
+int sim_fail_call_global(const char *func) {
     int g = global_index(func);
     if (g < 0) return 0;
-    fake_fault_file_poll();
+    sim_fault_file_poll();
     pthread_mutex_lock(&g_global_mu);
     int fire = take_entry(&g_global_fail[g], 1, func);
     pthread_mutex_unlock(&g_global_mu);
-    if (fire) fake_fault_log("fail_call %s -", func);
+    if (fire) sim_fault_log("fail_call %s -", func);
     return fire;
 }
 
-int fake_fault_file_active(void) {
-    const char *path = getenv("FAKE_POA_FAULT_FILE");
+int sim_fault_file_active(void) {
+    const char *path = getenv("INDI_PLAYERONE_SIM_FAULT_FILE");
     return path != NULL && *path != '\0';
 }
 
-/* Apply one parsed line to camera c (locked). arg may be NULL. Returns 0, or -1 if unknown. */
-static int apply_to(fake_cam *c, const char *name, const char *arg) {
-    int n = arg ? atoi(arg) : 0;
-    if (strcmp(name, "none") == 0) {
-        memset(c->faults, 0, sizeof c->faults);
-        fake_fail_calls_clear(c);
-        c->unplug_in_read = 0;
-    } else if (strcmp(name, "unplug") == 0) {
-        if (!c->unplugged) fake_unplug_locked(c);
-    } else if (strcmp(name, "replug") == 0) {
-        c->unplugged = 0;
-    } else if (strcmp(name, "12v") == 0) {
-        if (c->opened) fake_thermal_changed(c); /* the past ran without the supply */
-        fake_fault_set(c, FAULT_NO_12V, -1);
-    } else if (strcmp(name, "corrupt_next_frame") == 0) {
-        c->corrupt_next = 1;
-    } else if (strcmp(name, "unplug_in_read") == 0) {
-        c->unplug_in_read = 1 + (n > 0 ? n : 0);
-    } else if (strcmp(name, "fail_call") == 0) {
-        if (arg == NULL) return -1;
-        char func[48];
-        size_t len = strcspn(arg, ":");
-        if (len >= sizeof func) return -1;
-        memcpy(func, arg, len);
-        func[len] = '\0';
-        int count = arg[len] == ':' ? atoi(arg + len + 1) : 1;
-        if (count < 0 || fake_fail_call_arm(c, func, count) != POA_OK) return -1;
-    } else {
-        int k = fake_fault_index(name, strlen(name));
-        if (k < 0) return -1;
-        if (k == FAULT_NO_12V && c->opened) fake_thermal_changed(c);
-        fake_fault_set(c, k, n);
-    }
-    pthread_cond_broadcast(&c->cv);
-    return 0;
+/* "@SIM-ARES-C-PRO-0001" (the serial, case ignored) or "@100" (the camera id). c locked. */
+static int is_target(const sim_cam *c, const char *target) {
+    if (strcasecmp(target, c->serial) == 0) return 1;
+    char *end = NULL;
+    long id = strtol(target, &end, 10);
+    return end != target && *end == '\0' && id == c->id;
 }
 
-/* One line of the file: "name[=arg][@id]". No lock held. */
+/* One line of the file: "name[=arg][@serial or id]". No lock held. */
 static void apply_line(char *line) {
     char *hash = strchr(line, '#');
     if (hash) *hash = '\0';
@@ -231,51 +202,64 @@ static void apply_line(char *line) {
     while (end > 0 && strchr(" \t\r", p[end - 1])) p[--end] = '\0';
     if (*p == '\0') return;
     char original[256];
-    fake_copy_str(original, sizeof original, p);
-    int id = -1;
+    sim_copy_str(original, sizeof original, p);
+    char *target = NULL;
     char *at = strchr(p, '@');
     if (at) {
         *at = '\0';
-        char *stop;
-        id = (int)strtol(at + 1, &stop, 10);
-        if (stop == at + 1 || *stop != '\0') {
-            fprintf(stderr, "fake PlayerOne SDK: bad camera id in fault line '%s' ignored\n", original);
+        target = at + 1 + strspn(at + 1, " \t");
+        if (*target == '\0') {
+            fprintf(stderr, "simulated PlayerOne SDK: empty target in fault line '%s' ignored\n", original);
             return;
         }
     }
     char *arg = strchr(p, '=');
-    if (arg) *arg++ = '\0';
+    if (arg) {
+        *arg++ = '\0';
+        arg += strspn(arg, " \t");
+    }
+    end = strlen(p);
+    while (end > 0 && strchr(" \t", p[end - 1])) p[--end] = '\0';
+    if (target) {
+        end = strlen(target);
+        while (end > 0 && strchr(" \t", target[end - 1])) target[--end] = '\0';
+    }
+    if (arg) {
+        end = strlen(arg);
+        while (end > 0 && strchr(" \t", arg[end - 1])) arg[--end] = '\0';
+    }
     int applied = 0, bad = 0;
-    for (int i = 0; i < FAKE_MAX_CAMERAS && !bad; i++) {
-        fake_cam *c = fake_slot(i);
+    for (int i = 0; i < SIM_MAX_CAMERAS && !bad; i++) {
+        sim_cam *c = sim_slot(i);
         pthread_mutex_lock(&c->mu);
-        if (c->present && (id < 0 || c->id == id)) {
-            bad = apply_to(c, p, arg) != 0;
+        if (c->present && (target == NULL || is_target(c, target))) {
+            bad = sim_fault_apply(c, p, arg) != 0;
             applied += !bad;
         }
         pthread_mutex_unlock(&c->mu);
     }
     if (bad) {
-        fprintf(stderr, "fake PlayerOne SDK: unknown fault line '%s' in FAKE_POA_FAULT_FILE ignored\n", original);
-    } else if (applied == 0 && id >= 0) {
-        fprintf(stderr, "fake PlayerOne SDK: no camera %d for fault line '%s'\n", id, original);
+        fprintf(stderr, "simulated PlayerOne SDK: unknown fault line '%s' in INDI_PLAYERONE_SIM_FAULT_FILE ignored\n",
+                original);
+    } else if (applied == 0 && target != NULL) {
+        fprintf(stderr, "simulated PlayerOne SDK: no camera %s for fault line '%s'\n", target, original);
     } else {
-        fake_fault_log("applied %s", original);
+        sim_fault_log("applied %s", original);
     }
 }
 
-void fake_fault_file_poll(void) {
-    const char *path = getenv("FAKE_POA_FAULT_FILE");
+void sim_fault_file_poll(void) {
+    const char *path = getenv("INDI_PLAYERONE_SIM_FAULT_FILE");
     if (path == NULL || *path == '\0') return;
     pthread_mutex_lock(&g_file_mu);
-    double now = fake_now();
+    double now = sim_now();
     if (g_checked >= 0 && now - g_checked < POLL_INTERVAL_S) {
         pthread_mutex_unlock(&g_file_mu);
         return;
     }
     g_checked = now;
     if (strcmp(path, g_path) != 0) {
-        fake_copy_str(g_path, sizeof g_path, path);
+        sim_copy_str(g_path, sizeof g_path, path);
         g_applied = 0;
         g_size = -1;
         memset(&g_mtime, 0, sizeof g_mtime);
@@ -323,7 +307,7 @@ void fake_fault_file_poll(void) {
     pthread_mutex_unlock(&g_file_mu);
 }
 
-void fake_fault_file_reset(void) {
+void sim_fault_file_reset(void) {
     pthread_mutex_lock(&g_file_mu);
     g_checked = -1.0;
     g_applied = 0;

@@ -1,11 +1,11 @@
 /*
  * Region of interest, binning, image format and sensor mode.
  *
- * SDK rules reproduced (facts file, section 1.6):
+ * SDK rules reproduced (the header's comments and the C++ driver's use of them):
  *  - sizes and start positions are in binned pixels;
  *  - POASetImageSize rounds the width down to a multiple of 4 and the height to a multiple of 2,
  *    silently; read it back with POAGetImageSize. Sizes below 16 x 16 (an assumption: the real
- *    minimum is not in the facts) or above the binned sensor are POA_ERROR_OUT_OF_LIMIT. When the
+ *    minimum is not documented) or above the binned sensor are POA_ERROR_OUT_OF_LIMIT. When the
  *    new size does not fit at the current start, the start moves in so it fits (assumption);
  *  - POASetImageBin resets the size to the whole binned sensor (rounded as above) and the start
  *    to 0,0, even when the bin does not change: set the bin first, then size and start;
@@ -14,35 +14,35 @@
  *  - bin, size, format and sensor mode refuse to change while exposing (POA_ERROR_EXPOSING) and
  *    discard frames waiting in the camera.
  */
-#include "fake_internal.h"
+#include "sim_internal.h"
 
 #define MIN_SIZE 16
 
 /* Settings that change the frame: the frames waiting in the camera no longer match. c locked. */
-static void frame_changed(fake_cam *c) {
-    fake_flush_queue(c);
+static void frame_changed(sim_cam *c) {
+    sim_flush_frames(c);
     c->gen++;
 }
 
-static void binned_max(const fake_cam *c, int bin, int *w, int *h) {
+static void binned_max(const sim_cam *c, int bin, int *w, int *h) {
     *w = c->model->width / bin;
     *h = c->model->height / bin;
 }
 
 POACAMERA_API POAErrors POAGetImageStartPos(int nCameraID, int *pStartX, int *pStartY) {
     if (pStartX == NULL || pStartY == NULL) return POA_ERROR_POINTER;
-    fake_cam *c;
-    POAErrors err = fake_lock_cam(nCameraID, LOCK_OPEN, &c);
+    sim_cam *c;
+    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
     if (err != POA_OK) return err;
     *pStartX = c->start_x;
     *pStartY = c->start_y;
-    fake_unlock_cam(c);
+    sim_unlock_cam(c);
     return POA_OK;
 }
 
 POACAMERA_API POAErrors POASetImageStartPos(int nCameraID, int startX, int startY) {
-    fake_cam *c;
-    POAErrors err = fake_lock_cam(nCameraID, LOCK_OPEN, &c);
+    sim_cam *c;
+    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
     if (err != POA_OK) return err;
     int mw, mh;
     binned_max(c, c->bin, &mw, &mh);
@@ -52,24 +52,24 @@ POACAMERA_API POAErrors POASetImageStartPos(int nCameraID, int startX, int start
         c->start_x = startX;
         c->start_y = startY;
     }
-    fake_unlock_cam(c);
+    sim_unlock_cam(c);
     return err;
 }
 
 POACAMERA_API POAErrors POAGetImageSize(int nCameraID, int *pWidth, int *pHeight) {
     if (pWidth == NULL || pHeight == NULL) return POA_ERROR_POINTER;
-    fake_cam *c;
-    POAErrors err = fake_lock_cam(nCameraID, LOCK_OPEN, &c);
+    sim_cam *c;
+    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
     if (err != POA_OK) return err;
     *pWidth = c->width;
     *pHeight = c->height;
-    fake_unlock_cam(c);
+    sim_unlock_cam(c);
     return POA_OK;
 }
 
 POACAMERA_API POAErrors POASetImageSize(int nCameraID, int width, int height) {
-    fake_cam *c;
-    POAErrors err = fake_lock_cam(nCameraID, LOCK_OPEN, &c);
+    sim_cam *c;
+    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
     if (err != POA_OK) return err;
     int mw, mh;
     binned_max(c, c->bin, &mw, &mh);
@@ -84,30 +84,30 @@ POACAMERA_API POAErrors POASetImageSize(int nCameraID, int width, int height) {
         if (c->start_y > mh - c->height) c->start_y = mh - c->height;
         frame_changed(c);
     }
-    fake_unlock_cam(c);
+    sim_unlock_cam(c);
     return err;
 }
 
 POACAMERA_API POAErrors POAGetImageBin(int nCameraID, int *pBin) {
     if (pBin == NULL) return POA_ERROR_POINTER;
-    fake_cam *c;
-    POAErrors err = fake_lock_cam(nCameraID, LOCK_OPEN, &c);
+    sim_cam *c;
+    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
     if (err != POA_OK) return err;
     *pBin = c->bin;
-    fake_unlock_cam(c);
+    sim_unlock_cam(c);
     return POA_OK;
 }
 
 POACAMERA_API POAErrors POASetImageBin(int nCameraID, int bin) {
-    fake_cam *c;
-    POAErrors err = fake_lock_cam(nCameraID, LOCK_OPEN, &c);
+    sim_cam *c;
+    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
     if (err != POA_OK) return err;
     if (c->exposing) {
         err = POA_ERROR_EXPOSING;
     } else if (bin < 1 || bin > 4) { /* the bins[] list: 1, 2, 3, 4 */
         err = POA_ERROR_INVALID_ARGU;
     } else {
-        if (bin != c->bin && fake_fault_take(c, FAULT_CORRUPT_AFTER_BIN)) c->corrupt_next = 1;
+        if (bin != c->bin && sim_fault_take(c, FAULT_CORRUPT_AFTER_BIN)) c->corrupt_next = 1;
         int mw, mh;
         binned_max(c, bin, &mw, &mh);
         c->bin = bin;
@@ -116,23 +116,23 @@ POACAMERA_API POAErrors POASetImageBin(int nCameraID, int bin) {
         c->start_x = c->start_y = 0;
         frame_changed(c);
     }
-    fake_unlock_cam(c);
+    sim_unlock_cam(c);
     return err;
 }
 
 POACAMERA_API POAErrors POAGetImageFormat(int nCameraID, POAImgFormat *pImgFormat) {
     if (pImgFormat == NULL) return POA_ERROR_POINTER;
-    fake_cam *c;
-    POAErrors err = fake_lock_cam(nCameraID, LOCK_OPEN, &c);
+    sim_cam *c;
+    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
     if (err != POA_OK) return err;
     *pImgFormat = c->format;
-    fake_unlock_cam(c);
+    sim_unlock_cam(c);
     return POA_OK;
 }
 
 POACAMERA_API POAErrors POASetImageFormat(int nCameraID, POAImgFormat imgFormat) {
-    fake_cam *c;
-    POAErrors err = fake_lock_cam(nCameraID, LOCK_OPEN, &c);
+    sim_cam *c;
+    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
     if (err != POA_OK) return err;
     int ok = imgFormat == POA_RAW8 || imgFormat == POA_RAW16 ||
              (c->model->color && (imgFormat == POA_RGB24 || imgFormat == POA_MONO8));
@@ -144,7 +144,7 @@ POACAMERA_API POAErrors POASetImageFormat(int nCameraID, POAImgFormat imgFormat)
         c->format = imgFormat;
         frame_changed(c);
     }
-    fake_unlock_cam(c);
+    sim_unlock_cam(c);
     return err;
 }
 
@@ -156,31 +156,31 @@ static const POASensorModeInfo MODES[2] = {
 
 POACAMERA_API POAErrors POAGetSensorModeCount(int nCameraID, int *pModeCount) {
     if (pModeCount == NULL) return POA_ERROR_POINTER;
-    fake_cam *c;
-    POAErrors err = fake_lock_cam(nCameraID, LOCK_OPEN, &c);
+    sim_cam *c;
+    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
     if (err != POA_OK) return err;
     *pModeCount = c->model->sensor_modes;
-    fake_unlock_cam(c);
+    sim_unlock_cam(c);
     return POA_OK;
 }
 
 POACAMERA_API POAErrors POAGetSensorModeInfo(int nCameraID, int modeIndex, POASensorModeInfo *pSenModeInfo) {
     if (pSenModeInfo == NULL) return POA_ERROR_POINTER;
-    fake_cam *c;
-    POAErrors err = fake_lock_cam(nCameraID, LOCK_OPEN, &c);
+    sim_cam *c;
+    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
     if (err != POA_OK) return err;
     if (modeIndex < 0 || modeIndex >= c->model->sensor_modes) {
         err = POA_ERROR_INVALID_ARGU;
     } else {
         *pSenModeInfo = MODES[modeIndex];
     }
-    fake_unlock_cam(c);
+    sim_unlock_cam(c);
     return err;
 }
 
 POACAMERA_API POAErrors POASetSensorMode(int nCameraID, int modeIndex) {
-    fake_cam *c;
-    POAErrors err = fake_lock_cam(nCameraID, LOCK_OPEN, &c);
+    sim_cam *c;
+    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
     if (err != POA_OK) return err;
     if (c->exposing) {
         err = POA_ERROR_EXPOSING;
@@ -190,16 +190,16 @@ POACAMERA_API POAErrors POASetSensorMode(int nCameraID, int modeIndex) {
         c->sensor_mode = modeIndex;
         frame_changed(c);
     }
-    fake_unlock_cam(c);
+    sim_unlock_cam(c);
     return err;
 }
 
 POACAMERA_API POAErrors POAGetSensorMode(int nCameraID, int *pModeIndex) {
     if (pModeIndex == NULL) return POA_ERROR_POINTER;
-    fake_cam *c;
-    POAErrors err = fake_lock_cam(nCameraID, LOCK_OPEN, &c);
+    sim_cam *c;
+    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
     if (err != POA_OK) return err;
     *pModeIndex = c->model->sensor_modes > 0 ? c->sensor_mode : 0;
-    fake_unlock_cam(c);
+    sim_unlock_cam(c);
     return POA_OK;
 }

@@ -1,13 +1,19 @@
 /*
  * Config attributes and values (POAGetConfig*, POASetConfig, POASetConfig_M).
  *
- * Every camera lists the configs below, in POAConfig order (colour-only ones only on colour
- * models); the PRO cooled line has no ST4 port and a DDR buffer, so no guide configs and no HQI.
- * Names are the SDK's where the facts confirm them (Exposure, Gain, Offset, Temperature,
- * TargetTemp, CoolerOn, FanPower, LensHeaterPower, USBBandWidthLimit, WB_R/G/B, Exp,
- * AutoExpTargetBrightness, AutoExpMaxExpMS, "Flip None/Hori/Vert/Both" with the space); the others
- * (HardwareBin, eGain, CoolerPower, Heater, FrameRateLimit, PixelBinSum, MonoBin, AutoExpMaxGain)
- * are plausible guesses: a driver must take names from szConfName, never hard-code them.
+ * Every camera lists the configs below, in POAConfig order: the colour-only ones on colour
+ * models, the ST4 guide outputs only with the option st4 (the PRO cooled line has no ST4 port),
+ * no HQI (the PRO line has a DDR buffer). Names: the SDK produces them at run time, so a driver
+ * must take them from szConfName. Known strings (the C++ driver's logs and the 3.10 binary):
+ * Exposure, Gain, Offset, Temperature, TargetTemp, CoolerOn, FanPower, LensHeaterPower,
+ * USBBandWidthLimit, WB_R/G/B, Exp, AutoExpTargetBrightness, AutoExpMaxExpMS,
+ * "Flip None/Hori/Vert/Both" and "Guide North/South/East/West" (with the spaces). Not known, so
+ * named here as plausible guesses: HardwareBin, eGain, CoolerPower, Heater, FrameRateLimit,
+ * PixelBinSum, MonoBin, AutoExpMaxGain.
+ *
+ * SDK versions (option sdk_version; default 3.10.1): POA_EXP exists from 3.8.0 (up to 3600 s;
+ * 7200 s from 3.8.1): an older SDK answers POA_ERROR_INVALID_CONFIG for it and does not list it;
+ * WB_R/G/B range over [0, 100] % in 3.8.1 to 3.9.0, [-1200, 1200] otherwise (3.9.1 restored it).
  *
  * Rules: all need an open camera; unknown or unsupported config -> POA_ERROR_INVALID_CONFIG;
  * read-only -> POA_ERROR_CONF_CANNOT_WRITE; outside [min, max] -> POA_ERROR_OUT_OF_LIMIT (not
@@ -15,35 +21,41 @@
  * config's type. isAuto is stored only where isSupportAuto (no auto behaviour is simulated);
  * elsewhere it is accepted and ignored (the C++ driver sets TargetTemp with isAuto = TRUE).
  * POA_EXPOSURE (us) and POA_EXP (s) are two views of one exposure time. The flips take no value:
- * setting one selects it; reading one says whether it is the active flip.
+ * setting one selects it; reading one says whether it is the active flip. A guide output is on
+ * while its value is TRUE: the star field moves (sim_scene.c).
  */
 #include <math.h>
 #include <string.h>
 
-#include "fake_internal.h"
+#include "sim_internal.h"
 
 typedef struct cfg_desc {
     POAConfig id;
     POAValueType type;
-    int writable, autos, color_only;
+    int writable, autos, only; /* ONLY_*: when the camera has it */
     const char *name, *desc;
     double min, max, def;
 } cfg_desc;
 
 #define MODEL_DEFAULT (-1e300) /* the default depends on the model: see default_of() */
+enum { ANY = 0, ONLY_COLOR = 1, ONLY_ST4 = 2, ONLY_EXP = 3 };
 
 static const cfg_desc CONFIGS[] = {
     {POA_EXPOSURE, VAL_INT, 1, 1, 0, "Exposure", "Exposure time (us)", 10, 2000000000.0, 10000},
     {POA_GAIN, VAL_INT, 1, 1, 0, "Gain", "Analog gain", 0, 600, MODEL_DEFAULT},
     {POA_HARDWARE_BIN, VAL_BOOL, 1, 0, 0, "HardwareBin", "Bin in the sensor", 0, 1, 0},
     {POA_TEMPERATURE, VAL_FLOAT, 0, 0, 0, "Temperature", "Sensor temperature (C)", -50, 80, 20},
-    {POA_WB_R, VAL_INT, 1, 1, 1, "WB_R", "White balance, red", -1200, 1200, 0},
-    {POA_WB_G, VAL_INT, 1, 1, 1, "WB_G", "White balance, green", -1200, 1200, 0},
-    {POA_WB_B, VAL_INT, 1, 1, 1, "WB_B", "White balance, blue", -1200, 1200, 0},
+    {POA_WB_R, VAL_INT, 1, 1, ONLY_COLOR, "WB_R", "White balance, red", -1200, 1200, 0},
+    {POA_WB_G, VAL_INT, 1, 1, ONLY_COLOR, "WB_G", "White balance, green", -1200, 1200, 0},
+    {POA_WB_B, VAL_INT, 1, 1, ONLY_COLOR, "WB_B", "White balance, blue", -1200, 1200, 0},
     {POA_OFFSET, VAL_INT, 1, 0, 0, "Offset", "Black level offset", 0, 1500, MODEL_DEFAULT},
     {POA_AUTOEXPO_MAX_GAIN, VAL_INT, 1, 0, 0, "AutoExpMaxGain", "Highest gain of auto exposure", 0, 600, 300},
     {POA_AUTOEXPO_MAX_EXPOSURE, VAL_INT, 1, 0, 0, "AutoExpMaxExpMS", "Longest auto exposure (ms)", 1, 60000, 100},
     {POA_AUTOEXPO_BRIGHTNESS, VAL_INT, 1, 0, 0, "AutoExpTargetBrightness", "Auto exposure target", 50, 200, 100},
+    {POA_GUIDE_NORTH, VAL_BOOL, 1, 0, ONLY_ST4, "Guide North", "ST4 guide output north", 0, 1, 0},
+    {POA_GUIDE_SOUTH, VAL_BOOL, 1, 0, ONLY_ST4, "Guide South", "ST4 guide output south", 0, 1, 0},
+    {POA_GUIDE_EAST, VAL_BOOL, 1, 0, ONLY_ST4, "Guide East", "ST4 guide output east", 0, 1, 0},
+    {POA_GUIDE_WEST, VAL_BOOL, 1, 0, ONLY_ST4, "Guide West", "ST4 guide output west", 0, 1, 0},
     {POA_EGAIN, VAL_FLOAT, 0, 0, 0, "eGain", "Electrons per ADU at this gain", 0, 100, MODEL_DEFAULT},
     {POA_COOLER_POWER, VAL_INT, 0, 0, 0, "CoolerPower", "Cooler power (%)", 0, 100, 0},
     {POA_TARGET_TEMP, VAL_INT, 1, 0, 0, "TargetTemp", "Cooler target temperature (C)", -50, 50, 0},
@@ -58,12 +70,12 @@ static const cfg_desc CONFIGS[] = {
     {POA_FRAME_LIMIT, VAL_INT, 1, 0, 0, "FrameRateLimit", "Frame rate limit (fps), 0 = none", 0, 2000, 0},
     {POA_USB_BANDWIDTH_LIMIT, VAL_INT, 1, 0, 0, "USBBandWidthLimit", "USB bandwidth limit (%)", 35, 100, 100},
     {POA_PIXEL_BIN_SUM, VAL_BOOL, 1, 0, 0, "PixelBinSum", "Sum binned pixels (else average)", 0, 1, 0},
-    {POA_MONO_BIN, VAL_BOOL, 1, 0, 1, "MonoBin", "Binning mixes colours into mono", 0, 1, 0},
-    {POA_EXP, VAL_FLOAT, 1, 1, 0, "Exp", "Exposure time (s)", 1e-5, 7200.0, 0.01},
+    {POA_MONO_BIN, VAL_BOOL, 1, 0, ONLY_COLOR, "MonoBin", "Binning mixes colours into mono", 0, 1, 0},
+    {POA_EXP, VAL_FLOAT, 1, 1, ONLY_EXP, "Exp", "Exposure time (s)", 1e-5, 7200.0, 0.01},
 };
 #define N_CONFIGS ((int)(sizeof CONFIGS / sizeof CONFIGS[0]))
 
-/* Value types of every POAConfig, including the ones no fake camera supports. */
+/* Value types of every POAConfig, including the ones no simulated camera supports. */
 static int value_type_of(POAConfig id, POAValueType *out) {
     switch (id) {
     case POA_HARDWARE_BIN: case POA_GUIDE_NORTH: case POA_GUIDE_SOUTH: case POA_GUIDE_EAST:
@@ -84,24 +96,50 @@ static int value_type_of(POAConfig id, POAValueType *out) {
     return 0;
 }
 
-static const cfg_desc *find_desc(const fake_cam *c, POAConfig id) {
+static int has(const sim_cam *c, const cfg_desc *d) {
+    switch (d->only) {
+    case ONLY_COLOR: return c->model->color;
+    case ONLY_ST4: return c->opt.st4;
+    case ONLY_EXP: return sim_sdk_version_at_least(&c->opt, 3, 8, 0);
+    default: return 1;
+    }
+}
+
+static const cfg_desc *find_desc(const sim_cam *c, POAConfig id) {
     for (int i = 0; i < N_CONFIGS; i++) {
-        if (CONFIGS[i].id == id) return (!CONFIGS[i].color_only || c->model->color) ? &CONFIGS[i] : NULL;
+        if (CONFIGS[i].id == id) return has(c, &CONFIGS[i]) ? &CONFIGS[i] : NULL;
     }
     return NULL;
 }
 
-int fake_config_supported(const fake_cam *c, POAConfig id) { return find_desc(c, id) != NULL; }
+/* The range, which for some configs depends on the SDK version. */
+static void range_of(const sim_cam *c, const cfg_desc *d, double *lo, double *hi) {
+    *lo = d->min;
+    *hi = d->max;
+    if (d->id == POA_EXP && !sim_sdk_version_at_least(&c->opt, 3, 8, 1)) *hi = 3600.0;
+    if ((d->id == POA_WB_R || d->id == POA_WB_G || d->id == POA_WB_B) && sim_sdk_version_at_least(&c->opt, 3, 8, 1) &&
+        !sim_sdk_version_at_least(&c->opt, 3, 9, 1)) {
+        *lo = 0;
+        *hi = 100;
+    }
+}
 
-static double default_of(const fake_cam *c, const cfg_desc *d) {
+int sim_config_supported(const sim_cam *c, POAConfig id) { return find_desc(c, id) != NULL; }
+
+static double default_of(const sim_cam *c, const cfg_desc *d) {
+    if ((d->id == POA_WB_R || d->id == POA_WB_G || d->id == POA_WB_B)) {
+        double lo, hi;
+        range_of(c, d, &lo, &hi);
+        return lo >= 0 ? 50 : 0; /* the middle of the percent range (assumed) */
+    }
     if (d->def != MODEL_DEFAULT) return d->def;
     int presets[8];
-    fake_model_presets(c->model, presets);
+    sim_presets(c->model, presets);
     switch (d->id) {
     case POA_GAIN: return presets[1];
     case POA_OFFSET: return presets[5];
     case POA_FAN_POWER: return c->model->aluminium ? 70 : 50; /* the manual's defaults per body */
-    case POA_EGAIN: return fake_model_egain(c->model, presets[1]);
+    case POA_EGAIN: return sim_egain(c->model, presets[1]);
     default: return 0;
     }
 }
@@ -119,28 +157,30 @@ static POAConfigValue make_value(POAValueType t, double v) {
     return u;
 }
 
-static void fill_attributes(const fake_cam *c, const cfg_desc *d, POAConfigAttributes *a) {
+static void fill_attributes(const sim_cam *c, const cfg_desc *d, POAConfigAttributes *a) {
     memset(a, 0, sizeof *a);
     a->isSupportAuto = d->autos ? POA_TRUE : POA_FALSE;
     a->isWritable = d->writable ? POA_TRUE : POA_FALSE;
     a->isReadable = POA_TRUE;
     a->configID = d->id;
     a->valueType = d->type;
-    a->maxValue = make_value(d->type, d->max);
-    a->minValue = make_value(d->type, d->min);
+    double lo, hi;
+    range_of(c, d, &lo, &hi);
+    a->maxValue = make_value(d->type, hi);
+    a->minValue = make_value(d->type, lo);
     a->defaultValue = make_value(d->type, default_of(c, d));
-    fake_copy_str(a->szConfName, sizeof a->szConfName, d->name);
-    fake_copy_str(a->szDescription, sizeof a->szDescription, d->desc);
+    sim_copy_str(a->szConfName, sizeof a->szConfName, d->name);
+    sim_copy_str(a->szDescription, sizeof a->szDescription, d->desc);
 }
 
-/* The current value as a double (exact for every int and bool this fake stores). c locked. */
-static double get_value(fake_cam *c, POAConfig id) {
+/* The current value as a double (exact for every int and bool stored here). c locked. */
+static double get_value(sim_cam *c, POAConfig id) {
     switch (id) {
     case POA_EXPOSURE: return llround(c->exposure_s * 1e6);
     case POA_EXP: return c->exposure_s;
     case POA_GAIN: return (double)c->gain;
     case POA_HARDWARE_BIN: return c->hardware_bin;
-    case POA_TEMPERATURE: return fake_thermal_temp(c);
+    case POA_TEMPERATURE: return sim_fault_every(c, FAULT_TEMP_GLITCH) ? -300.0 : sim_thermal_temp(c);
     case POA_WB_R: return (double)c->wb[0];
     case POA_WB_G: return (double)c->wb[1];
     case POA_WB_B: return (double)c->wb[2];
@@ -148,8 +188,8 @@ static double get_value(fake_cam *c, POAConfig id) {
     case POA_AUTOEXPO_MAX_GAIN: return (double)c->ae_max_gain;
     case POA_AUTOEXPO_MAX_EXPOSURE: return (double)c->ae_max_exp_ms;
     case POA_AUTOEXPO_BRIGHTNESS: return (double)c->ae_brightness;
-    case POA_EGAIN: return fake_model_egain(c->model, c->gain);
-    case POA_COOLER_POWER: return (double)fake_thermal_power(c);
+    case POA_EGAIN: return sim_egain(c->model, c->gain);
+    case POA_COOLER_POWER: return (double)sim_thermal_power(c);
     case POA_TARGET_TEMP: return (double)c->target_temp;
     case POA_COOLER: return c->cooler_on;
     case POA_HEATER: return c->cooler_on;
@@ -163,12 +203,29 @@ static double get_value(fake_cam *c, POAConfig id) {
     case POA_USB_BANDWIDTH_LIMIT: return (double)c->usb_bandwidth;
     case POA_PIXEL_BIN_SUM: return c->pixel_bin_sum;
     case POA_MONO_BIN: return c->mono_bin;
+    case POA_GUIDE_NORTH: case POA_GUIDE_SOUTH: case POA_GUIDE_EAST: case POA_GUIDE_WEST:
+        return c->guide_on_t[id - POA_GUIDE_NORTH] > 0;
     default: return 0;
     }
 }
 
+/* Switch guide output d (0..3 = N, S, E, W) on or off; a finished pulse adds to the shift. */
+static void guide(sim_cam *c, int d, int on) {
+    double now = sim_now();
+    if (on && c->guide_on_t[d] <= 0) {
+        c->guide_on_t[d] = now;
+    } else if (!on && c->guide_on_t[d] > 0) {
+        double before_x, before_y, after_x, after_y;
+        sim_guide_shift(c, now, &before_x, &before_y);
+        c->guide_on_t[d] = 0;
+        sim_guide_shift(c, now, &after_x, &after_y);
+        c->guide_x += before_x - after_x;
+        c->guide_y += before_y - after_y;
+    }
+}
+
 /* Store a value already checked against the config's range. c locked. */
-static void set_value(fake_cam *c, POAConfig id, double v) {
+static void set_value(sim_cam *c, POAConfig id, double v) {
     long iv = (long)llround(v);
     int bv = v != 0;
     switch (id) {
@@ -184,10 +241,10 @@ static void set_value(fake_cam *c, POAConfig id, double v) {
     case POA_AUTOEXPO_MAX_EXPOSURE: c->ae_max_exp_ms = iv; break;
     case POA_AUTOEXPO_BRIGHTNESS: c->ae_brightness = iv; break;
     /* cooler settings: advance the thermal model under the old settings first */
-    case POA_TARGET_TEMP: fake_thermal_changed(c); c->target_temp = iv; break;
-    case POA_COOLER: fake_thermal_changed(c); c->cooler_on = bv; break;
-    case POA_HEATER_POWER: fake_thermal_changed(c); c->heater_power = iv; break;
-    case POA_FAN_POWER: fake_thermal_changed(c); c->fan_power = iv; break;
+    case POA_TARGET_TEMP: sim_thermal_changed(c); c->target_temp = iv; break;
+    case POA_COOLER: sim_thermal_changed(c); c->cooler_on = bv; break;
+    case POA_HEATER_POWER: sim_thermal_changed(c); c->heater_power = iv; break;
+    case POA_FAN_POWER: sim_thermal_changed(c); c->fan_power = iv; break;
     case POA_FLIP_NONE: c->flip_h = 0; c->flip_v = 0; break;
     case POA_FLIP_HORI: c->flip_h = 1; c->flip_v = 0; break;
     case POA_FLIP_VERT: c->flip_h = 0; c->flip_v = 1; break;
@@ -196,18 +253,22 @@ static void set_value(fake_cam *c, POAConfig id, double v) {
     case POA_USB_BANDWIDTH_LIMIT: c->usb_bandwidth = iv; break;
     case POA_PIXEL_BIN_SUM: c->pixel_bin_sum = bv; break;
     case POA_MONO_BIN: c->mono_bin = bv; break;
+    case POA_GUIDE_NORTH: case POA_GUIDE_SOUTH: case POA_GUIDE_EAST: case POA_GUIDE_WEST:
+        guide(c, id - POA_GUIDE_NORTH, bv);
+        break;
     default: break;
     }
 }
 
-void fake_config_defaults(fake_cam *c) {
+void sim_config_defaults(sim_cam *c) {
     c->auto_flags = 0;
     c->cooler_on = 0;
     c->flip_h = c->flip_v = 0;
     for (int i = 0; i < N_CONFIGS; i++) {
         const cfg_desc *d = &CONFIGS[i];
         int flip = d->id >= POA_FLIP_NONE && d->id <= POA_FLIP_BOTH; /* set above: they take no value */
-        if (d->writable && (!d->color_only || c->model->color) && d->id != POA_EXPOSURE && !flip) {
+        int guide_output = d->id >= POA_GUIDE_NORTH && d->id <= POA_GUIDE_WEST;
+        if (d->writable && has(c, d) && d->id != POA_EXPOSURE && !flip && !guide_output) {
             set_value(c, d->id, default_of(c, d));
         }
     }
@@ -215,45 +276,45 @@ void fake_config_defaults(fake_cam *c) {
 
 POACAMERA_API POAErrors POAGetConfigValueType(POAConfig confID, POAValueType *pConfValueType) {
     if (pConfValueType == NULL) return POA_ERROR_POINTER;
-    if (fake_fail_call_global("POAGetConfigValueType")) return POA_ERROR_OPERATION_FAILED;
+    if (sim_fail_call_global("POAGetConfigValueType")) return POA_ERROR_OPERATION_FAILED;
     return value_type_of(confID, pConfValueType) ? POA_OK : POA_ERROR_INVALID_CONFIG;
 }
 
 POACAMERA_API POAErrors POAGetConfigsCount(int nCameraID, int *pConfCount) {
     if (pConfCount == NULL) return POA_ERROR_POINTER;
-    fake_cam *c;
-    POAErrors err = fake_lock_cam(nCameraID, LOCK_OPEN, &c);
+    sim_cam *c;
+    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
     if (err != POA_OK) return err;
     int n = 0;
-    for (int i = 0; i < N_CONFIGS; i++) n += !CONFIGS[i].color_only || c->model->color;
+    for (int i = 0; i < N_CONFIGS; i++) n += has(c, &CONFIGS[i]);
     *pConfCount = n;
-    fake_unlock_cam(c);
+    sim_unlock_cam(c);
     return POA_OK;
 }
 
 POACAMERA_API POAErrors POAGetConfigAttributes(int nCameraID, int nConfIndex, POAConfigAttributes *pConfAttr) {
     if (pConfAttr == NULL) return POA_ERROR_POINTER;
-    fake_cam *c;
-    POAErrors err = fake_lock_cam(nCameraID, LOCK_OPEN, &c);
+    sim_cam *c;
+    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
     if (err != POA_OK) return err;
     err = POA_ERROR_INVALID_INDEX;
     for (int i = 0, k = 0; i < N_CONFIGS && nConfIndex >= 0; i++) {
-        if (CONFIGS[i].color_only && !c->model->color) continue;
+        if (!has(c, &CONFIGS[i])) continue;
         if (k++ == nConfIndex) {
             fill_attributes(c, &CONFIGS[i], pConfAttr);
             err = POA_OK;
             break;
         }
     }
-    fake_unlock_cam(c);
+    sim_unlock_cam(c);
     return err;
 }
 
 POACAMERA_API POAErrors POAGetConfigAttributesByConfigID(int nCameraID, POAConfig confID,
                                                          POAConfigAttributes *pConfAttr) {
     if (pConfAttr == NULL) return POA_ERROR_POINTER;
-    fake_cam *c;
-    POAErrors err = fake_lock_cam(nCameraID, LOCK_OPEN, &c);
+    sim_cam *c;
+    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
     if (err != POA_OK) return err;
     const cfg_desc *d = find_desc(c, confID);
     if (d == NULL) {
@@ -261,23 +322,25 @@ POACAMERA_API POAErrors POAGetConfigAttributesByConfigID(int nCameraID, POAConfi
     } else {
         fill_attributes(c, d, pConfAttr);
     }
-    fake_unlock_cam(c);
+    sim_unlock_cam(c);
     return err;
 }
 
 /* The shared body of POASetConfig and POASetConfig_M, with the value already a double. */
 static POAErrors set_config(int id, POAConfig confID, double v, POABool isAuto, const char *func) {
-    fake_cam *c;
-    POAErrors err = fake_lock_cam_fn(id, LOCK_OPEN, &c, func);
+    sim_cam *c;
+    POAErrors err = sim_lock_cam_fn(id, LOCK_OPEN, &c, func);
     if (err != POA_OK) return err;
     const cfg_desc *d = find_desc(c, confID);
+    double lo = 0, hi = 0;
+    if (d != NULL) range_of(c, d, &lo, &hi);
     if (d == NULL) {
         err = POA_ERROR_INVALID_CONFIG;
     } else if (!d->writable) {
         err = POA_ERROR_CONF_CANNOT_WRITE;
     } else if (d->id >= POA_FLIP_NONE && d->id <= POA_FLIP_BOTH) {
         set_value(c, d->id, 1); /* the value is ignored */
-    } else if (!(v >= d->min && v <= d->max)) { /* NaN fails too */
+    } else if (!(v >= lo && v <= hi)) { /* NaN fails too */
         err = POA_ERROR_OUT_OF_LIMIT;
     } else {
         set_value(c, d->id, v);
@@ -287,7 +350,7 @@ static POAErrors set_config(int id, POAConfig confID, double v, POABool isAuto, 
                                                : (int)((unsigned)c->auto_flags & ~bit);
         }
     }
-    fake_unlock_cam(c);
+    sim_unlock_cam(c);
     return err;
 }
 
@@ -310,8 +373,8 @@ POACAMERA_API POAErrors POASetConfig_M(int nCameraID, POAConfig confID, double c
 
 POACAMERA_API POAErrors POAGetConfig(int nCameraID, POAConfig confID, POAConfigValue *pConfValue, POABool *pIsAuto) {
     if (pConfValue == NULL || pIsAuto == NULL) return POA_ERROR_POINTER;
-    fake_cam *c;
-    POAErrors err = fake_lock_cam(nCameraID, LOCK_OPEN, &c);
+    sim_cam *c;
+    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
     if (err != POA_OK) return err;
     const cfg_desc *d = find_desc(c, confID);
     if (d == NULL) {
@@ -320,6 +383,6 @@ POACAMERA_API POAErrors POAGetConfig(int nCameraID, POAConfig confID, POAConfigV
         *pConfValue = make_value(d->type, get_value(c, d->id));
         *pIsAuto = (d->autos && ((unsigned)c->auto_flags & (1u << d->id))) ? POA_TRUE : POA_FALSE;
     }
-    fake_unlock_cam(c);
+    sim_unlock_cam(c);
     return err;
 }

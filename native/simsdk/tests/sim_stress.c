@@ -1,6 +1,6 @@
 /*
- * Stress test of the fake SDK, for ThreadSanitizer and AddressSanitizer builds (run by
- * tests/test_fake_sdk.py, linked straight to the sources). Per camera, four threads at once:
+ * Stress test of the simulated SDK, for ThreadSanitizer and AddressSanitizer builds (run by
+ * tests/test_simsdk.py, linked straight to the sources). Per camera, four threads at once:
  *   reader   - POAGetImageData in a loop with short timeouts;
  *   poller   - temperature, cooler power, ready/state/dropped, gain and cooler writes, rescans,
  *              properties, and faults switched on and off (timeout, never_ready, corrupt_after_bin);
@@ -9,7 +9,7 @@
  * Every return code must be one the situation allows; at the end every camera is closed and the
  * library reset, so a leak or a late worker shows up. Prints "all passed" and exits 0 on success.
  *
- * usage: fake_stress [milliseconds]
+ * usage: sim_stress [milliseconds]
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -121,8 +121,8 @@ static void *poller(void *arg) {
         e = POAGetCameraProperties(0, &p);
         expect(e == POA_OK || e == POA_ERROR_INVALID_INDEX, "POAGetCameraProperties", cid, e);
         if (n % 50 == 0) {
-            e = (POAErrors)FakePOA_SetFault(cid, faults[(n / 50) % 3], 1);
-            expect(e == POA_OK, "FakePOA_SetFault", cid, e);
+            e = (POAErrors)SimPOA_SetFault(cid, faults[(n / 50) % 3], 1);
+            expect(e == POA_OK, "SimPOA_SetFault", cid, e);
         }
         sleep_ms(1);
     }
@@ -152,11 +152,11 @@ static void *chaos(void *arg) {
     for (int n = 0; !atomic_load(&g_stop); n++) {
         sleep_ms(100);
         if (n % 3 == 2) {
-            POAErrors e = (POAErrors)FakePOA_SetFault(cid, "unplug_after", 0);
-            expect(e == POA_OK, "FakePOA_SetFault(unplug)", cid, e);
+            POAErrors e = (POAErrors)SimPOA_SetFault(cid, "unplug_after", 0);
+            expect(e == POA_OK, "SimPOA_SetFault(unplug)", cid, e);
             sleep_ms(20);
-            e = (POAErrors)FakePOA_SetFault(cid, "replug", 0);
-            expect(e == POA_OK, "FakePOA_SetFault(replug)", cid, e);
+            e = (POAErrors)SimPOA_SetFault(cid, "replug", 0);
+            expect(e == POA_OK, "SimPOA_SetFault(replug)", cid, e);
         } else {
             POAErrors e = POACloseCamera(cid);
             expect(e == POA_OK || e == POA_ERROR_DEVICE_NOT_FOUND, "POACloseCamera", cid, e);
@@ -168,8 +168,8 @@ static void *chaos(void *arg) {
 
 int main(int argc, char **argv) {
     int ms = argc > 1 ? atoi(argv[1]) : 1000;
-    setenv("FAKE_POA_CAMERAS", "Apollo-M MAX PRO,Uranus-C PRO", 1);
-    setenv("FAKE_POA_COOLER_TAU_S", "0.5", 1);
+    setenv("INDI_PLAYERONE_SIMULATE", "Apollo-M MAX PRO,Uranus-C PRO", 1);
+    setenv("INDI_PLAYERONE_SIM_OPTIONS", "cooler_tau=0.5", 1);
     if (POAGetCameraCount() != N_CAMS) {
         fprintf(stderr, "expected %d cameras\n", N_CAMS);
         return 1;
@@ -189,7 +189,7 @@ int main(int argc, char **argv) {
         POAErrors e = POACloseCamera(IDS[i]);
         expect(e == POA_OK || e == POA_ERROR_DEVICE_NOT_FOUND, "final POACloseCamera", IDS[i], e);
     }
-    FakePOA_Reset();
+    SimPOA_Reset();
     long frames = atomic_load(&g_frames);
     int failures = atomic_load(&g_failures);
     printf("%ld frames, %d failures\n", frames, failures);

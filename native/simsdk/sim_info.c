@@ -1,13 +1,14 @@
 /*
  * Error texts, versions, gain/offset presets and the user custom ID.
  *
- * Versions: the fake presents itself as SDK "3.10.1", API 20260430 (the numbers the facts give for
- * the header it follows), so a binding's version checks take the modern path (POA_EXP exists). A
- * binding that wants to know it talks to the fake can look for the symbol FakePOA_SetFault.
+ * Versions: the library presents itself as SDK "3.10.1" (or the option sdk_version), API
+ * 20260430 (the header's), so a binding's version checks take the modern path (POA_EXP exists).
+ * A binding that wants to know it talks to the simulated SDK can look for the symbol
+ * SimPOA_SetFault.
  */
 #include <string.h>
 
-#include "fake_internal.h"
+#include "sim_internal.h"
 
 static const char *const ERROR_TEXT[] = {
     "operation successful",
@@ -38,7 +39,25 @@ POACAMERA_API const char *POAGetErrorString(POAErrors err) {
 
 POACAMERA_API int POAGetAPIVersion(void) { return 20260430; }
 
-POACAMERA_API const char *POAGetSDKVersion(void) { return "3.10.1"; }
+/* The sdk_version of the options that aim at no camera, read at every call. The strings are
+ * kept (up to 8 different ones), so a pointer returned earlier stays valid and unchanged. */
+POACAMERA_API const char *POAGetSDKVersion(void) {
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static char seen[8][16];
+    sim_options o;
+    sim_options_for("", -1, &o);
+    const char *out = "3.10.1";
+    pthread_mutex_lock(&mu);
+    for (int i = 0; i < 8; i++) {
+        if (seen[i][0] == '\0') sim_copy_str(seen[i], sizeof seen[i], o.sdk_version);
+        if (strcmp(seen[i], o.sdk_version) == 0) {
+            out = seen[i];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&mu);
+    return out;
+}
 
 POACAMERA_API POAErrors POAGetGainsAndOffsets(int nCameraID, int *pGainHighestDR, int *pHCGain, int *pUnityGain,
                                               int *pGainLowestRN, int *pOffsetHighestDR, int *pOffsetHCGain,
@@ -47,11 +66,11 @@ POACAMERA_API POAErrors POAGetGainsAndOffsets(int nCameraID, int *pGainHighestDR
         !pOffsetUnityGain || !pOffsetLowestRN) {
         return POA_ERROR_POINTER;
     }
-    fake_cam *c;
-    POAErrors err = fake_lock_cam(nCameraID, LOCK_OPEN, &c);
+    sim_cam *c;
+    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
     if (err != POA_OK) return err;
     int p[8];
-    fake_model_presets(c->model, p);
+    sim_presets(c->model, p);
     *pGainHighestDR = p[0];
     *pHCGain = p[1];
     *pUnityGain = p[2];
@@ -60,7 +79,7 @@ POACAMERA_API POAErrors POAGetGainsAndOffsets(int nCameraID, int *pGainHighestDR
     *pOffsetHCGain = p[5];
     *pOffsetUnityGain = p[6];
     *pOffsetLowestRN = p[7];
-    fake_unlock_cam(c);
+    sim_unlock_cam(c);
     return POA_OK;
 }
 
@@ -78,13 +97,13 @@ POACAMERA_API POAErrors POAGetGainOffset(int nCameraID, int *pOffsetHighestDR, i
 /* Up to 16 bytes; NULL or len 0 clears. Like the SDK it interrupts a running exposure. */
 POACAMERA_API POAErrors POASetUserCustomID(int nCameraID, const char *pCustomID, int len) {
     if (len < 0 || len > 16 || (pCustomID == NULL && len > 0)) return POA_ERROR_INVALID_ARGU;
-    fake_cam *c;
-    POAErrors err = fake_lock_cam(nCameraID, LOCK_OPEN, &c);
+    sim_cam *c;
+    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
     if (err != POA_OK) return err;
-    fake_stop_exposure_locked(c);
+    sim_stop_exposure_locked(c);
     size_t n = pCustomID ? strnlen(pCustomID, (size_t)len) : 0;
     memcpy(c->custom_id, pCustomID ? pCustomID : "", n);
     c->custom_id[n] = '\0';
-    fake_unlock_cam(c);
+    sim_unlock_cam(c);
     return POA_OK;
 }

@@ -1,8 +1,8 @@
-"""The fake SDK's runtime faults (``native/fake_sdk/fake_fault_file.c``), at the C level through ctypes.
+"""The simulated SDK's runtime faults (``native/simsdk/sim_fault_file.c``), at the C level through ctypes.
 
-``FAKE_POA_FAULT_FILE`` lets a test break a camera inside a running driver process: the library
+``INDI_PLAYERONE_SIM_FAULT_FILE`` lets a test break a camera inside a running driver process: the library
 polls the file at every API call (at most every 50 ms) and applies each new line once, in order.
-Checked here: lines apply once and in order, to all cameras or to ``@id``; ``fail_call`` makes
+Checked here: lines apply once and in order, to all cameras, to ``@id`` or to ``@serial``; ``fail_call`` makes
 the next n calls of every failable function fail with ``POA_ERROR_OPERATION_FAILED`` (each
 exported function in turn, so a new one cannot be missed silently); ``unplug`` / ``replug``
 change ``POAGetCameraCount``; a read that is already waiting sees an unplug written meanwhile;
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.test_fake_sdk import (  # noqa: F401 (lib_path, lib: fixtures used by name)
+from tests.test_simsdk import (  # noqa: F401 (lib_path, lib: fixtures used by name)
     _SIGNATURES, APOLLO_M, ARES_C, COOLER, COOLER_POWER, DEVICE_NOT_FOUND, EXP, ID0, ID1,
     INVALID_ARGU, OK, OPERATION_FAILED, RAW16, SOURCE_DIR, TARGET_TEMP, TEMPERATURE, TIMEOUT,
     ConfigValue, get_config, grab, lib, lib_path, ok, open_cam, properties, set_float, set_int,
@@ -45,17 +45,17 @@ GLOBAL = {"POAGetCameraProperties", "POAGetConfigValueType"}
 def faults(lib: ctypes.CDLL, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator["FaultFile"]:
     """The library reset, two cameras (Apollo-M MAX PRO = 100, Ares-C PRO = 107), a fault file
     and a fault log."""
-    for var in [v for v in os.environ if v.startswith("FAKE_POA_")]:
+    for var in [v for v in os.environ if v.startswith("INDI_PLAYERONE_SIM")]:
         monkeypatch.delenv(var)
     ff = FaultFile(tmp_path / "faults", tmp_path / "faults.log")
-    monkeypatch.setenv("FAKE_POA_CAMERAS", f"{APOLLO_M},{ARES_C}")
-    monkeypatch.setenv("FAKE_POA_COOLER_TAU_S", "0.2")
-    monkeypatch.setenv("FAKE_POA_FAULT_FILE", str(ff.path))
-    monkeypatch.setenv("FAKE_POA_FAULT_LOG", str(ff.log))
-    lib.FakePOA_Reset()
+    monkeypatch.setenv("INDI_PLAYERONE_SIMULATE", f"{APOLLO_M},{ARES_C}")
+    monkeypatch.setenv("INDI_PLAYERONE_SIM_OPTIONS", "cooler_tau=0.2")
+    monkeypatch.setenv("INDI_PLAYERONE_SIM_FAULT_FILE", str(ff.path))
+    monkeypatch.setenv("INDI_PLAYERONE_SIM_FAULT_LOG", str(ff.log))
+    lib.SimPOA_Reset()
     assert lib.POAGetCameraCount() == 2
     yield ff
-    lib.FakePOA_Reset()
+    lib.SimPOA_Reset()
 
 
 class FaultFile:
@@ -105,6 +105,10 @@ def test_lines_apply_once_in_order_to_one_camera_or_all(lib: ctypes.CDLL, faults
     assert [line for line in faults.log_lines() if line.startswith("applied")] == [
         f"applied fail_call=POAGetConfig:2@{ID0}", "applied fail_call=POAGetConfig"]
     assert faults.log_lines().count(f"fail_call POAGetConfig {ID0}") == 3
+    # by serial number, as the Python simulator's fault file named cameras (case ignored)
+    faults.add("fail_call=POAGetConfig @ sim-ares-c-pro-0001")
+    eventually(lambda: temperature_rc(lib, ID1) == OPERATION_FAILED, "the line for the serial")
+    assert temperature_rc(lib, ID0) == OK
 
 
 def test_a_shorter_file_is_a_new_file(lib: ctypes.CDLL, faults: FaultFile) -> None:
@@ -126,12 +130,12 @@ def test_unknown_and_malformed_lines_are_skipped(lib: ctypes.CDLL, faults: Fault
 
 def test_set_fault_arms_and_refuses_fail_call(lib: ctypes.CDLL, faults: FaultFile) -> None:
     open_cam(lib, ID0)
-    assert lib.FakePOA_SetFault(ID0, b"fail_call:POANoSuchFunction", 1) == INVALID_ARGU
-    assert lib.FakePOA_SetFault(ID0, b"fail_call:POAGetCameraCount", 1) == INVALID_ARGU
-    ok(lib.FakePOA_SetFault(ID0, b"fail_call:POAGetConfig", 0))  # 0: every call until cleared
+    assert lib.SimPOA_SetFault(ID0, b"fail_call:POANoSuchFunction", 1) == INVALID_ARGU
+    assert lib.SimPOA_SetFault(ID0, b"fail_call:POAGetCameraCount", 1) == INVALID_ARGU
+    ok(lib.SimPOA_SetFault(ID0, b"fail_call:POAGetConfig", 0))  # 0: every call until cleared
     for _ in range(3):
         assert temperature_rc(lib, ID0) == OPERATION_FAILED
-    ok(lib.FakePOA_SetFault(ID0, b"fail_call:POAGetConfig", -1))
+    ok(lib.SimPOA_SetFault(ID0, b"fail_call:POAGetConfig", -1))
     assert temperature_rc(lib, ID0) == OK
 
 
@@ -161,7 +165,7 @@ def test_fail_call_makes_the_next_call_fail_once(lib: ctypes.CDLL, faults: Fault
     """Every exported function that returns an error code, with the arguments of a first look:
     armed with n = 1, the next call fails and does nothing, the one after does not fail that way."""
     open_cam(lib, ID0)
-    ok(lib.FakePOA_SetFault(ID0, f"fail_call:{func}".encode(), 1))
+    ok(lib.SimPOA_SetFault(ID0, f"fail_call:{func}".encode(), 1))
     fn = getattr(lib, func)
     assert fn(*_default_args(lib, func)) == OPERATION_FAILED
     assert fn(*_default_args(lib, func)) != OPERATION_FAILED
@@ -269,24 +273,24 @@ def test_no_12v_then_12v_while_cooling(lib: ctypes.CDLL, faults: FaultFile) -> N
 
 @pytest.mark.parametrize("sanitizer", ["thread", "address,undefined"])
 def test_c_stress_with_fault_lines_under_sanitizers(tmp_path: Path, sanitizer: str) -> None:
-    """``native/fake_sdk/tests/fake_stress.c`` (readers, pollers, setters, close/reopen and
+    """``native/simsdk/tests/sim_stress.c`` (readers, pollers, setters, close/reopen and
     unplug/replug races on two cameras) while this thread appends fault-file lines every few ms:
     the file polling and line application race every API call and the worker threads."""
     if shutil.which("gcc") is None:
         pytest.skip("gcc not installed")
-    exe = tmp_path / "fake_stress"
+    exe = tmp_path / "sim_stress"
     cmd = ["gcc", "-std=c11", "-D_GNU_SOURCE", "-O1", "-g", f"-fsanitize={sanitizer}",
            "-fno-sanitize-recover=all", f"-I{SOURCE_DIR}", *map(str, sorted(SOURCE_DIR.glob("*.c"))),
-           str(SOURCE_DIR / "tests" / "fake_stress.c"), "-o", str(exe), "-lpthread", "-lm"]
+           str(SOURCE_DIR / "tests" / "sim_stress.c"), "-o", str(exe), "-lpthread", "-lm"]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
     if r.returncode != 0 and sanitizer == "thread" and "tsan" in r.stderr:
         pytest.skip(f"ThreadSanitizer not available: {r.stderr[-300:]}")
     assert r.returncode == 0, r.stderr
     fault_file, log = tmp_path / "faults", tmp_path / "faults.log"
     fault_file.write_text("")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FAKE_POA_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INDI_PLAYERONE_SIM")}
     env.update(ASAN_OPTIONS="detect_leaks=1", TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1",
-               FAKE_POA_FAULT_FILE=str(fault_file), FAKE_POA_FAULT_LOG=str(log))
+               INDI_PLAYERONE_SIM_FAULT_FILE=str(fault_file), INDI_PLAYERONE_SIM_FAULT_LOG=str(log))
     # Faults the stress program tolerates (it already switches these itself), for all cameras
     # and for one; no fail_call (its return-code checks would count those as failures).
     cycle = ["timeout=1", f"never_ready=1@{ID0}", "corrupt_next_frame", f"corrupt_after_bin=1@{ID1}",

@@ -17,6 +17,7 @@ bounds are only generous hang guards.
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import os
 import shutil
 import struct
@@ -25,11 +26,26 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
 
-from indi_playerone.camera.fake_sdk_build import CFLAGS, SONAME, SOURCE_DIR, build_fake_sdk, compile_command
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _builder() -> ModuleType:
+    """``native/build_simsdk.py``, the on-demand build (the package's own build uses it too)."""
+    spec = importlib.util.spec_from_file_location("build_simsdk", ROOT / "native" / "build_simsdk.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_BUILD = _builder()
+CFLAGS, SONAME, SOURCE_DIR = _BUILD.CFLAGS, _BUILD.SONAME, _BUILD.SOURCE_DIR
+build_simsdk, compile_command = _BUILD.build, _BUILD.compile_command
 
 # ---- declarations from the vendor's header --------------------------------------------------------
 
@@ -131,7 +147,7 @@ def test_local_declarations_match_the_header_sizes() -> None:
 
 @pytest.fixture(scope="module")
 def lib_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_fake_sdk(tmp_path_factory.mktemp("simsdk"))
+    return build_simsdk(tmp_path_factory.mktemp("simsdk"))
 
 
 @pytest.fixture(scope="module")
@@ -292,10 +308,10 @@ def test_struct_layouts_hold_on_arm(compiler: str) -> None:
 
 def test_build_is_cached_and_forced(lib_path: Path) -> None:
     mtime = lib_path.stat().st_mtime_ns
-    assert build_fake_sdk(lib_path.parent) == lib_path
+    assert build_simsdk(lib_path.parent) == lib_path
     assert lib_path.stat().st_mtime_ns == mtime  # reused: same command, sources older
     time.sleep(0.01)
-    assert build_fake_sdk(lib_path.parent, force=True).stat().st_mtime_ns != mtime
+    assert build_simsdk(lib_path.parent, force=True).stat().st_mtime_ns != mtime
     assert (lib_path.parent / f"{SONAME}.log").read_text() == ""  # no warnings
 
 

@@ -413,6 +413,12 @@ POACAMERA_API POAErrors POAGetImageData(int nCameraID, unsigned char *pBuf, long
         err = POA_ERROR_NOT_OPENED;
     } else if (lBufSize < 0 || (unsigned long)lBufSize < need) {
         err = POA_ERROR_SIZE_LESS;
+    } else if (c->faults[FAULT_HANG].armed) {
+        /* A hung camera: the read waits its whole timeout (to a close, a reset, an unplug). */
+        while (c->faults[FAULT_HANG].armed && c->opened && !c->unplugged && (deadline < 0 || sim_now() < deadline)) {
+            wait_polling(c, deadline);
+        }
+        err = c->unplugged ? POA_ERROR_DEVICE_NOT_FOUND : (c->opened ? POA_ERROR_TIMEOUT : POA_ERROR_NOT_OPENED);
     } else if (c->unplug_in_read) {
         /* The cable is pulled while the host reads: ms into the wait, whatever the frame's state. */
         double t = sim_now() + (c->unplug_in_read - 1) / 1000.0;

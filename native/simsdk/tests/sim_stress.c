@@ -3,7 +3,8 @@
  * tests/test_simsdk.py, linked straight to the sources). Per camera, four threads at once:
  *   reader   - POAGetImageData in a loop with short timeouts;
  *   poller   - temperature, cooler power, ready/state/dropped, gain and cooler writes, rescans,
- *              properties, and faults switched on and off (timeout, never_ready, corrupt_after_bin);
+ *              properties, and faults switched on and off (timeout, never_ready, corrupt_after_bin,
+ *              short_next_frame, snap_stall, busy_after_frame);
  *   toggler  - stop, change bin/size/format, start again in snap or video mode;
  *   chaos    - close and reopen, or unplug and replug and reopen, every ~100 ms.
  * Every return code must be one the situation allows; at the end every camera is closed and the
@@ -95,7 +96,8 @@ static void *reader(void *arg) {
 
 static void *poller(void *arg) {
     int cid = *(const int *)arg;
-    static const char *const faults[] = {"timeout", "never_ready", "corrupt_after_bin"};
+    static const char *const faults[] = {"timeout",          "never_ready", "corrupt_after_bin",
+                                         "short_next_frame", "snap_stall",  "busy_after_frame"};
     for (long n = 0; !atomic_load(&g_stop); n++) {
         POAConfigValue v;
         POABool is_auto, ready;
@@ -121,7 +123,7 @@ static void *poller(void *arg) {
         e = POAGetCameraProperties(0, &p);
         expect(e == POA_OK || e == POA_ERROR_INVALID_INDEX, "POAGetCameraProperties", cid, e);
         if (n % 50 == 0) {
-            e = (POAErrors)SimPOA_SetFault(cid, faults[(n / 50) % 3], 1);
+            e = (POAErrors)SimPOA_SetFault(cid, faults[(n / 50) % 6], 1);
             expect(e == POA_OK, "SimPOA_SetFault", cid, e);
         }
         sleep_ms(1);

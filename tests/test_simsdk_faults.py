@@ -111,6 +111,16 @@ def test_lines_apply_once_in_order_to_one_camera_or_all(lib: ctypes.CDLL, faults
     assert temperature_rc(lib, ID0) == OK
 
 
+def test_lines_written_before_the_first_scan_reach_its_cameras(lib: ctypes.CDLL, faults: FaultFile) -> None:
+    """A driver started with a fault file already written: its lines apply to the cameras the
+    first POAGetCameraCount finds (open_error=2: the enumeration's open and the next fail)."""
+    lib.SimPOA_Reset()
+    faults.add("open_error=2")
+    assert lib.POAGetCameraCount() == 2
+    assert [lib.POAOpenCamera(ID0), lib.POAOpenCamera(ID0), lib.POAOpenCamera(ID0)] == [
+        OPERATION_FAILED, OPERATION_FAILED, OK]
+
+
 def test_a_shorter_file_is_a_new_file(lib: ctypes.CDLL, faults: FaultFile) -> None:
     open_cam(lib, ID0)
     faults.add("none", "none", "none")

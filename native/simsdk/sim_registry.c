@@ -145,12 +145,10 @@ static int wanted_models(const sim_model *out[SIM_MAX_CAMERAS], int nth[SIM_MAX_
 
 POACAMERA_API int POAGetCameraCount(void) {
     ensure_init();
-    sim_fault_file_poll(); /* unplug / replug lines change the count */
     const sim_model *want[SIM_MAX_CAMERAS] = {0};
     int nth[SIM_MAX_CAMERAS] = {0};
     sim_config_error_clear();
     int n = wanted_models(want, nth);
-    int count = 0;
     pthread_mutex_lock(&g_scan_mu);
     for (int i = 0; i < SIM_MAX_CAMERAS; i++) {
         sim_cam *c = &g_cams[i];
@@ -164,10 +162,21 @@ POACAMERA_API int POAGetCameraCount(void) {
             /* st4, usb2 show in the properties; not while a closing camera's last frame renders */
             if (c->present && !c->render_running) sim_options_for(c->serial, c->id, &c->opt);
         }
-        if (c->present && !c->unplugged) count++;
         pthread_mutex_unlock(&c->mu);
     }
     g_scanned = 1;
+    pthread_mutex_unlock(&g_scan_mu);
+    /* After the scan, so lines written before the first one reach the cameras it found; before
+     * the count, as unplug / replug lines change it. No lock held: applying a line locks cameras. */
+    sim_fault_file_poll();
+    int count = 0;
+    pthread_mutex_lock(&g_scan_mu);
+    for (int i = 0; i < SIM_MAX_CAMERAS; i++) {
+        sim_cam *c = &g_cams[i];
+        pthread_mutex_lock(&c->mu);
+        if (c->present && !c->unplugged) count++;
+        pthread_mutex_unlock(&c->mu);
+    }
     pthread_mutex_unlock(&g_scan_mu);
     return count;
 }

@@ -490,8 +490,9 @@ def test_config_attributes(sdk: ctypes.CDLL) -> None:
             ok(sdk.POAGetConfigAttributesByConfigID(cid, conf, ctypes.byref(by_id)))
             assert bytes(by_id) == bytes(a)
     exp = color[EXP]
-    assert exp.valueType == VAL_FLOAT and (exp.minValue.floatValue, exp.maxValue.floatValue) == (1e-5, 7200.0)
-    assert color[EXPOSURE].minValue.intValue == 10 and color[EXPOSURE].maxValue.intValue == 2_000_000_000
+    # the manual's 32 us .. 2000 s, in both views
+    assert exp.valueType == VAL_FLOAT and (exp.minValue.floatValue, exp.maxValue.floatValue) == (32e-6, 2000.0)
+    assert color[EXPOSURE].minValue.intValue == 32 and color[EXPOSURE].maxValue.intValue == 2_000_000_000
     assert color[TEMPERATURE].isWritable == 0 and color[TEMPERATURE].valueType == VAL_FLOAT
     assert color[COOLER].valueType == VAL_BOOL and color[GAIN].isSupportAuto == 1
     assert color[FAN_POWER].defaultValue.intValue == 50  # carbon-fibre body (manual)

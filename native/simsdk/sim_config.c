@@ -11,9 +11,13 @@
  * named here as plausible guesses: HardwareBin, eGain, CoolerPower, Heater, FrameRateLimit,
  * PixelBinSum, MonoBin, AutoExpMaxGain.
  *
- * SDK versions (option sdk_version; default 3.10.1): POA_EXP exists from 3.8.0 (up to 3600 s;
- * 7200 s from 3.8.1): an older SDK answers POA_ERROR_INVALID_CONFIG for it and does not list it;
- * WB_R/G/B range over [0, 100] % in 3.8.1 to 3.9.0, [-1200, 1200] otherwise (3.9.1 restored it).
+ * Exposure: the manual's 32 us to 2000 s for every model, in both views (the header's generic
+ * ranges are 10 us .. 2000 s for POA_EXPOSURE and 10 us .. 7200 s for POA_EXP; a camera's own
+ * attributes narrow them).
+ *
+ * SDK versions (option sdk_version; default 3.10.1): POA_EXP exists from 3.8.0: an older SDK
+ * answers POA_ERROR_INVALID_CONFIG for it and does not list it; WB_R/G/B range over [0, 100] % in
+ * 3.8.1 to 3.9.0, [-1200, 1200] otherwise (3.9.1 restored it).
  *
  * Rules: all need an open camera; unknown or unsupported config -> POA_ERROR_INVALID_CONFIG;
  * read-only -> POA_ERROR_CONF_CANNOT_WRITE; outside [min, max] -> POA_ERROR_OUT_OF_LIMIT (not
@@ -41,7 +45,7 @@ typedef struct cfg_desc {
 enum { ANY = 0, ONLY_COLOR = 1, ONLY_ST4 = 2, ONLY_EXP = 3 };
 
 static const cfg_desc CONFIGS[] = {
-    {POA_EXPOSURE, VAL_INT, 1, 1, 0, "Exposure", "Exposure time (us)", 10, 2000000000.0, 10000},
+    {POA_EXPOSURE, VAL_INT, 1, 1, 0, "Exposure", "Exposure time (us)", 32, 2000000000.0, 10000},
     {POA_GAIN, VAL_INT, 1, 1, 0, "Gain", "Analog gain", 0, 600, MODEL_DEFAULT},
     {POA_HARDWARE_BIN, VAL_BOOL, 1, 0, 0, "HardwareBin", "Bin in the sensor", 0, 1, 0},
     {POA_TEMPERATURE, VAL_FLOAT, 0, 0, 0, "Temperature", "Sensor temperature (C)", -50, 80, 20},
@@ -71,7 +75,7 @@ static const cfg_desc CONFIGS[] = {
     {POA_USB_BANDWIDTH_LIMIT, VAL_INT, 1, 0, 0, "USBBandWidthLimit", "USB bandwidth limit (%)", 35, 100, 100},
     {POA_PIXEL_BIN_SUM, VAL_BOOL, 1, 0, 0, "PixelBinSum", "Sum binned pixels (else average)", 0, 1, 0},
     {POA_MONO_BIN, VAL_BOOL, 1, 0, ONLY_COLOR, "MonoBin", "Binning mixes colours into mono", 0, 1, 0},
-    {POA_EXP, VAL_FLOAT, 1, 1, ONLY_EXP, "Exp", "Exposure time (s)", 1e-5, 7200.0, 0.01},
+    {POA_EXP, VAL_FLOAT, 1, 1, ONLY_EXP, "Exp", "Exposure time (s)", 32e-6, 2000.0, 0.01},
 };
 #define N_CONFIGS ((int)(sizeof CONFIGS / sizeof CONFIGS[0]))
 
@@ -116,7 +120,6 @@ static const cfg_desc *find_desc(const sim_cam *c, POAConfig id) {
 static void range_of(const sim_cam *c, const cfg_desc *d, double *lo, double *hi) {
     *lo = d->min;
     *hi = d->max;
-    if (d->id == POA_EXP && !sim_sdk_version_at_least(&c->opt, 3, 8, 1)) *hi = 3600.0;
     if ((d->id == POA_WB_R || d->id == POA_WB_G || d->id == POA_WB_B) && sim_sdk_version_at_least(&c->opt, 3, 8, 1) &&
         !sim_sdk_version_at_least(&c->opt, 3, 9, 1)) {
         *lo = 0;

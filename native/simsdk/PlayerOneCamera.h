@@ -2,7 +2,7 @@
  * PlayerOneCamera.h -- the Player One camera SDK's C interface, declarations only.
  *
  * Written by this project from the vendor SDK's interface (PlayerOneCamera.h of SDK V3.10.x, as
- * vendored by open-source drivers): type names, enum values, structure layouts and function
+ * vendored by open-source drivers; docs/upstream-facts.md section 2): type names, enum values, structure layouts and function
  * signatures are interface facts and match the vendor's exactly; the wording and layout of this
  * file are our own. It is used to build the simulated SDK (libPlayerOneCameraSim.so from the C
  * files beside it), never installed as the vendor's header.

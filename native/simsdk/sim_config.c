@@ -4,12 +4,9 @@
  * Every camera lists the configs below, in POAConfig order: the colour-only ones on colour
  * models, the ST4 guide outputs only with the option st4 (the PRO cooled line has no ST4 port),
  * no HQI (the PRO line has a DDR buffer). Names: the SDK produces them at run time, so a driver
- * must take them from szConfName. Known strings (the C++ driver's logs and the 3.10 binary):
- * Exposure, Gain, Offset, Temperature, TargetTemp, CoolerOn, FanPower, LensHeaterPower,
- * USBBandWidthLimit, WB_R/G/B, Exp, AutoExpTargetBrightness, AutoExpMaxExpMS,
- * "Flip None/Hori/Vert/Both" and "Guide North/South/East/West" (with the spaces). Not known, so
- * named here as plausible guesses: HardwareBin, eGain, CoolerPower, Heater, FrameRateLimit,
- * PixelBinSum, MonoBin, AutoExpMaxGain.
+ * must take them from szConfName and act on the POAConfig IDs; docs/upstream-facts.md section
+ * 2.5 says which names are known, which read from the vendor's binary and which uncertain. Here
+ * eGain, CoolerPower, Heater, FrameRateLimit, PixelBinSum and MonoBin are guesses.
  *
  * Exposure: the manual's 32 us to 2000 s for every model, in both views (the header's generic
  * ranges are 10 us .. 2000 s for POA_EXPOSURE and 10 us .. 7200 s for POA_EXP; a camera's own

@@ -945,10 +945,15 @@ int poa_sdk_get_image_data(poa_sdk_cam_t *c, uint8_t *buf, size_t len, int timeo
 
 /* ---- exposures through the reader ------------------------------------------------------ */
 
-int poa_sdk_expose(poa_sdk_cam_t *c, const poa_sdk_exposure_t *e)
+/* Claims the reader for a single exposure or a video run: checks the frame's size, waits
+ * until the reader is idle (an aborted readout may still be finishing its POAGetImageData),
+ * checks that the frame fits a ring slot, and marks the reader busy with no abort pending.
+ * Returns with c->mu HELD on POA_OK (the caller fills in its job, then unlocks); on an
+ * error the mutex is not held: POA_EINVAL for an empty or oversized frame, POA_ESTATE
+ * without a ring or when the frame does not fit a slot. */
+static int claim_reader(poa_sdk_cam_t *c, uint32_t pixfmt, uint32_t width, uint32_t height)
 {
-    if (!c || !e || !(e->exposure_s >= 0.0) || e->readout_ms < 0 || e->restarts < 0) return POA_EINVAL;
-    uint64_t bytes = poa_pixfmt_bytes(e->pixfmt, e->width, e->height);
+    uint64_t bytes = poa_pixfmt_bytes(pixfmt, width, height);
     if (bytes == 0 || bytes > (uint64_t)LONG_MAX) return POA_EINVAL;
     pthread_mutex_lock(&c->mu);
     while (c->busy) pthread_cond_wait(&c->cv_done, &c->mu);
@@ -958,6 +963,14 @@ int poa_sdk_expose(poa_sdk_cam_t *c, const poa_sdk_exposure_t *e)
     }
     c->busy = 1;
     c->abort = 0;
+    return POA_OK;
+}
+
+int poa_sdk_expose(poa_sdk_cam_t *c, const poa_sdk_exposure_t *e)
+{
+    if (!c || !e || !(e->exposure_s >= 0.0) || e->readout_ms < 0 || e->restarts < 0) return POA_EINVAL;
+    int claim = claim_reader(c, e->pixfmt, e->width, e->height);
+    if (claim != POA_OK) return claim;
     c->job = *e;
     memset(&c->res, 0, sizeof c->res);
     c->res.state = POA_SDK_EXPOSING;
@@ -1020,16 +1033,8 @@ int poa_sdk_wait(poa_sdk_cam_t *c, int timeout_ms, poa_sdk_result_t *out)
 int poa_sdk_video_start(poa_sdk_cam_t *c, const poa_sdk_video_t *v)
 {
     if (!c || !v || v->timeout_ms <= 0 || !(v->exposure_s >= 0.0)) return POA_EINVAL;
-    uint64_t bytes = poa_pixfmt_bytes(v->pixfmt, v->width, v->height);
-    if (bytes == 0 || bytes > (uint64_t)LONG_MAX) return POA_EINVAL;
-    pthread_mutex_lock(&c->mu);
-    while (c->busy) pthread_cond_wait(&c->cv_done, &c->mu);
-    if (!c->ring || bytes > poa_ring_slot_bytes(c->ring)) {
-        pthread_mutex_unlock(&c->mu);
-        return POA_ESTATE;
-    }
-    c->busy = 1;
-    c->abort = 0;
+    int claim = claim_reader(c, v->pixfmt, v->width, v->height);
+    if (claim != POA_OK) return claim;
     c->video = 1;
     c->vjob = *v;
     memset(&c->vstats, 0, sizeof c->vstats);

@@ -1,14 +1,12 @@
-"""The SDK backend (SdkCamera) against the fake SDK, a real shared library with the vendor's C API.
+"""The SDK backend (SdkCamera) against the simulated SDK, a real shared library with the vendor's
+C API (``libPlayerOneCameraSim.so``, built with the package).
 
 Everything goes through the production path: dlopen in C, the C lock, the C reader thread writing
-into the frame ring. Faults are armed in the fake with its control function FakePOA_SetFault
-(the same mapped library, reached with ctypes).
+into the frame ring. Faults are armed with the library's control function SimPOA_SetFault (the
+same mapped library, reached with ctypes).
 """
 from __future__ import annotations
 
-import ctypes
-import os
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,57 +16,33 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indi_playerone.camera.fake_sdk_build import build_fake_sdk
+from helpers import simsdk
+from helpers.simsdk import SimControl
 from indi_playerone.camera.interface import CameraError, CameraTimeout, ExposureAborted
 from indi_playerone.camera.sdk_binding import CameraState, Config, Err, SdkError, SdkLibrary
 from indi_playerone.camera.sdk_camera import SdkCamera, readout_timeout_s
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def fake_lib() -> Path:
-    if shutil.which(os.environ.get("CC", "cc")) is None:
-        pytest.skip("no C compiler to build the fake SDK")
-    return build_fake_sdk(ROOT / "build" / "fake-sdk")
+from indi_playerone.camera.sdk_loader import load_simulated_sdk
 
 
 @pytest.fixture(scope="module")
-def sdk(fake_lib: Path) -> SdkLibrary:
-    return SdkLibrary(str(fake_lib))
-
-
-class Fake:
-    """The fake's control functions (not part of the vendor API)."""
-
-    def __init__(self, path: Path) -> None:
-        self.lib = ctypes.CDLL(str(path))
-        self.lib.FakePOA_SetFault.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-        self.lib.FakePOA_GetFrameCount.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_int)]
-
-    def fault(self, camera_id: int, name: str, arg: int = 0) -> None:
-        assert self.lib.FakePOA_SetFault(camera_id, name.encode(), arg) == 0
-
-    def frames(self, camera_id: int) -> int:
-        n = ctypes.c_int()
-        assert self.lib.FakePOA_GetFrameCount(camera_id, ctypes.byref(n)) == 0
-        return n.value
+def sdk() -> SdkLibrary:
+    simsdk.library()
+    return load_simulated_sdk()
 
 
 @pytest.fixture(scope="module")
-def fake(fake_lib: Path) -> Fake:
-    return Fake(fake_lib)
+def fake(sdk: SdkLibrary) -> SimControl:
+    return SimControl(sdk.path)
 
 
 @pytest.fixture
-def make(monkeypatch: pytest.MonkeyPatch, sdk: SdkLibrary, fake: Fake) -> Iterator[Callable[..., list[SdkCamera]]]:
-    """make("Ares-C PRO,Zeus 455M PRO", **kwargs) -> unopened SdkCameras of a fresh fake."""
+def make(monkeypatch: pytest.MonkeyPatch, sdk: SdkLibrary, fake: SimControl) -> Iterator[Callable[..., list[SdkCamera]]]:
+    """make("Ares-C PRO,Zeus 455M PRO", **kwargs) -> unopened SdkCameras of a freshly reset library."""
     made: list[SdkCamera] = []
-    monkeypatch.delenv("FAKE_POA_FAULTS", raising=False)
 
     def factory(models: str = "Ares-C PRO", **kwargs: object) -> list[SdkCamera]:
-        monkeypatch.setenv("FAKE_POA_CAMERAS", models)
-        fake.lib.FakePOA_Reset()
+        simsdk.use(monkeypatch, models)
+        fake.reset()
         cams = [SdkCamera(sdk, sdk.camera_props(i), **kwargs) for i in range(sdk.camera_count())]
         made.extend(cams)
         return cams
@@ -76,7 +50,7 @@ def make(monkeypatch: pytest.MonkeyPatch, sdk: SdkLibrary, fake: Fake) -> Iterat
     yield factory
     for cam in made:
         cam.close()
-    fake.lib.FakePOA_Reset()
+    fake.reset()
 
 
 @pytest.fixture
@@ -107,14 +81,13 @@ def test_enumeration_ids_are_not_indices_and_info_comes_from_the_sdk(make) -> No
     assert ares.bins == (1, 2, 3, 4) and ares.formats == (8, 16) and ares.pixel_size_um == pytest.approx(3.76)
 
 
-def test_registry_opens_each_camera_to_read_its_serial(monkeypatch, fake_lib, fake) -> None:
+def test_registry_opens_each_camera_to_read_its_serial(monkeypatch, fake) -> None:
     """The SDK fills SN only while a camera is open (as the C++ driver's enumeration assumes)."""
     from indi_playerone.camera.registry import discover_cameras
 
-    monkeypatch.setenv("INDI_PLAYERONE_SDK", str(fake_lib))
-    monkeypatch.setenv("FAKE_POA_CAMERAS", "Ares-C PRO,Ares-C PRO")
-    monkeypatch.delenv("INDI_PLAYERONE_SIMULATE", raising=False)
-    fake.lib.FakePOA_Reset()
+    monkeypatch.setenv("INDI_PLAYERONE_SDK", "/nonexistent/libPlayerOneCamera.so.3")
+    simsdk.use(monkeypatch, "Ares-C PRO,Ares-C PRO")
+    fake.reset()
     cams = discover_cameras()
     assert [c.info.model for c in cams] == ["Ares-C PRO", "Ares-C PRO"]
     serials = [c.info.serial for c in cams]
@@ -372,14 +345,14 @@ def test_frame_released_after_close_is_harmless(make) -> None:
 
 # -- injected faults: the right exception, and a working camera afterwards ----------------------
 
-def test_never_ready_once_is_cured_by_the_watchdog_restart(ares: SdkCamera, fake: Fake, caplog) -> None:
+def test_never_ready_once_is_cured_by_the_watchdog_restart(ares: SdkCamera, fake: SimControl, caplog) -> None:
     fake.fault(ares.props.camera_id, "never_ready", 1)
     frame = expose(ares, 0.05, timeout=10)
     assert frame.data.shape == (3008, 3008)
     assert any("started it again" in r.getMessage() for r in caplog.records)
 
 
-def test_never_ready_for_good_gives_camera_timeout_then_recovers(ares: SdkCamera, fake: Fake) -> None:
+def test_never_ready_for_good_gives_camera_timeout_then_recovers(ares: SdkCamera, fake: SimControl) -> None:
     fake.fault(ares.props.camera_id, "never_ready", 0)
     ares.start_exposure(0.05)
     t0 = time.monotonic()
@@ -393,7 +366,7 @@ def test_never_ready_for_good_gives_camera_timeout_then_recovers(ares: SdkCamera
     assert expose(ares).data.size
 
 
-def test_transfer_timeout_twice_gives_camera_timeout_then_recovers(ares: SdkCamera, fake: Fake) -> None:
+def test_transfer_timeout_twice_gives_camera_timeout_then_recovers(ares: SdkCamera, fake: SimControl) -> None:
     fake.fault(ares.props.camera_id, "timeout", 2)
     ares.start_exposure(0.05)
     with pytest.raises(CameraTimeout) as exc:
@@ -402,7 +375,7 @@ def test_transfer_timeout_twice_gives_camera_timeout_then_recovers(ares: SdkCame
     assert expose(ares).data.size
 
 
-def test_status_reads_do_not_stall_behind_a_hanging_readout(ares: SdkCamera, fake: Fake) -> None:
+def test_status_reads_do_not_stall_behind_a_hanging_readout(ares: SdkCamera, fake: SimControl) -> None:
     first = ares.temperature()
     fake.fault(ares.props.camera_id, "timeout", 1)
     ares.start_exposure(1.0)
@@ -413,7 +386,7 @@ def test_status_reads_do_not_stall_behind_a_hanging_readout(ares: SdkCamera, fak
     assert ares.wait_frame(10).data.size  # the watchdog's second attempt delivers
 
 
-def test_unplug_gives_device_not_found_then_replug_works(ares: SdkCamera, fake: Fake) -> None:
+def test_unplug_gives_device_not_found_then_replug_works(ares: SdkCamera, fake: SimControl) -> None:
     cid = ares.props.camera_id
     fake.fault(cid, "unplug_after", 1)
     expose(ares).release()  # the last frame still arrives
@@ -426,7 +399,7 @@ def test_unplug_gives_device_not_found_then_replug_works(ares: SdkCamera, fake: 
     assert expose(ares).data.size
 
 
-def test_corrupt_first_frame_after_bin_change_never_reaches_the_user(ares: SdkCamera, fake: Fake) -> None:
+def test_corrupt_first_frame_after_bin_change_never_reaches_the_user(ares: SdkCamera, fake: SimControl) -> None:
     fake.fault(ares.props.camera_id, "corrupt_after_bin", 0)
     for b in (2, 1, 2):
         ares.set_roi(0, 0, 3008, 3008, b)
@@ -435,7 +408,7 @@ def test_corrupt_first_frame_after_bin_change_never_reaches_the_user(ares: SdkCa
         frame.release()
 
 
-def test_open_error_then_open_works(make, fake: Fake) -> None:
+def test_open_error_then_open_works(make, fake: SimControl) -> None:
     cam = make()[0]
     fake.fault(cam.props.camera_id, "open_error", 1)
     with pytest.raises(SdkError) as exc:

@@ -1,8 +1,9 @@
 """Finding and loading the vendor SDK: search order, the messages when it is missing or broken,
 and the mapping of SDK error codes to exceptions.
 
-Libraries used here are real shared objects: the fake SDK (built from ``native/fake_sdk``) and,
-for the missing-symbol case, a two-function library compiled on the spot.
+Libraries used here are real shared objects: the simulated SDK (built from ``native/simsdk`` with
+the package; copied under the vendor's file name where it stands in for a vendor SDK) and, for
+the missing-symbol case, a two-function library compiled on the spot.
 """
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import simsdk
 from indi_playerone.camera import registry, sdk_loader
-from indi_playerone.camera.fake_sdk_build import build_fake_sdk
 from indi_playerone.camera.interface import CameraError
 from indi_playerone.camera.sdk_binding import (
     EBUSY, Err, SdkError, SdkLibrary, SdkLoadError, SdkMissingSymbols, SdkNotFound,
@@ -28,9 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def fake_lib() -> Path:
-    if shutil.which(os.environ.get("CC", "cc")) is None:
-        pytest.skip("no C compiler to build the fake SDK")
-    return build_fake_sdk(ROOT / "build" / "fake-sdk")
+    return simsdk.library()
 
 
 # -- search order ----------------------------------------------------------------------------
@@ -142,11 +141,53 @@ def test_registry_without_sdk_warns_with_the_install_hint(monkeypatch: pytest.Mo
 def test_registry_with_simulated_cameras_keeps_quiet_about_the_sdk(monkeypatch: pytest.MonkeyPatch,
                                                                    caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setenv(SDK_ENV, "/nonexistent/libPlayerOneCamera.so.3")
-    monkeypatch.setenv(registry.SIMULATE_ENV, "Ares-C PRO")
+    simsdk.use(monkeypatch, "Ares-C PRO")
     with caplog.at_level(logging.DEBUG, logger="indi_playerone"):
         cams = registry.discover_cameras()
     assert [c.info.model for c in cams] == ["Ares-C PRO"]
+    assert all(registry.is_simulated(c) for c in cams)
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_simulated_library_is_never_found_as_the_vendor_sdk() -> None:
+    """It sits in the package, under its own name: no search for the vendor's SDK reaches it."""
+    sim = simsdk.library()
+    assert sim.name == "libPlayerOneCameraSim.so" and sim.parent.name == "simsdk"
+    assert sim.parent.parent == Path(sdk_loader.__file__).resolve().parents[1]
+    for path in candidate_paths({}):
+        assert "PlayerOneCameraSim" not in path and not path.startswith(str(sim.parent))
+    assert sdk_loader.simulated_sdk_path({}) == str(sim)
+    assert sdk_loader.simulated_sdk_path({sdk_loader.SIM_SDK_ENV: "/x/lib.so"}) == "/x/lib.so"
+
+
+def test_vendor_sdk_and_simulated_sdk_load_side_by_side(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A library under the vendor's file name (here a copy of the simulated one) and the simulated
+    SDK are two libraries with their own state: the same camera IDs in both, kept apart by key."""
+    vendor = tmp_path / "libPlayerOneCamera.so.3"
+    shutil.copy(simsdk.library(), vendor)
+    monkeypatch.setenv(SDK_ENV, str(vendor))
+    simsdk.use(monkeypatch, "Ares-M PRO")
+    libs = registry.libraries()
+    assert [lib.path for lib in libs] == [str(vendor), str(simsdk.library())]
+    present = registry.scan(libs)
+    assert present is not None and len(present) == 2
+    keys = sorted(present)
+    assert keys[0].camera_id == keys[1].camera_id and keys[0].library != keys[1].library
+    cams = registry.discover_cameras()
+    assert [registry.is_simulated(c) for c in cams] == [False, True]
+    assert {registry.camera_key(c) for c in cams} == set(present)
+    with cams[0], cams[1]:  # both open at once: each library's own camera
+        for cam in cams:
+            cam.set_roi(0, 0, 64, 64, 1)
+            cam.start_exposure(0.001)
+            cam.wait_frame(10).release()
+
+
+def test_the_simulated_library_named_as_the_vendor_sdk_is_served_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SDK_ENV, str(simsdk.library()))
+    simsdk.use(monkeypatch, "Ares-M PRO")
+    assert [lib.path for lib in registry.libraries()] == [str(simsdk.library())]
+    assert len(registry.discover_cameras()) == 1
 
 
 # -- error mapping ---------------------------------------------------------------------------

@@ -1,25 +1,25 @@
-"""Which cameras exist: the vendor SDK's (real cameras on USB) and the simulated ones named in
-``INDI_PLAYERONE_SIMULATE``.
+"""Which cameras exist: enumeration over every loaded Player One SDK library, and their IDs.
 
-Simulated cameras read two more variables (both apply to every simulated camera):
+Two libraries may be loaded side by side, both through the SDK backend (:mod:`.sdk_camera`):
 
-``INDI_PLAYERONE_SIM_OPTIONS``
-    Comma-separated ``key=value`` (:mod:`.sim_options`): ``ambient=<°C>`` (default 20),
-    ``cooler_tau=<s>`` (thermal time constant, default 120 s; tests shorten it),
-    ``tilt=<dx_um>:<dy_um>`` (sensor surface height along the optical axis, right edge minus left
-    edge and bottom edge minus top edge, µm), ``focus=<um>`` (defocus at the sensor centre),
-    ``fratio=<N>`` (default 5: geometric blur diameter = |z| / N), ``seeing=<FWHM>px`` (in
-    unbinned pixels, default 3), ``sky=<e-/s>`` (sky background per pixel, default 1),
-    ``stars=<factor>`` (star brightness, default 1; 0 = covered), ``no12v`` (start without
-    the 12 V supply: no cooling), ``st4`` (give the cameras an ST4 port).
-    Example: ``INDI_PLAYERONE_SIM_OPTIONS="cooler_tau=0.5,tilt=30:-10,fratio=4"``.
-``INDI_PLAYERONE_SIM_FAULT_FILE=/path``
-    A file the cameras watch for faults to apply while running (:mod:`.sim_faults`): append
-    lines ``name[=arg]`` (every camera) or ``name[=arg]@serial`` (one camera): ``never_ready``,
-    ``timeout``, ``unplug_after=n``, ``unplug``, ``replug``, ``no_12v``, ``12v``,
-    ``corrupt_next_frame``, ``short_next_frame``, ``none``.
+* the vendor's ``libPlayerOneCamera.so.3`` (real cameras on USB), found as
+  :func:`.sdk_loader.load_sdk` says;
+* the simulated SDK ``libPlayerOneCameraSim.so`` (:func:`.sdk_loader.load_simulated_sdk`),
+  loaded when ``INDI_PLAYERONE_SIMULATE`` names models: "simulated" means only which library
+  a camera came from.
 
-A malformed option is a ``ValueError``, reported by the driver as an unknown model name is.
+Camera IDs are the libraries' own and may collide between them, so a camera is known by a
+:class:`CameraKey`, (library path, camera ID). The driver's hot-plug compares lists of keys
+(:func:`scan`) and asks :func:`camera_for` for a new one; nothing outside this module walks a
+library's camera list.
+
+The simulated library reads its configuration from the environment itself (see its README,
+``native/simsdk/README.md``): ``INDI_PLAYERONE_SIMULATE`` (models; ``"Ares-C PRO,Zeus 455M PRO"``,
+the same model twice gives two cameras), ``INDI_PLAYERONE_SIM_OPTIONS`` (``ambient``,
+``cooler_tau``, ``tilt``, ``focus``, ``fratio``, ``seeing``, ``sky``, ``stars``, ``no12v``,
+``st4``, ``usb2``), ``INDI_PLAYERONE_SIM_FAULT_FILE`` and ``INDI_PLAYERONE_SIM_FAULT_LOG``.
+Model names are checked here first, so a typo is a ``ValueError`` naming the valid models,
+which the driver reports as an INDI message.
 
 When a Player One device is on USB but this user may not open it, :func:`discover_cameras` logs
 a warning naming the udev rule to install (:func:`.usb.access_problem`): the driver's log bridge
@@ -29,57 +29,168 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from dataclasses import dataclass
 
 from .interface import CameraBackend, CameraError
 from .models import MODELS, find_model
-from .sim_faults import FAULT_FILE_ENV
-from .sim_options import SIM_OPTIONS_ENV, SimOptions
-from .simulator import SimulatedCamera
+from .sdk_binding import SdkLibrary
+from .sdk_camera import SdkCamera
+from .sdk_loader import load_sdk, load_simulated_sdk, loaded_library, simulated_sdk_path
+from .sdk_types import CameraProps, SdkError, SdkLoadError
 
-__all__ = ["SIMULATE_ENV", "with_serial", "SIM_OPTIONS_ENV", "FAULT_FILE_ENV", "simulated_cameras",
-           "sdk_cameras", "discover_cameras", "warn_unopenable_devices"]
+__all__ = ["SIMULATE_ENV", "SIM_OPTIONS_ENV", "FAULT_FILE_ENV", "FAULT_LOG_ENV", "CameraKey",
+           "simulated_models", "libraries", "scan", "camera_for", "camera_key", "is_simulated",
+           "with_serial", "sdk_cameras", "simulated_cameras", "discover_cameras",
+           "warn_unopenable_devices"]
 
 log = logging.getLogger(__name__)
 
 #: Comma-separated model names, e.g. ``"Ares-C PRO,Zeus 455M PRO"``.
 SIMULATE_ENV = "INDI_PLAYERONE_SIMULATE"
+SIM_OPTIONS_ENV = "INDI_PLAYERONE_SIM_OPTIONS"
+FAULT_FILE_ENV = "INDI_PLAYERONE_SIM_FAULT_FILE"
+FAULT_LOG_ENV = "INDI_PLAYERONE_SIM_FAULT_LOG"
 
 
-def simulated_cameras(spec: str | None = None) -> list[SimulatedCamera]:
-    """Simulated cameras for a comma-separated list of model names (``None``: read the env var).
+@dataclass(frozen=True, order=True)
+class CameraKey:
+    """A camera as the driver tells cameras apart: which library, and that library's ID."""
 
-    Names are matched by :func:`~indi_playerone.camera.models.find_model` (exact, then
-    case-insensitive); whitespace around names and empty items (a trailing comma) are ignored.
-    The same model twice gives two cameras with serials ``...-0001`` and ``...-0002``.
+    library: str  # SdkLibrary.path
+    camera_id: int
+
+
+def simulated_models(spec: str | None = None) -> list[str]:
+    """The model names of ``INDI_PLAYERONE_SIMULATE`` (or ``spec``), as the manual writes them.
+
+    Names match exactly or case-insensitively; blanks around names and empty items are ignored.
     An unknown name raises ``ValueError`` listing the valid names. Empty or unset gives ``[]``.
     """
     if spec is None:
         spec = os.environ.get(SIMULATE_ENV, "")
-    if not spec.strip(",; \t"):
-        return []
-    options = SimOptions.from_env()
-    fault_file = os.environ.get(FAULT_FILE_ENV) or None
-    cameras: list[SimulatedCamera] = []
-    seen: dict[str, int] = {}
+    models = []
     for item in spec.split(","):
         name = item.strip()
         if not name:
             continue
         try:
-            model = find_model(name)
+            models.append(find_model(name).model)
         except KeyError:
-            raise ValueError(
-                f"{SIMULATE_ENV}: unknown camera model {name!r}; valid models: {', '.join(MODELS)}"
-            ) from None
-        seen[model.model] = seen.get(model.model, 0) + 1
-        cameras.append(SimulatedCamera(model, index=seen[model.model], options=options,
-                                       fault_file=fault_file))
-    return cameras
+            raise ValueError(f"{SIMULATE_ENV}: unknown camera model {name!r}; "
+                             f"valid models: {', '.join(MODELS)}") from None
+    return models
 
 
-def with_serial(sdk: Any, props: Any) -> Any:
-    """``props`` with the serial number filled in (``CameraProps`` of ``sdk``).
+def _simulated_library(quiet: bool = False) -> SdkLibrary | None:
+    """The simulated SDK when ``INDI_PLAYERONE_SIMULATE`` names cameras (a ``ValueError`` for a
+    bad name), else None."""
+    if not simulated_models():
+        return None
+    _hand_on_legacy_names()
+    try:
+        return load_simulated_sdk()
+    except SdkLoadError as exc:
+        log.log(logging.DEBUG if quiet else logging.ERROR, "%s", exc)
+        return None
+
+
+def _hand_on_legacy_names() -> None:
+    """The library built from ``native/simsdk`` before it read the variables above read them
+    under its old names; hand them on (never over a value already set). Drop this when the
+    library reads ``INDI_PLAYERONE_SIM_*`` itself. The model list always follows
+    ``INDI_PLAYERONE_SIMULATE``; the others are handed on when set."""
+    env = os.environ
+    legacy = {"FAKE_POA_CAMERAS": env.get(SIMULATE_ENV, ""),
+              "FAKE_POA_FAULT_FILE": env.get(FAULT_FILE_ENV, ""),
+              "FAKE_POA_FAULT_LOG": env.get(FAULT_LOG_ENV, "")}
+    for item in env.get(SIM_OPTIONS_ENV, "").split(","):
+        key, _, value = (part.strip() for part in item.partition("="))
+        if key == "ambient":
+            legacy["FAKE_POA_AMBIENT_C"] = value
+        elif key == "cooler_tau":
+            legacy["FAKE_POA_COOLER_TAU_S"] = value
+        elif key == "no12v":
+            legacy["FAKE_POA_FAULTS"] = "no_12v"
+    for name, value in legacy.items():
+        if value or name == "FAKE_POA_CAMERAS":
+            env[name] = value
+
+
+def _vendor_library(quiet: bool) -> SdkLibrary | None:
+    """The vendor's SDK, or None when it is not installed (logged at WARNING, or DEBUG when
+    ``quiet``: the caller has simulated cameras to serve)."""
+    try:
+        sdk = load_sdk()
+    except SdkLoadError as exc:
+        log.log(logging.DEBUG if quiet else logging.WARNING, "%s", exc)
+        return None
+    if os.sep in sdk.path and os.path.realpath(sdk.path) == os.path.realpath(simulated_sdk_path()):
+        return None  # INDI_PLAYERONE_SDK names the simulated library: served once, as simulated
+    return sdk
+
+
+def libraries(quiet: bool | None = None) -> list[SdkLibrary]:
+    """The libraries whose cameras the driver serves, the vendor's first: real cameras keep
+    the bare device name when a simulated camera has the same model. ``quiet`` (default: when
+    cameras are simulated) logs a missing vendor SDK at DEBUG only."""
+    simulated = _simulated_library()
+    vendor = _vendor_library(bool(simulated) if quiet is None else quiet)
+    return [lib for lib in (vendor, simulated) if lib is not None]
+
+
+def _list(sdk: SdkLibrary) -> list[CameraProps] | None:
+    """One library's cameras now, in its order; None when listing failed."""
+    try:
+        count = sdk.camera_count()
+    except SdkError as exc:
+        log.debug("%s: listing cameras failed: %s", sdk.path, exc)
+        return None
+    found = []
+    for index in range(count):
+        try:
+            found.append(sdk.camera_props(index))
+        except SdkError as exc:  # unplugged between the count and this call
+            log.debug("%s: camera #%d: %s", sdk.path, index, exc)
+    return found
+
+
+def scan(libs: list[SdkLibrary] | None = None) -> dict[CameraKey, CameraProps] | None:
+    """Every camera present now, by key, in the libraries' order (only enumeration calls: no
+    open camera is disturbed). None when a library's listing failed: a caller comparing
+    lists must not take that for "every camera is gone"."""
+    present: dict[CameraKey, CameraProps] = {}
+    for sdk in libraries() if libs is None else libs:
+        found = _list(sdk)
+        if found is None:
+            return None
+        for props in found:
+            present[CameraKey(sdk.path, int(props.camera_id))] = props
+    return present
+
+
+def camera_for(key: CameraKey, props: CameraProps) -> CameraBackend:
+    """The (unopened) backend of a camera :func:`scan` listed, its serial number filled in."""
+    sdk = loaded_library(key.library)
+    if sdk is None:
+        raise CameraError(f"no library {key.library} is loaded")
+    return SdkCamera(sdk, with_serial(sdk, props))
+
+
+def camera_key(camera: CameraBackend) -> CameraKey | None:
+    """The key of a camera this module made; None for any other backend."""
+    if isinstance(camera, SdkCamera):
+        return CameraKey(camera.sdk.path, int(camera.props.camera_id))
+    return None
+
+
+def is_simulated(camera: CameraBackend) -> bool:
+    """True for a camera of the simulated SDK library."""
+    key = camera_key(camera)
+    return key is not None and os.path.realpath(key.library) == os.path.realpath(simulated_sdk_path())
+
+
+def with_serial(sdk: SdkLibrary, props: CameraProps) -> CameraProps:
+    """``props`` with the serial number filled in.
 
     The SDK fills the serial only while a camera is open, so a camera listed without one is
     opened and closed again to read it, as the C++ driver does; one that cannot be opened
@@ -100,39 +211,32 @@ def with_serial(sdk: Any, props: Any) -> Any:
         handle.destroy()
 
 
-def sdk_cameras(quiet: bool = False) -> list[CameraBackend]:
-    """The cameras the vendor SDK enumerates, unopened; ``[]`` when the SDK is not installed.
-
-    A missing SDK is logged with what to install (at WARNING, or DEBUG when ``quiet``: the
-    caller has simulated cameras to serve). A serial number is only filled while a camera is
-    open, so a camera whose properties come without one is opened and closed again to read
-    it, as the C++ driver does; a camera that cannot be opened keeps an empty serial.
-    """
-    # Imported here: the SDK backend needs the C core, the simulator alone does not.
-    from .sdk_binding import SdkError, SdkLoadError
-    from .sdk_camera import SdkCamera
-    from .sdk_loader import load_sdk
-
-    try:
-        sdk = load_sdk()
-    except SdkLoadError as exc:
-        log.log(logging.DEBUG if quiet else logging.WARNING, "%s", exc)
-        return []
+def _cameras(libs: list[SdkLibrary]) -> list[CameraBackend]:
     cameras: list[CameraBackend] = []
-    try:
-        count = sdk.camera_count()
-    except SdkError as exc:
-        log.error("Player One SDK %s: listing cameras failed: %s", sdk.version, exc)
-        return []
-    for index in range(count):
-        try:
-            props = sdk.camera_props(index)
-        except SdkError as exc:  # unplugged between the count and this call
-            log.warning("Player One camera #%d: %s", index, exc)
+    for sdk in libs:
+        found = _list(sdk)
+        if found is None:
+            log.error("Player One SDK %s (%s): listing cameras failed", sdk.version, sdk.path)
             continue
-        cameras.append(SdkCamera(sdk, with_serial(sdk, props)))
-    log.debug("Player One SDK %s (%s): %d camera(s)", sdk.version, sdk.path, len(cameras))
+        cameras += [SdkCamera(sdk, with_serial(sdk, props)) for props in found]
+        log.debug("Player One SDK %s (%s): %d camera(s)", sdk.version, sdk.path, len(found))
     return cameras
+
+
+def sdk_cameras(quiet: bool = False) -> list[CameraBackend]:
+    """The vendor SDK's cameras (real ones), unopened; ``[]`` when it is not installed."""
+    vendor = _vendor_library(quiet)
+    return _cameras([vendor]) if vendor is not None else []
+
+
+def simulated_cameras(spec: str | None = None) -> list[CameraBackend]:
+    """The simulated cameras, unopened, in ``INDI_PLAYERONE_SIMULATE``'s order (``spec``
+    replaces the variable for this process, and so for the library, which reads it).
+    ``ValueError`` for an unknown model; ``[]`` for none."""
+    if spec is not None:
+        os.environ[SIMULATE_ENV] = spec
+    sim = _simulated_library()
+    return _cameras([sim]) if sim is not None else []
 
 
 def warn_unopenable_devices(backend: object = None, **usb_paths: object) -> str | None:
@@ -157,10 +261,10 @@ def warn_unopenable_devices(backend: object = None, **usb_paths: object) -> str 
 
 
 def discover_cameras(usb_backend: object = None, **usb_paths: object) -> list[CameraBackend]:
-    """All cameras the driver can offer, unopened: the SDK's first (real cameras keep the bare
-    device name when a simulated camera has the same model), then the simulated ones. Warns
-    about Player One devices on USB this user may not open (:func:`warn_unopenable_devices`,
-    whose seams ``usb_backend`` and ``usb_paths`` are)."""
-    simulated = simulated_cameras()
+    """All cameras the driver can offer, unopened: the vendor SDK's first, then the simulated
+    ones (:func:`libraries`). ``ValueError`` for an unknown model in ``INDI_PLAYERONE_SIMULATE``.
+    Warns about Player One devices on USB this user may not open
+    (:func:`warn_unopenable_devices`, whose seams ``usb_backend`` and ``usb_paths`` are)."""
+    libs = libraries()
     warn_unopenable_devices(usb_backend, **usb_paths)
-    return [*sdk_cameras(quiet=bool(simulated)), *simulated]
+    return _cameras(libs)

@@ -17,6 +17,12 @@ macOS: ``libPlayerOneCamera.dylib`` (and ``.3.dylib``) in ``/usr/local/lib``,
 
 Only the SDK 3.x ABI is bound (SONAME 3); an older ``.so.2`` is not tried because its
 structures and functions differ.
+
+The simulated cameras are a library with the same C API, ``libPlayerOneCameraSim.so``
+(``native/simsdk/``), built with the package into its ``simsdk/`` directory: never on the
+loader's path and never under the vendor's name, so the search above cannot find it and a
+real SDK and the simulated one load side by side (:func:`load_simulated_sdk`;
+``INDI_PLAYERONE_SIM_SDK`` points at another build of it, e.g. one with sanitizers).
 """
 from __future__ import annotations
 
@@ -26,12 +32,18 @@ import sys
 import sysconfig
 import threading
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from .sdk_binding import SdkLibrary, SdkLoadError, SdkMissingSymbols, SdkNotFound
 
-__all__ = ["SDK_ENV", "LINUX_NAMES", "MACOS_NAMES", "candidate_paths", "load_sdk", "install_hint"]
+__all__ = ["SDK_ENV", "SIM_SDK_ENV", "SIM_LIBRARY", "LINUX_NAMES", "MACOS_NAMES", "candidate_paths",
+           "load_sdk", "load_simulated_sdk", "loaded_library", "simulated_sdk_path", "install_hint"]
 
 SDK_ENV = "INDI_PLAYERONE_SDK"
+#: The simulated SDK library to load instead of the package's own (tests, sanitizer builds).
+SIM_SDK_ENV = "INDI_PLAYERONE_SIM_SDK"
+#: The simulated SDK as the package installs it (pip, editable and .deb alike).
+SIM_LIBRARY = Path(__file__).resolve().parents[1] / "simsdk" / "libPlayerOneCameraSim.so"
 LINUX_NAMES = ("libPlayerOneCamera.so.3", "libPlayerOneCamera.so")
 MACOS_NAMES = ("libPlayerOneCamera.dylib", "libPlayerOneCamera.3.dylib")
 MACOS_DIRS = (
@@ -108,7 +120,7 @@ def load_sdk(env: Mapping[str, str] | None = None, candidates: Sequence[str] | N
             if path in _cache:
                 return _cache[path]
             try:
-                sdk = SdkLibrary(path)
+                sdk = _load(path)
             except SdkMissingSymbols:
                 raise
             except SdkLoadError as exc:
@@ -120,7 +132,6 @@ def load_sdk(env: Mapping[str, str] | None = None, candidates: Sequence[str] | N
                                       f"{install_hint()}") from None
                 failed.append(f"{path}: {reason}")
                 continue
-            _cache[path] = sdk
             return sdk
     first = LINUX_NAMES[0] if sys.platform != "darwin" else MACOS_NAMES[0]
     if failed:
@@ -128,3 +139,41 @@ def load_sdk(env: Mapping[str, str] | None = None, candidates: Sequence[str] | N
                           f"{'; '.join(failed)}. {install_hint()}")
     raise SdkNotFound(f"The Player One camera SDK ({first}) is not installed, so real cameras "
                       f"cannot be used. {install_hint()}")
+
+
+def _load(path: str) -> SdkLibrary:
+    """The library at ``path``, loaded once per process (cache lock held by the caller)."""
+    sdk = _cache.get(path)
+    if sdk is None:
+        sdk = _cache[path] = SdkLibrary(path)
+    return sdk
+
+
+def loaded_library(path: str) -> SdkLibrary | None:
+    """The library already loaded from ``path`` (by :func:`load_sdk` or
+    :func:`load_simulated_sdk`), else None."""
+    with _cache_lock:
+        return _cache.get(path)
+
+
+def simulated_sdk_path(env: Mapping[str, str] | None = None) -> str:
+    """``INDI_PLAYERONE_SIM_SDK``, else the package's own ``simsdk/libPlayerOneCameraSim.so``."""
+    env = os.environ if env is None else env
+    return env.get(SIM_SDK_ENV, "").strip() or str(SIM_LIBRARY)
+
+
+def load_simulated_sdk(env: Mapping[str, str] | None = None) -> SdkLibrary:
+    """The simulated SDK library, loaded once per process, through the same binding as the
+    vendor's. :class:`SdkNotFound` when the file is missing (a package built without a C
+    compiler for it, or on a system the simulator is not built for) or does not load."""
+    path = simulated_sdk_path(env)
+    if not os.path.exists(path):
+        raise SdkNotFound(f"The simulated camera library {path} is missing: reinstall the package "
+                          "(it is built with it, on Linux).")
+    with _cache_lock:
+        try:
+            return _load(path)
+        except SdkMissingSymbols:
+            raise
+        except SdkLoadError as exc:
+            raise SdkNotFound(f"The simulated camera library could not be loaded: {exc}") from None

@@ -1,27 +1,29 @@
 """Cameras plugged in or out while the driver runs: devices appear and disappear.
 
-One thread per driver process asks the vendor SDK for its camera list every ``POLL_S``
-(2 s; the C++ driver's HotPlugManager looks every second) and compares the camera IDs with the
-devices it serves, as the C++ driver keys them (§3.2: identifiers are camera IDs):
+One thread per driver process asks the camera registry (``camera/registry.py``) for the list of
+cameras present every ``POLL_S`` (2 s; the C++ driver's HotPlugManager looks every second) and
+compares their keys (library and camera ID: the C++ driver keys cameras by ID, and IDs of two
+SDK libraries may collide) with the devices it serves:
 
-* a new ID becomes a new device, named as at start-up (`PlayerOne CCD <model>` or the
+* a new key becomes a new device, named as at start-up (`PlayerOne CCD <model>` or the
   nickname, then ` 1`, ` 2`, ... for the first free name) and defined to the clients at once
   (they asked for every device's properties long ago);
-* an ID that is gone is removed: disconnected first when it was connected, then deleted
+* a key that is gone is removed: disconnected first when it was connected, then deleted
   (`delProperty` of the whole device) and dropped from the loop.
 
-Not disturbing open cameras: the scan only calls ``POAGetCameraCount`` and
-``POAGetCameraProperties`` (under the C layer's enumeration lock, never a camera's lock), and
-opens only a camera it has never served (to read its serial number, as the C++ driver does
-at enumeration). A camera is removed only when it is missing from three scans in a row (4-6 s),
-and a connected one only when it also fails a status call: the C++ driver disabled hot-plug for
-a while because cameras "dropped out" (§3.2), so a camera still answering, or back within a few
+Not disturbing open cameras: the registry's scan only enumerates (``POAGetCameraCount``,
+``POAGetCameraProperties``, under the C layer's enumeration lock, never a camera's lock); only
+a camera never served is opened (to read its serial number, as the C++ driver does at
+enumeration). A camera is removed only when it is missing from three scans in a row (4-6 s),
+and a connected one only when it also fails a status call: the C++ driver disabled hot-plug
+for a while because cameras "dropped out", so a camera still answering, or back within a few
 seconds (a USB reset), keeps its device and its connection.
+
+Real and simulated cameras are watched alike: a simulated camera unplugged by its fault file
+(``unplug``/``replug``) leaves and comes back as a real one does.
 
 ``INDI_PLAYERONE_HOTPLUG_S`` sets the scan period in seconds; 0 turns hot-plug off (the
 cameras found at start are served until the driver exits).
-
-Simulated cameras are fixed for the life of the process and are not watched.
 """
 from __future__ import annotations
 
@@ -60,27 +62,28 @@ def unique_name(base: str, used: set[str]) -> str:
     return name
 
 
-def camera_id(camera: CameraBackend) -> int | None:
-    """The SDK camera ID of an SDK backend, None for a simulated camera."""
-    props = getattr(camera, "props", None)
-    value = getattr(props, "camera_id", None)
-    return int(value) if value is not None else None
+#: Lists the cameras present now, key -> what the registry needs to make one; None when the
+#: listing failed (nothing is removed then).
+Scan = Callable[[], "dict[Any, Any] | None"]
 
 
 class HotPlugWatcher:
-    """Keeps the loop's devices in step with the SDK's camera list.
+    """Keeps the loop's devices in step with the registry's camera list.
 
-    ``make_device(camera, used_names)`` builds the device of a new camera (named not to clash
-    with ``used_names``); ``devices`` are the SDK devices served at start, by camera ID.
+    ``scan()`` lists the cameras present (key -> details); ``make_camera(key, details)`` makes
+    the backend of a new one and ``make_device(camera, used_names)`` its device (named not to
+    clash with ``used_names``); ``devices`` are the devices served at start, by key.
     """
 
-    def __init__(self, sdk: Any, loop: Any, transport: Any,
+    def __init__(self, scan: Scan, make_camera: Callable[[Any, Any], CameraBackend],
+                 loop: Any, transport: Any,
                  make_device: Callable[[CameraBackend, set[str]], Any],
-                 devices: dict[int, Any], period: float = POLL_S) -> None:
-        self.sdk, self.loop, self.transport = sdk, loop, transport
+                 devices: dict[Any, Any], period: float = POLL_S) -> None:
+        self._scan, self._make_camera = scan, make_camera
+        self.loop, self.transport = loop, transport
         self._make_device = make_device
-        self.devices: dict[int, Any] = dict(devices)
-        self._missing: dict[int, int] = {}
+        self.devices: dict[Any, Any] = dict(devices)
+        self._missing: dict[Any, int] = {}
         self._period = period
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hotplug", daemon=True)
@@ -95,7 +98,7 @@ class HotPlugWatcher:
             self._thread.join(timeout)
 
     def served(self) -> list[Any]:
-        """The SDK devices served now (the caller disconnects them at exit)."""
+        """The devices served now (the caller disconnects them at exit)."""
         return list(self.devices.values())
 
     def _run(self) -> None:
@@ -105,38 +108,19 @@ class HotPlugWatcher:
             except Exception:  # one bad scan must not end hot-plug for the session
                 log.exception("camera hot-plug scan failed")
 
-    def scan(self) -> dict[int, Any] | None:
-        """Camera ID -> SDK properties of the cameras present now; None when listing failed."""
-        from ..camera.sdk_types import SdkError
-
-        try:
-            count = self.sdk.camera_count()
-        except SdkError as exc:
-            log.debug("hot-plug: listing cameras failed: %s", exc)
-            return None
-        present = {}
-        for index in range(count):
-            try:
-                props = self.sdk.camera_props(index)
-            except SdkError as exc:  # unplugged between the count and this call
-                log.debug("hot-plug: camera #%d: %s", index, exc)
-                continue
-            present[int(props.camera_id)] = props
-        return present
-
     def poll_once(self) -> None:
-        present = self.scan()
+        present = self._scan()
         if present is None or self._stop.is_set():
             return
-        for cid in [c for c in self.devices if c not in present]:
-            self._missing[cid] = self._missing.get(cid, 0) + 1
-            if self._missing[cid] >= MISSING_SCANS and self._gone(self.devices[cid]):
-                self._remove(cid)
-        for cid in [c for c in self._missing if c in present or c not in self.devices]:
-            del self._missing[cid]
-        for cid, props in present.items():
-            if cid not in self.devices and not self._stop.is_set():
-                self._add(cid, props)
+        for key in [k for k in self.devices if k not in present]:
+            self._missing[key] = self._missing.get(key, 0) + 1
+            if self._missing[key] >= MISSING_SCANS and self._gone(self.devices[key]):
+                self._remove(key)
+        for key in [k for k in self._missing if k in present or k not in self.devices]:
+            del self._missing[key]
+        for key, details in present.items():
+            if key not in self.devices and not self._stop.is_set():
+                self._add(key, details)
 
     @staticmethod
     def _gone(device: Any) -> bool:
@@ -149,22 +133,19 @@ class HotPlugWatcher:
             return True
         return False
 
-    def _add(self, cid: int, props: Any) -> None:
-        from ..camera.registry import with_serial
-        from ..camera.sdk_camera import SdkCamera
-
-        props = with_serial(self.sdk, props)
-        device = self._make_device(SdkCamera(self.sdk, props), set(self.loop.devices))
-        self.devices[cid] = device
+    def _add(self, key: Any, details: Any) -> None:
+        camera = self._make_camera(key, details)
+        device = self._make_device(camera, set(self.loop.devices))
+        self.devices[key] = device
         self.loop.add_device(device)
         device.handle_get_properties(None)  # defines it to the clients now
-        text = f"{props.model} plugged in: serving it as {device.name}."
+        text = f"{camera.info.model} plugged in: serving it as {device.name}."
         log.info("%s", text)
         self.transport.send(xmlout.message(None, f"[INFO] {text}"))
 
-    def _remove(self, cid: int) -> None:
-        device = self.devices.pop(cid)
-        self._missing.pop(cid, None)
+    def _remove(self, key: Any) -> None:
+        device = self.devices.pop(key)
+        self._missing.pop(key, None)
         self.loop.remove_device(device.name)  # no more client requests reach it
         try:
             device.disconnect()

@@ -3,8 +3,8 @@
 It speaks INDI on stdin/stdout and serves every camera it finds as one device
 (mdpd: multiple devices per driver), named as the C++ driver names them:
 `PlayerOne CCD <model>`, then `... 1`, `... 2` for more cameras of one model.
-Cameras of the vendor SDK plugged in or out while it runs appear as devices or are
-deleted (ccd/hotplug.py: one thread scans the SDK's list every 2 s). It exits when stdin
+Cameras plugged in or out while it runs appear as devices or are deleted (ccd/hotplug.py:
+one thread compares the registry's camera list with the devices every 2 s). It exits when stdin
 closes (indiserver gone), after stopping every camera (without a warm-up).
 """
 from __future__ import annotations
@@ -15,14 +15,14 @@ import sys
 from collections import Counter
 
 from .. import __version__
+from ..camera import registry
 from ..camera.interface import CameraBackend
-from ..camera.registry import discover_cameras
 from ..indi import xmlout
 from ..indi.driver import DriverLoop
 from ..indi.logbridge import setup_logging
 from ..indi.transport import Transport
 from .device import PlayerOneCCD
-from .hotplug import HotPlugWatcher, camera_id, poll_period, unique_name
+from .hotplug import HotPlugWatcher, poll_period, unique_name
 from .nicknames import device_base_name, read_nicknames
 
 log = logging.getLogger("indi_playerone")
@@ -70,17 +70,16 @@ def tune_malloc() -> None:
 
 def start_hotplug(loop: DriverLoop, transport: Transport, devices: list[PlayerOneCCD],
                   log_handler: object) -> HotPlugWatcher | None:
-    """Watch the vendor SDK's camera list (ccd/hotplug.py); None without an SDK or when
-    INDI_PLAYERONE_HOTPLUG_S is 0."""
-    from ..camera.sdk_types import SdkLoadError
-    from ..camera.sdk_loader import load_sdk
-
+    """Watch the registry's camera list (ccd/hotplug.py): the libraries loaded at start, real
+    and simulated alike. None without any library or when INDI_PLAYERONE_HOTPLUG_S is 0."""
     period = poll_period()
     if period <= 0:
         return None
     try:
-        sdk = load_sdk()  # cached: the library discovery already loaded, or the same failure
-    except SdkLoadError:
+        libraries = registry.libraries(quiet=True)  # loaded at discovery: cached
+    except ValueError:  # a bad INDI_PLAYERONE_SIMULATE: reported at discovery, nothing served
+        return None
+    if not libraries:
         return None
 
     def make_device(camera: CameraBackend, used: set[str]) -> PlayerOneCCD:
@@ -88,8 +87,9 @@ def start_hotplug(loop: DriverLoop, transport: Transport, devices: list[PlayerOn
         return PlayerOneCCD(unique_name(base, used), camera, transport, driver_version(),
                             log_handler)
 
-    served = {cid: d for d in devices if (cid := camera_id(d.camera)) is not None}
-    return HotPlugWatcher(sdk, loop, transport, make_device, served, period).start()
+    served = {key: d for d in devices if (key := registry.camera_key(d.camera)) is not None}
+    return HotPlugWatcher(lambda: registry.scan(libraries), registry.camera_for, loop, transport,
+                          make_device, served, period).start()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     loop = DriverLoop(transport, in_fd=0)
 
     try:
-        cameras = discover_cameras()
+        cameras = registry.discover_cameras()
     except ValueError as exc:
         log.error("%s", exc)
         transport.send(xmlout.message(None, f"[ERROR] {exc}"))

@@ -1,11 +1,11 @@
-"""Camera controls and identity properties through a real indiserver and the real client, on both
-backends (the simulator and the vendor-SDK backend over the fake SDK library).
+"""Camera controls and identity properties through a real indiserver and the real client, on a
+simulated camera (the simulated SDK library through the driver's SDK backend).
 
 CCD_CONTROLS is written the way Ekos writes it (the whole vector, set_number's default), and what
 the camera did is checked where the camera reports it: the auto flag the camera keeps, the GAIN
 and OFFSET keywords of the next frame (the backend reads them from the camera at exposure start),
 the pixels of a flipped frame. Expected preset values come from an in-process camera of the same
-backend, not from the driver.
+library, not from the driver.
 """
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+from helpers import simsdk
 from indi_playerone.camera.interface import GainPreset
+from indi_playerone.camera.sdk_loader import load_simulated_sdk
 from tests.harness.client import IndiClient
 from tests.harness.server import IndiServer
 
@@ -31,14 +33,10 @@ MODEL = "Ares-C PRO"
 ARES = "PlayerOne CCD " + MODEL
 
 
-@pytest.fixture(params=["simulator", "sdk"])
-def backend(request: pytest.FixtureRequest) -> dict[str, str]:
-    """The environment that makes the driver serve one Ares-C PRO on this backend."""
-    if request.param == "sdk":
-        from indi_playerone.camera.fake_sdk_build import build_fake_sdk
-        lib = build_fake_sdk(ROOT / "build" / "fake-sdk")
-        return {"INDI_PLAYERONE_SDK": str(lib), "FAKE_POA_CAMERAS": MODEL}
-    return {"INDI_PLAYERONE_SIMULATE": MODEL}
+@pytest.fixture
+def backend() -> dict[str, str]:
+    """The environment that makes the driver serve one simulated Ares-C PRO."""
+    return simsdk.env(MODEL)
 
 
 def server_for(tmp_path: Path, env: dict[str, str]) -> IndiServer:
@@ -57,18 +55,11 @@ def ares(tmp_path: Path, backend: dict[str, str]) -> Iterator[tuple[IndiClient, 
 
 
 def presets_of(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, GainPreset]:
-    """The camera's own presets, asked in this process from a camera of the same backend."""
-    if "INDI_PLAYERONE_SDK" in env:
-        from indi_playerone.camera.sdk_binding import SdkLibrary
-        from indi_playerone.camera.sdk_camera import SdkCamera
+    """The camera's own presets, asked in this process from a camera of the same library."""
+    from indi_playerone.camera.registry import simulated_cameras
 
-        monkeypatch.setenv("FAKE_POA_CAMERAS", MODEL)
-        sdk = SdkLibrary(env["INDI_PLAYERONE_SDK"])
-        assert sdk.camera_count() == 1
-        camera = SdkCamera(sdk, sdk.camera_props(0))
-    else:
-        from indi_playerone.camera.registry import simulated_cameras
-        camera = simulated_cameras(MODEL)[0]
+    simsdk.use(monkeypatch, env["INDI_PLAYERONE_SIMULATE"])
+    camera = simulated_cameras()[0]
     with camera:
         return {p.key: p for p in camera.gain_presets()}
 
@@ -207,9 +198,7 @@ def test_flip_sensor_mode_formats_blink_and_identity(ares) -> None:
     assert any("2 blink frame(s) of 0.4 s taken" in m for m in client.messages(ARES)[mark:])
 
     assert client.number(ARES, "ADC_DEPTH")["BITS"] == 14
-    assert client.text(ARES, "SDK")["VERSION"]
-    if "INDI_PLAYERONE_SDK" in env:
-        assert client.text(ARES, "SDK")["VERSION"] == "3.10.1"  # the fake's POAGetSDKVersion
+    assert client.text(ARES, "SDK")["VERSION"] == load_simulated_sdk().version  # POAGetSDKVersion
     assert client.text(ARES, "Serial Number")["SN#"]
     assert client.text(ARES, "USB_LINK")["USB_LINK_SPEED"] == "USB3"
 
@@ -365,10 +354,8 @@ def test_nickname_file_round_trip_and_hostile_input(tmp_path: Path) -> None:
 
 
 def test_usb2_link_is_shown_and_warned_about(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A camera on a USB 2 link (no backend can fake one yet: a real simulated camera whose
-    info says USB 2) gets USB_LINK=USB2 in Alert and a warning at connect. The device talks
-    through the real transport into a pipe."""
-    import dataclasses
+    """A camera on a USB 2 link (the simulated SDK's ``usb2`` option) gets USB_LINK=USB2 in
+    Alert and a warning at connect. The device talks through the real transport into a pipe."""
     import os
     import threading
 
@@ -377,8 +364,8 @@ def test_usb2_link_is_shown_and_warned_about(tmp_path: Path, monkeypatch: pytest
     from indi_playerone.indi.transport import Transport
 
     monkeypatch.setenv("HOME", str(tmp_path))
-    camera = simulated_cameras(MODEL)[0]
-    camera.info = dataclasses.replace(camera.info, usb3=False)
+    simsdk.use(monkeypatch, MODEL, options="usb2")
+    camera = simulated_cameras()[0]
     r, w = os.pipe()
     out = bytearray()
     reader = threading.Thread(target=lambda: [out.extend(b) for b in iter(lambda: os.read(r, 65536), b"")])

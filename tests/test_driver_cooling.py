@@ -1,12 +1,12 @@
 """Cooling beyond the C++ driver (issue 5, "Cooling"): fan/heater defaults, a cooler that cannot
 reach its target, warm-up on disconnect, impossible readings.
 
-The behaviour tests run the real driver under indiserver with a real client, on the simulator
-(options ``cooler_tau`` short so the thermal model settles in about a second, ``ambient``,
-``no12v``; the fault file's ``12v`` line) and on the fake SDK (``FAKE_POA_COOLER_TAU_S``,
-``FAKE_POA_FAULTS=no_12v``). ``INDI_PLAYERONE_COOLER_STALL_S`` shortens the driver's
-"how long before it says so" windows (10 s / 30 s) to 2 s. The defaults and the reading filter
-are checked in process, on a real simulated camera whose fan was left elsewhere.
+The behaviour tests run the real driver under indiserver with a real client, on simulated
+cameras (the simulated SDK library's options ``cooler_tau`` short so the thermal model settles
+in about a second, ``ambient``, ``no12v``; the fault file's ``12v`` line).
+``INDI_PLAYERONE_COOLER_STALL_S`` shortens the driver's "how long before it says so" windows
+(10 s / 30 s) to 2 s. The defaults and the reading filter are checked in process, on a real
+simulated camera whose fan was left elsewhere.
 """
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from indi_playerone.camera.models import MODELS
-from indi_playerone.camera.simulator import SimulatedCamera
+from helpers import simsdk
+from indi_playerone.camera.registry import simulated_cameras
+from indi_playerone.camera.sdk_camera import SdkCamera
 from indi_playerone.ccd.temperature import (
     DELTA_T, NO_12V, CoolerWatch, TemperatureMonitor,
 )
@@ -31,23 +32,21 @@ ROOT = Path(__file__).resolve().parents[1]
 STALL_S = "2"
 
 
-def server_env(backend: str, models: str, sim_options: str = "", faults: str = "",
-               fault_file: Path | None = None) -> dict[str, str]:
-    env = {"INDI_PLAYERONE_COOLER_STALL_S": STALL_S}
-    if backend == "sdk":
-        from indi_playerone.camera.fake_sdk_build import build_fake_sdk
-        env.update({"INDI_PLAYERONE_SDK": str(build_fake_sdk(ROOT / "build" / "fake-sdk")),
-                    "FAKE_POA_CAMERAS": models, "FAKE_POA_COOLER_TAU_S": "0.3",
-                    "FAKE_POA_AMBIENT_C": "20"})
-        if faults:
-            env["FAKE_POA_FAULTS"] = faults
-    else:
-        env.update({"INDI_PLAYERONE_SIMULATE": models,
-                    "INDI_PLAYERONE_SIM_OPTIONS": ",".join(filter(None, ["cooler_tau=0.3",
-                                                                         "ambient=20", sim_options]))})
-        if fault_file is not None:
-            env["INDI_PLAYERONE_SIM_FAULT_FILE"] = str(fault_file)
+def server_env(models: str, sim_options: str = "", fault_file: Path | None = None) -> dict[str, str]:
+    options = ",".join(filter(None, ["cooler_tau=0.3", "ambient=20", sim_options]))
+    env = simsdk.env(models, INDI_PLAYERONE_COOLER_STALL_S=STALL_S, INDI_PLAYERONE_SIM_OPTIONS=options)
+    if fault_file is not None:
+        env["INDI_PLAYERONE_SIM_FAULT_FILE"] = str(fault_file)
     return env
+
+
+def sim_camera(monkeypatch: pytest.MonkeyPatch, model: str, cls: type[SdkCamera] = SdkCamera,
+               options: str | None = None) -> SdkCamera:
+    """An unopened simulated camera of this process, as ``cls``."""
+    simsdk.use(monkeypatch, model, options=options)
+    camera = simulated_cameras()[0]
+    assert isinstance(camera, SdkCamera)
+    return cls(camera.sdk, camera.props)
 
 
 def serve(tmp_path: Path, env: dict[str, str]) -> IndiServer:
@@ -95,17 +94,17 @@ def test_watch_new_setpoint_starts_afresh() -> None:
 # --- in process: defaults and impossible readings ------------------------------------------------
 
 @pytest.mark.parametrize("model,fan", [("Zeus 455M PRO", 70.0), ("Ares-M PRO", 50.0)])
-def test_fan_and_heater_defaults_applied_at_connect(tmp_path: Path, model: str, fan: float) -> None:
+def test_fan_and_heater_defaults_applied_at_connect(tmp_path: Path, model: str, fan: float,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The manual's defaults by body (aluminium 70 %, carbon fibre 50 %; heater 10 %), even when
     the camera was left at other values (a camera keeps settings while powered)."""
     from tests.fuzz.indi_target import CheckingTransport
     from indi_playerone.ccd.device import PlayerOneCCD
 
-    camera = SimulatedCamera(MODELS[model])
+    camera = sim_camera(monkeypatch, model)
     camera.open()
     names = {c.name for c in camera.controls()}
-    if not {"FanPower", "LensHeaterPower"} <= names:
-        pytest.skip(f"the simulator reports no fan/heater controls yet: {sorted(names)}")
+    assert {"FanPower", "LensHeaterPower"} <= names, sorted(names)
     camera.set_control("FanPower", 90)
     camera.set_control("LensHeaterPower", 40)
     device = PlayerOneCCD(f"PlayerOne CCD {model}", camera, CheckingTransport(), "0.1")
@@ -124,7 +123,7 @@ def test_fan_and_heater_defaults_applied_at_connect(tmp_path: Path, model: str, 
         camera.close()
 
 
-class _BadSensor(SimulatedCamera):
+class _BadSensor(SdkCamera):
     """A simulated camera whose sensor reads what field reports show (-300 °C, NaN)."""
 
     readings = [-300.0, math.nan, 12.5]
@@ -144,8 +143,9 @@ class _Sink:
         raise AssertionError(message)
 
 
-def test_impossible_readings_are_dropped_with_a_debug_message(caplog: pytest.LogCaptureFixture) -> None:
-    camera = _BadSensor(MODELS["Ares-C PRO"])
+def test_impossible_readings_are_dropped_with_a_debug_message(caplog: pytest.LogCaptureFixture,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    camera = sim_camera(monkeypatch, "Ares-C PRO", _BadSensor)
     camera.open()
     monitor = TemperatureMonitor(camera, _Sink(), period=lambda: 3600.0)
     try:
@@ -161,7 +161,7 @@ def test_impossible_readings_are_dropped_with_a_debug_message(caplog: pytest.Log
         camera.close()
 
 
-class _NoHeating(SimulatedCamera):
+class _NoHeating(SdkCamera):
     """A simulated camera whose cooler cannot warm the sensor above ambient (20 °C)."""
 
     def temperature(self) -> float:
@@ -170,12 +170,11 @@ class _NoHeating(SimulatedCamera):
 
 def test_target_above_ambient_is_taken_as_reached_once_stable(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from indi_playerone.camera.sim_options import SimOptions
     from indi_playerone.ccd.device import PlayerOneCCD
     from tests.fuzz.indi_target import CheckingTransport
 
     monkeypatch.setenv("INDI_PLAYERONE_COOLER_STALL_S", "1.5")
-    camera = _NoHeating(MODELS["Ares-C PRO"], options=SimOptions(ambient_c=20.0, cooler_tau_s=0.3))
+    camera = sim_camera(monkeypatch, "Ares-C PRO", _NoHeating, options="ambient=20,cooler_tau=0.3")
     transport = CheckingTransport()
     device = PlayerOneCCD(ARES, camera, transport, "0.1")
     device.handle_get_properties()
@@ -197,16 +196,12 @@ def test_target_above_ambient_is_taken_as_reached_once_stable(
 # --- through indiserver ------------------------------------------------------------------------
 
 @pytest.mark.indiserver
-@pytest.mark.parametrize("backend", ["simulator", "sdk"])
-def test_cooler_trouble_is_named_and_its_end_reported(tmp_path: Path, backend: str) -> None:
+def test_cooler_trouble_is_named_and_its_end_reported(tmp_path: Path) -> None:
     """No 12 V (the camera images but cannot cool), the supply back, then a target beyond the
     model's ΔT, then a reachable one: each said in CCD_TEMPERATURE's state and message."""
     fault_file = tmp_path / "faults"
     fault_file.write_text("")
-    env = server_env(backend, "Ares-C PRO", sim_options="no12v", faults="no_12v",
-                     fault_file=fault_file)
-    if backend == "sdk":
-        env["FAKE_POA_FAULT_FILE"] = str(fault_file)
+    env = server_env("Ares-C PRO", sim_options="no12v", fault_file=fault_file)
     with serve(tmp_path, env) as server, IndiClient(server.port) as client:
         client.connect_device(ARES, timeout=15)
         set_temperature(client, ARES, 0)
@@ -251,7 +246,7 @@ def _cool_then_enable_warmup(client: IndiClient, start_c: float, rate: float, ma
 @pytest.mark.indiserver
 def test_warm_up_ramps_to_ambient_before_the_cooler_goes_off(tmp_path: Path) -> None:
     """A CONNECT during the warm-up cancels it; the next DISCONNECT ramps 17 -> 20 °C."""
-    with serve(tmp_path, server_env("simulator", "Ares-C PRO")) as server, \
+    with serve(tmp_path, server_env("Ares-C PRO")) as server, \
             IndiClient(server.port) as client:
         _cool_then_enable_warmup(client, 17, rate=30, max_min=1)
         client.set_switch(ARES, "CONNECTION", ["DISCONNECT"])
@@ -293,7 +288,7 @@ def test_warm_up_ramps_to_ambient_before_the_cooler_goes_off(tmp_path: Path) -> 
 @pytest.mark.indiserver
 def test_warm_up_is_capped(tmp_path: Path) -> None:
     """WARMUP_MAX_MIN bounds the disconnect: 0.1 min at 3 °C/min ends far from ambient."""
-    with serve(tmp_path, server_env("simulator", "Ares-C PRO")) as server, \
+    with serve(tmp_path, server_env("Ares-C PRO")) as server, \
             IndiClient(server.port) as client:
         _cool_then_enable_warmup(client, 10, rate=3, max_min=0.1)
         client.set_switch(ARES, "CONNECTION", ["DISCONNECT"])
@@ -308,7 +303,7 @@ def test_warm_up_is_capped(tmp_path: Path) -> None:
 @pytest.mark.indiserver
 def test_a_saved_fan_power_wins_over_the_default(tmp_path: Path) -> None:
     """The defaults go to the camera before the saved config loads."""
-    with serve(tmp_path, server_env("sdk", "Ares-C PRO")) as server, \
+    with serve(tmp_path, server_env("Ares-C PRO")) as server, \
             IndiClient(server.port) as client:
         client.connect_device(ARES, timeout=15)
         client.wait_property(ARES, "CCD_CONTROLS", timeout=10)

@@ -1,14 +1,14 @@
 """ST4 guiding: TELESCOPE_TIMED_GUIDE_NS / TELESCOPE_TIMED_GUIDE_WE (libindi's GuiderInterface).
 
-Through indiserver with a real client, on simulated cameras given an ST4 port (simulator option
-``st4``; the PRO cooled line has none, and neither has the fake SDK's): the properties exist only
+Through indiserver with a real client, on simulated cameras given an ST4 port (the simulated
+SDK's option ``st4``; the PRO cooled line has none): the properties exist only
 with a port, a pulse is Busy then Ok with the values back at 0 once its time is up, a new pulse
 on a busy axis replaces the old one (Ok after the new one's time, not the old one's), the axes
 are independent, and a disconnect ends running pulses.
 
-In process, on the same simulated camera (its ``guide_log`` records every output switch), the
-fix of the C++ driver's quirk: the running direction is switched off before the new one goes on,
-and every output is off after a disconnect.
+In process, on the same simulated camera (a subclass of the SDK backend records every output
+switch it passes to the library), the fix of the C++ driver's quirk: the running direction is
+switched off before the new one goes on, and every output is off after a disconnect.
 """
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from indi_playerone.camera.models import MODELS
-from indi_playerone.camera.simulator import SimulatedCamera
+from helpers import simsdk
+from indi_playerone.camera.registry import simulated_cameras
+from indi_playerone.camera.sdk_camera import SdkCamera
 from indi_playerone.ccd.guide import GuideAxis
 from tests.harness.client import IndiClient
 from tests.harness.server import IndiServer
@@ -87,12 +88,26 @@ def test_axis_new_pulse_switches_the_old_direction_off_first() -> None:
 
 # --- in process: the camera's outputs ------------------------------------------------------------
 
-def st4_camera() -> SimulatedCamera:
-    from indi_playerone.camera.sim_options import SimOptions
+class _GuideLog(SdkCamera):
+    """The SDK backend, recording each guide output switch it made (after the library took it)."""
 
-    camera = SimulatedCamera(MODELS["Ares-M PRO"], options=SimOptions(st4=True))
-    if not camera.info.has_st4:
-        pytest.skip("the simulator has no ST4 option yet")
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.log: list[tuple[str, bool, float]] = []
+
+    def guide(self, direction: str, on: bool) -> None:
+        super().guide(direction, on)
+        self.log.append((direction, on, time.monotonic()))
+
+    def guide_log(self) -> list[tuple[str, bool, float]]:
+        return list(self.log)
+
+
+def st4_camera(monkeypatch: pytest.MonkeyPatch) -> _GuideLog:
+    simsdk.use(monkeypatch, "Ares-M PRO", options="st4")
+    found = simulated_cameras()[0]
+    camera = _GuideLog(found.sdk, found.props)
+    assert camera.info.has_st4
     return camera
 
 
@@ -100,11 +115,11 @@ def pulse(device, prop: str, element: str, ms: float) -> None:
     device.handle_new("Number", prop, [(element, str(ms))])
 
 
-def test_driver_switches_the_running_direction_off_before_the_new_one() -> None:
+def test_driver_switches_the_running_direction_off_before_the_new_one(monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.fuzz.indi_target import CheckingTransport
     from indi_playerone.ccd.device import PlayerOneCCD
 
-    camera = st4_camera()
+    camera = st4_camera(monkeypatch)
     device = PlayerOneCCD(ARES, camera, CheckingTransport(), "0.1")
     device.handle_get_properties()
     device.handle_new("Switch", "CONNECTION", [("CONNECT", "On")])
@@ -129,24 +144,15 @@ def test_driver_switches_the_running_direction_off_before_the_new_one() -> None:
 
 
 def test_sdk_backend_guide_goes_to_poasetconfig(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The SDK backend's guide(): refused without a port; with one, a POASetConfig of a guide
-    config (the fake SDK, like the PRO line, has no ST4 port and so refuses the config itself:
-    what this shows is the path to the SDK, not a pulse on a real port)."""
-    import ctypes
+    """The SDK backend's guide(): refused without a port; a POASetConfig of a guide config,
+    which the library refuses on a camera without a port (as the PRO line would) and takes on
+    one with a port (the simulated SDK's ``st4`` option)."""
     import dataclasses
 
-    from indi_playerone.camera.fake_sdk_build import build_fake_sdk
     from indi_playerone.camera.interface import CameraError
-    from indi_playerone.camera.sdk_binding import SdkLibrary
-    from indi_playerone.camera.sdk_camera import SdkCamera
 
-    path = build_fake_sdk(Path(__file__).resolve().parents[1] / "build" / "fake-sdk")
-    monkeypatch.setenv("FAKE_POA_CAMERAS", "Ares-M PRO")
-    monkeypatch.delenv("FAKE_POA_FAULTS", raising=False)
-    ctypes.CDLL(str(path)).FakePOA_Reset()
-    sdk = SdkLibrary(str(path))
-    assert sdk.camera_count() == 1  # the SDK answers properties only after a scan
-    with SdkCamera(sdk, sdk.camera_props(0)) as camera:
+    simsdk.use(monkeypatch, "Ares-M PRO")
+    with simulated_cameras()[0] as camera:
         with pytest.raises(CameraError, match="no ST4 port"):
             camera.guide("N", True)
         camera.info = dataclasses.replace(camera.info, has_st4=True)
@@ -154,13 +160,16 @@ def test_sdk_backend_guide_goes_to_poasetconfig(monkeypatch: pytest.MonkeyPatch)
             camera.guide("N", True)
         with pytest.raises(CameraError, match="direction"):
             camera.guide("X", True)
-    ctypes.CDLL(str(path)).FakePOA_Reset()
+    with st4_camera(monkeypatch) as camera:
+        camera.guide("N", True)
+        camera.guide("N", False)
+        assert [(d, on) for d, on, _ in camera.guide_log()] == [("N", True), ("N", False)]
 
 
 # --- through indiserver --------------------------------------------------------------------------
 
 def serve(tmp_path: Path, models: str = "Ares-M PRO", options: str = "st4") -> IndiServer:
-    env = {"INDI_PLAYERONE_SIMULATE": models, "INDI_PLAYERONE_SIM_OPTIONS": options}
+    env = simsdk.env(models, INDI_PLAYERONE_SIM_OPTIONS=options)
     server = IndiServer([DRIVER], env=env, home=tmp_path / "home")
     server.start()
     return server
@@ -170,12 +179,7 @@ def serve(tmp_path: Path, models: str = "Ares-M PRO", options: str = "st4") -> I
 def guider(tmp_path: Path):
     with serve(tmp_path) as server, IndiClient(server.port) as client:
         client.connect_device(ARES, timeout=15)
-        try:
-            client.wait_property(ARES, NS, timeout=5)
-        except TimeoutError:
-            if client.text(ARES, "DRIVER_INFO")["DRIVER_INTERFACE"] == "2":
-                pytest.skip("the simulator's st4 option does not reach the driver yet")
-            raise
+        client.wait_property(ARES, NS, timeout=5)
         yield client
 
 

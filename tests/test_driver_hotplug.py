@@ -1,12 +1,13 @@
 """Several cameras in one driver process, and cameras plugged in or out while it runs.
 
 Two cameras of one model are served as `PlayerOne CCD <model>` and `PlayerOne CCD <model> 1`
-(the C++ driver's naming, §3.2), on both backends, each taking its own frames. Hot-plug runs on
-the fake SDK, whose runtime fault file unplugs and replugs a camera by ID inside the running
-driver (``unplug@<id>``, ``replug@<id>``; IDs are 100, 107, ...): the unplugged camera's device
-is deleted (disconnected first), the other camera keeps working, and the replugged camera comes
+(the C++ driver's naming), each taking its own frames. Hot-plug runs on the simulated SDK,
+whose runtime fault file unplugs and replugs a camera by ID inside the running driver
+(``unplug@<id>``, ``replug@<id>``; IDs are 100, 107, ...): the unplugged camera's device is
+deleted (disconnected first), the other camera keeps working, and the replugged camera comes
 back as a device under its old name and connects again. With ``INDI_PLAYERONE_HOTPLUG_S=0``
-nothing is watched.
+nothing is watched. A vendor SDK (a copy of the simulated library under the vendor's file name)
+and the simulated SDK are served side by side by one driver process, with colliding camera IDs.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import simsdk
 from indi_playerone.ccd.hotplug import unique_name
 from tests.harness.client import IndiClient
 from tests.harness.server import IndiServer
@@ -34,16 +36,12 @@ def test_unique_name_takes_the_first_free_index() -> None:
     assert unique_name("PlayerOne CCD Ares-C PRO", used) == "PlayerOne CCD Ares-C PRO 3"
 
 
-def env_for(backend: str, models: str, fault_file: Path | None = None) -> dict[str, str]:
-    if backend == "sdk":
-        from indi_playerone.camera.fake_sdk_build import build_fake_sdk
-        env = {"INDI_PLAYERONE_SDK": str(build_fake_sdk(ROOT / "build" / "fake-sdk")),
-               "FAKE_POA_CAMERAS": models}
-        if fault_file is not None:
-            env["FAKE_POA_FAULT_FILE"] = str(fault_file)
-            env["INDI_PLAYERONE_HOTPLUG_S"] = "1"  # scan every second (default 2) to be quick
-        return env
-    return {"INDI_PLAYERONE_SIMULATE": models}
+def env_for(models: str, fault_file: Path | None = None) -> dict[str, str]:
+    env = simsdk.env(models)
+    if fault_file is not None:
+        env["INDI_PLAYERONE_SIM_FAULT_FILE"] = str(fault_file)
+        env["INDI_PLAYERONE_HOTPLUG_S"] = "1"  # scan every second (default 2) to be quick
+    return env
 
 
 def serve(tmp_path: Path, env: dict[str, str]) -> IndiServer:
@@ -68,9 +66,8 @@ def expose_small(client: IndiClient, device: str) -> None:
 
 
 @pytest.mark.indiserver
-@pytest.mark.parametrize("backend", ["simulator", "sdk"])
-def test_two_cameras_of_one_model_are_served_with_the_1_suffix(tmp_path: Path, backend: str) -> None:
-    with serve(tmp_path, env_for(backend, "Ares-C PRO,Ares-C PRO")) as server, \
+def test_two_cameras_of_one_model_are_served_with_the_1_suffix(tmp_path: Path) -> None:
+    with serve(tmp_path, env_for("Ares-C PRO,Ares-C PRO")) as server, \
             IndiClient(server.port) as client:
         client.wait_property(FIRST, "CONNECTION", timeout=15)
         client.wait_property(SECOND, "CONNECTION", timeout=15)
@@ -102,9 +99,9 @@ def append(path: Path, line: str) -> None:
 @pytest.mark.generations  # also under libindi 2.2.4.2 (docs/indi-generations.md)
 @pytest.mark.indiserver
 def test_unplugged_camera_is_deleted_and_comes_back_when_replugged(tmp_path: Path) -> None:
-    faults = tmp_path / "fake-faults"
+    faults = tmp_path / "faults"
     faults.write_text("")
-    with serve(tmp_path, env_for("sdk", "Ares-C PRO,Ares-C PRO", faults)) as server, \
+    with serve(tmp_path, env_for("Ares-C PRO,Ares-C PRO", faults)) as server, \
             IndiClient(server.port) as client:
         client.wait_property(SECOND, "CONNECTION", timeout=15)
         client.connect_device(FIRST, timeout=15)
@@ -128,9 +125,9 @@ def test_unplugged_camera_is_deleted_and_comes_back_when_replugged(tmp_path: Pat
 def test_cameras_present_only_later_appear_and_names_stay_unique(tmp_path: Path) -> None:
     """Both cameras unplugged, then replugged in the other order: the bare name goes to the
     first one back, as the C++ driver's first-free-name rule does."""
-    faults = tmp_path / "fake-faults"
+    faults = tmp_path / "faults"
     faults.write_text("")
-    with serve(tmp_path, env_for("sdk", "Ares-C PRO,Ares-C PRO", faults)) as server, \
+    with serve(tmp_path, env_for("Ares-C PRO,Ares-C PRO", faults)) as server, \
             IndiClient(server.port) as client:
         client.wait_property(SECOND, "CONNECTION", timeout=15)
         append(faults, "unplug@100")
@@ -148,11 +145,38 @@ def test_cameras_present_only_later_appear_and_names_stay_unique(tmp_path: Path)
 
 @pytest.mark.indiserver
 def test_hotplug_off_keeps_the_devices_of_the_start(tmp_path: Path) -> None:
-    faults = tmp_path / "fake-faults"
+    faults = tmp_path / "faults"
     faults.write_text("")
-    env = {**env_for("sdk", "Ares-C PRO", faults), "INDI_PLAYERONE_HOTPLUG_S": "0"}
+    env = {**env_for("Ares-C PRO", faults), "INDI_PLAYERONE_HOTPLUG_S": "0"}
     with serve(tmp_path, env) as server, IndiClient(server.port) as client:
         client.wait_property(FIRST, "CONNECTION", timeout=15)
         append(faults, "unplug@100")
         time.sleep(4)  # three scans at the test's 1 s period would have removed it
         assert FIRST in client.devices()
+
+
+def mapped_files(pid: int) -> set[str]:
+    with open(f"/proc/{pid}/maps") as f:
+        return {line.split(None, 5)[5].strip() for line in f if len(line.split(None, 5)) == 6}
+
+
+@pytest.mark.indiserver
+def test_vendor_and_simulated_cameras_side_by_side_in_one_driver(tmp_path: Path) -> None:
+    """Both libraries mapped in the one driver process; the vendor's camera keeps the bare name,
+    the simulated one of the same model gets ` 1`; both take frames; camera IDs collide (both
+    libraries number from the same base) and are told apart by library."""
+    vendor = tmp_path / "vendor" / "libPlayerOneCamera.so.3"
+    vendor.parent.mkdir()
+    vendor.write_bytes(simsdk.library().read_bytes())
+    env = {**env_for("Ares-C PRO"), "INDI_PLAYERONE_SDK": str(vendor)}
+    with serve(tmp_path, env) as server, IndiClient(server.port) as client:
+        client.wait_property(SECOND, "CONNECTION", timeout=15)
+        assert sorted(d for d in client.devices() if d.startswith("PlayerOne")) == [FIRST, SECOND]
+        pids = [r.pid for r in server.processes() if r.name.startswith("indi_playerone")]
+        assert len(pids) == 1
+        maps = mapped_files(pids[0])
+        assert str(vendor) in maps and str(simsdk.library()) in maps
+        client.connect_device(FIRST, timeout=15)
+        client.connect_device(SECOND, timeout=15)
+        expose_small(client, FIRST)
+        expose_small(client, SECOND)

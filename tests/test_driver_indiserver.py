@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+from helpers import simsdk
 from tests.harness.client import IndiClient
 from tests.harness.server import IndiServer
 
@@ -26,25 +27,10 @@ DRIVER = str(Path(sys.executable).parent / "indi_playerone_ccd")
 ARES = "PlayerOne CCD Ares-C PRO"
 
 
-#: The camera backend `start_server` uses: "simulator" (INDI_PLAYERONE_SIMULATE), or "sdk":
-#: the vendor-SDK backend loading the fake SDK library, which serves the same models (issue 4).
-BACKEND = {"name": "simulator"}
-
-
-@pytest.fixture(params=["simulator", "sdk"], autouse=True)
-def backend(request: pytest.FixtureRequest):
-    """Every test of this module runs once per backend; device names are the same on both."""
-    BACKEND["name"] = request.param
-    yield request.param
-    BACKEND["name"] = "simulator"
-
-
 def backend_env(models: str) -> dict[str, str]:
-    if BACKEND["name"] == "sdk":
-        from indi_playerone.camera.fake_sdk_build import build_fake_sdk
-        lib = build_fake_sdk(Path(__file__).resolve().parents[1] / "build" / "fake-sdk")
-        return {"INDI_PLAYERONE_SDK": str(lib), "FAKE_POA_CAMERAS": models}
-    return {"INDI_PLAYERONE_SIMULATE": models}
+    """The driver's environment for simulated cameras ``models`` (the simulated SDK library,
+    through the same SDK backend a real camera uses)."""
+    return simsdk.env(models)
 
 
 def start_server(tmp_path: Path, models: str, blob_mode: str = "auto") -> IndiServer:

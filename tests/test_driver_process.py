@@ -162,3 +162,24 @@ def test_under_one_socketpair_as_indiserver_runs_it(tmp_path: Path) -> None:
     with os.fdopen(fds[0], "rb") as f:
         content = f.read()
     assert len(content) >= size and content[:6] == b"SIMPLE"
+
+
+def test_simulated_cameras_are_the_simulated_sdk_library_in_the_driver(tmp_path: Path) -> None:
+    """One camera path: the driver serving INDI_PLAYERONE_SIMULATE has the simulated SDK library
+    mapped (it came through the SDK backend) and no Python simulator exists in the package."""
+    import indi_playerone
+    from indi_playerone.camera.sdk_loader import SIM_LIBRARY
+
+    package = Path(indi_playerone.__file__).parent
+    assert not list(package.glob("camera/sim*.py")), "a Python simulator is back in the package"
+    driver = PipeDriver(tmp_path)
+    try:
+        driver.send("<getProperties version='1.7'/>" + CONNECT + expose(0.01))
+        driver.wait_for(b"name='CCD_EXPOSURE' state='Ok'", timeout=20)
+        with open(f"/proc/{driver.proc.pid}/maps") as f:
+            mapped = {line.split(None, 5)[5].strip() for line in f if len(line.split(None, 5)) == 6}
+        assert str(SIM_LIBRARY) in mapped, sorted(m for m in mapped if "PlayerOne" in m)
+        assert driver.close_stdin_and_wait() == 0
+    finally:
+        if driver.proc.poll() is None:
+            driver.proc.kill()

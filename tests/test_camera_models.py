@@ -1,14 +1,19 @@
-"""The model catalog against the manual's specification table, and the registry's parsing."""
+"""The model catalog against the manual's specification table, and the registry's parsing (its
+simulated cameras are the simulated SDK library's, through the SDK backend)."""
 from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
+from helpers import simsdk
 from indi_playerone.camera.interface import CameraBackend
 from indi_playerone.camera.models import MODELS, find_model
-from indi_playerone.camera.registry import SIMULATE_ENV, discover_cameras, simulated_cameras
-from indi_playerone.camera.simulator import SimulatedCamera
+from indi_playerone.camera.registry import (
+    SIMULATE_ENV, discover_cameras, is_simulated, simulated_cameras, simulated_models,
+)
+from indi_playerone.camera.sdk_camera import SdkCamera
 
 # model: (sensor, width, height, pixel µm, ADC bits, colour) as the table prints them
 TABLE = {
@@ -83,34 +88,53 @@ def test_find_model_exact_then_case_insensitive() -> None:
 
 
 # -- registry ---------------------------------------------------------------------------------
-def test_registry_parses_names_with_whitespace() -> None:
-    cams = simulated_cameras(" Ares-C PRO ,Zeus 455M PRO,")
+def test_registry_parses_names_with_whitespace(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert simulated_models(" Ares-C PRO ,zeus 455m pro,") == ["Ares-C PRO", "Zeus 455M PRO"]
+    simsdk.use(monkeypatch, " Ares-C PRO ,Zeus 455M PRO,")
+    cams = simulated_cameras()
     assert [c.info.model for c in cams] == ["Ares-C PRO", "Zeus 455M PRO"]
-    assert all(isinstance(c, SimulatedCamera) for c in cams)
+    assert all(isinstance(c, SdkCamera) and is_simulated(c) for c in cams)
     assert cams[0].info.serial == "SIM-ARES-C-PRO-0001"
 
 
-def test_registry_same_model_twice_gives_distinct_serials() -> None:
-    a, b, c = simulated_cameras("Uranus-M PRO,Ares-M PRO,Uranus-M PRO")
+def brightest(camera: CameraBackend, n: int = 30) -> set[tuple[int, int]]:
+    """Where the ``n`` brightest pixels of a binned frame are (the star field)."""
+    with camera:
+        camera.set_roi(0, 0, 10_000, 10_000, 4)
+        camera.start_exposure(0.5)
+        frame = camera.wait_frame(20)
+        try:
+            flat = np.argsort(frame.data, axis=None)[-n:]
+            return {divmod(int(i), frame.data.shape[1]) for i in flat}
+        finally:
+            frame.release()
+
+
+def test_registry_same_model_twice_gives_distinct_serials(monkeypatch: pytest.MonkeyPatch) -> None:
+    simsdk.use(monkeypatch, "Uranus-M PRO,Ares-M PRO,Uranus-M PRO")
+    a, b, c = simulated_cameras()
     assert a.info.model == c.info.model == "Uranus-M PRO"
     assert (a.info.serial, c.info.serial) == ("SIM-URANUS-M-PRO-0001", "SIM-URANUS-M-PRO-0002")
     assert b.info.serial == "SIM-ARES-M-PRO-0001"
-    assert a.star_field[0].tolist() != c.star_field[0].tolist()  # different sky per serial
+    assert brightest(a) != brightest(c)  # a different sky per serial
 
 
-def test_registry_unknown_name_lists_valid_names() -> None:
-    with pytest.raises(ValueError) as err:
-        simulated_cameras("Ares-C PRO,Saturn-C")
-    assert "'Saturn-C'" in str(err.value)
-    assert all(name in str(err.value) for name in MODELS)
+def test_registry_unknown_name_lists_valid_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SIMULATE_ENV, "Ares-C PRO,Saturn-C")
+    for call in (simulated_cameras, discover_cameras):
+        with pytest.raises(ValueError) as err:
+            call()
+        assert "'Saturn-C'" in str(err.value) and SIMULATE_ENV in str(err.value)
+        assert all(name in str(err.value) for name in MODELS)
 
 
 def test_registry_reads_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INDI_PLAYERONE_SDK", "/nonexistent/libPlayerOneCamera.so.3")
     monkeypatch.delenv(SIMULATE_ENV, raising=False)
     assert simulated_cameras() == [] and discover_cameras() == []
     monkeypatch.setenv(SIMULATE_ENV, "   ")
     assert simulated_cameras() == []
-    monkeypatch.setenv(SIMULATE_ENV, "Apollo-M MAX PRO")
+    simsdk.use(monkeypatch, "Apollo-M MAX PRO")
     found = discover_cameras()
     assert len(found) == 1 and isinstance(found[0], CameraBackend)
     assert found[0].info.model == "Apollo-M MAX PRO"

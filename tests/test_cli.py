@@ -165,7 +165,10 @@ def preload() -> None:
     import encodings.idna  # noqa: F401
     import logging  # noqa: F401
 
-    listing.driver_cameras()  # imports the registry, the simulator, the SDK loader, ccd.main
+    listing.driver_cameras()  # imports the registry, the SDK backend and loader, ccd.main
+    from indi_playerone.camera.sdk_loader import load_simulated_sdk
+
+    load_simulated_sdk()  # mapped now: as nobody the package's files may be unreadable
 
 
 def as_user(name: str, *args: object, uid: int = NOBODY, gid: int = NOGROUP,

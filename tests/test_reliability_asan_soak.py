@@ -4,9 +4,10 @@
 core *as the driver uses it*: the cffi ``_native`` module is rebuilt with ``-fsanitize=address``
 into a directory of its own (the installed one is untouched), and the driver process under a
 real indiserver loads it through a small bootstrap that puts that directory first on the
-package's ``__path__``, with ``libasan`` preloaded (Python itself is not instrumented). On the
-SDK backend the fake SDK library is built with ASan too, so the C reader thread, the frame ring,
-the SDK calls and the fake's worker threads are all checked.
+package's ``__path__``, with ``libasan`` preloaded (Python itself is not instrumented). The
+simulated SDK library is built with ASan too (``INDI_PLAYERONE_SIM_SDK`` points the driver at
+that build), so the C reader thread, the frame ring, the SDK calls and the library's worker
+threads are all checked.
 
 The session: a few hundred short exposures of a small region, with a full frame, an abort in the
 middle of an exposure, a format change, a 3 s video stream and a disconnect/connect cycle mixed
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from indi_playerone.camera.fake_sdk_build import build_fake_sdk
+from helpers import simsdk
 from tests.harness.client import IndiClient
 from tests.harness.server import IndiServer
 
@@ -167,15 +168,9 @@ def _session(client: IndiClient, exposures: int) -> dict[str, int]:
     return counts
 
 
-@pytest.mark.parametrize("backend", ["sdk", "sim"])
-def test_driver_session_clean_under_asan(asan_native: Path, tmp_path: Path, backend: str) -> None:
-    if backend == "sdk":
-        if shutil.which(os.environ.get("CC", "cc")) is None:
-            pytest.skip("no C compiler to build the fake SDK")
-        lib = build_fake_sdk(tmp_path / "fake-sdk-asan", extra_cflags=ASAN_FLAGS)
-        env = {"INDI_PLAYERONE_SDK": str(lib), "FAKE_POA_CAMERAS": MODEL}
-    else:
-        env = {"INDI_PLAYERONE_SIMULATE": MODEL}
+def test_driver_session_clean_under_asan(asan_native: Path, tmp_path: Path) -> None:
+    lib = simsdk.build(tmp_path / "simsdk-asan", extra_cflags=ASAN_FLAGS)
+    env = simsdk.env(MODEL, INDI_PLAYERONE_SIM_SDK=str(lib))
     driver = bootstrap(asan_native, tmp_path)
     workdir = tmp_path / "server"
     workdir.mkdir()
@@ -186,6 +181,9 @@ def test_driver_session_clean_under_asan(asan_native: Path, tmp_path: Path, back
         with IndiClient(server.port) as client:
             client.wait_device(DEVICE, timeout=60)
             client.connect_device(DEVICE, timeout=60)
+            pids = [r.pid for r in server.processes() if r.is_alive() and r.name != "indiserver"]
+            maps = "".join(Path(f"/proc/{pid}/maps").read_text() for pid in pids)
+            assert str(lib) in maps, "the driver did not load the ASan build of the simulated SDK"
             client.enable_blobs(DEVICE)
             counts = _session(client, EXPOSURES)
             client.disconnect_device(DEVICE, timeout=20)
@@ -195,6 +193,6 @@ def test_driver_session_clean_under_asan(asan_native: Path, tmp_path: Path, back
     log = Path(server.log_path).read_text(errors="replace")
     assert f"asan native: {asan_native}" in log, "the driver did not load the ASan build"
     assert "AddressSanitizer" not in log and "runtime error" not in log, log[-5000:]
-    print(f"\nASan {backend}: {counts} in {elapsed:.0f} s")  # quoted in docs/reliability.md (-s)
+    print(f"\nASan: {counts} in {elapsed:.0f} s")  # quoted in docs/reliability.md (-s)
     assert counts["frames"] == EXPOSURES
     assert counts["streams"] == 0 or counts["previews"] > 0, "no preview arrived while streaming"

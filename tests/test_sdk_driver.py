@@ -1,46 +1,40 @@
-"""The driver on the SDK backend under the real indiserver, loading the fake SDK library.
+"""The driver on the SDK backend under the real indiserver, loading the simulated SDK library.
 
-(The whole driver suite of ``test_driver_indiserver.py`` also runs on this backend; here are the
-SDK-only checks: that it really is the SDK backend serving, and that each fault injected in the
-fake ends in an Alert with a message and a working driver afterwards.)
+(The whole driver suite runs on this one path; here are the SDK-only checks: that the cameras
+really come through the SDK backend, and that each fault injected in the library ends in an
+Alert with a message and a working driver afterwards.)
 """
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from indi_playerone.camera.fake_sdk_build import build_fake_sdk
+from helpers import simsdk
 from tests.harness.client import IndiClient
 from tests.harness.server import IndiServer
 
 pytestmark = pytest.mark.indiserver
 
-ROOT = Path(__file__).resolve().parents[1]
 DRIVER = str(Path(sys.executable).parent / "indi_playerone_ccd")
 ARES = "PlayerOne CCD Ares-C PRO"
 
 
-@pytest.fixture(scope="module")
-def fake_lib() -> Path:
-    if shutil.which(os.environ.get("CC", "cc")) is None:
-        pytest.skip("no C compiler to build the fake SDK")
-    return build_fake_sdk(ROOT / "build" / "fake-sdk")
-
-
-def sdk_server(tmp_path: Path, lib: Path, models: str, **env: str) -> IndiServer:
-    server = IndiServer([DRIVER], env={"INDI_PLAYERONE_SDK": str(lib), "FAKE_POA_CAMERAS": models, **env},
+def sdk_server(tmp_path: Path, models: str, faults: str = "") -> IndiServer:
+    """The driver with simulated cameras ``models`` and, from the library's first call on, the
+    fault lines ``faults`` (comma-separated) in its fault file."""
+    fault_file = tmp_path / "faults"
+    fault_file.write_text("".join(f"{line}\n" for line in faults.split(",") if line))
+    server = IndiServer([DRIVER], env=simsdk.env(models, INDI_PLAYERONE_SIM_FAULT_FILE=str(fault_file)),
                         home=tmp_path / "home")
     server.start()
     return server
 
 
-def test_the_sdk_backend_serves_the_fake_cameras(tmp_path: Path, fake_lib: Path) -> None:
-    with sdk_server(tmp_path, fake_lib, "Ares-C PRO,Ares-C PRO") as server, IndiClient(server.port) as client:
+def test_the_sdk_backend_serves_the_simulated_cameras(tmp_path: Path) -> None:
+    with sdk_server(tmp_path, "Ares-C PRO,Ares-C PRO") as server, IndiClient(server.port) as client:
         client.wait_device(ARES, timeout=15)
         client.wait_device(ARES + " 1", timeout=15)
         client.connect_device(ARES, timeout=15)
@@ -48,18 +42,21 @@ def test_the_sdk_backend_serves_the_fake_cameras(tmp_path: Path, fake_lib: Path)
         while not (online := [m for m in client.messages(ARES) if "is online" in m]):
             assert time.monotonic() < deadline, client.messages(ARES)
             time.sleep(0.05)
-        assert "(serial FAKE" in online[-1]  # the fake's serials, read through the SDK
+        # The simulated camera's serial, read through the SDK (POAGetCameraProperties while open).
+        assert "(serial SIM-ARES-C-PRO-0001)" in online[-1], online[-1]
         client.enable_blobs(ARES)
         assert client.expose(ARES, 0.1, timeout=20).format == ".fits"
 
 
 @pytest.mark.parametrize("fault", ["timeout=2", "never_ready=2"])
-def test_readout_fault_ends_in_alert_then_next_exposure_works(tmp_path: Path, fake_lib: Path, fault: str) -> None:
+def test_readout_fault_ends_in_alert_then_next_exposure_works(tmp_path: Path, fault: str) -> None:
     """Both attempts (the first and the watchdog's restart) fail; the third exposure is clean."""
-    with sdk_server(tmp_path, fake_lib, "Ares-C PRO", FAKE_POA_FAULTS=fault) as server, \
-            IndiClient(server.port) as client:
+    with sdk_server(tmp_path, "Ares-C PRO") as server, IndiClient(server.port) as client:
         client.connect_device(ARES, timeout=15)
         client.enable_blobs(ARES)
+        with (tmp_path / "faults").open("a") as f:
+            f.write(fault + "\n")
+        time.sleep(0.2)  # the library looks at the file at most every 50 ms
         client.set_number(ARES, "CCD_EXPOSURE", {"CCD_EXPOSURE_VALUE": 0.1})
         client.wait_state(ARES, "CCD_EXPOSURE", {"Alert"}, timeout=20)
         assert any("no image" in m for m in client.messages(ARES)), client.messages(ARES)
@@ -67,10 +64,10 @@ def test_readout_fault_ends_in_alert_then_next_exposure_works(tmp_path: Path, fa
         assert client.state(ARES, "CCD_EXPOSURE") == "Ok"
 
 
-def test_open_error_ends_in_alert_then_connect_works(tmp_path: Path, fake_lib: Path) -> None:
-    """The first open is the enumeration's (for the serial), the second the client's connect."""
-    with sdk_server(tmp_path, fake_lib, "Ares-C PRO", FAKE_POA_FAULTS="open_error=2") as server, \
-            IndiClient(server.port) as client:
+def test_open_error_ends_in_alert_then_connect_works(tmp_path: Path) -> None:
+    """The first open is the enumeration's (for the serial), the second the client's connect;
+    the fault line is in the file before the driver starts."""
+    with sdk_server(tmp_path, "Ares-C PRO", "open_error=2") as server, IndiClient(server.port) as client:
         client.wait_device(ARES, timeout=15)
         client.wait_property(ARES, "CONNECTION", timeout=15)
         client.set_switch(ARES, "CONNECTION", ["CONNECT"])

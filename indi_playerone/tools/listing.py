@@ -1,7 +1,7 @@
 """`indi-playerone list`: the cameras the driver would serve, and Player One devices on USB.
 
-Two views, because they fail differently: the driver's own discovery (simulated cameras from
-``INDI_PLAYERONE_SIMULATE`` and, once the SDK backend exists, cameras the SDK opens), and the
+Two views, because they fail differently: the driver's own discovery (the cameras of the vendor
+SDK and the simulated ones of ``INDI_PLAYERONE_SIMULATE``, both through the SDK backend), and the
 raw USB bus (pyusb), which shows a camera even when the SDK cannot open it, with its link
 speed and whether this user may open it. A device the user cannot open comes with the fix.
 
@@ -51,8 +51,7 @@ def driver_cameras() -> tuple[list[DriverCamera], list[str]]:
 
     Raises ``ValueError`` for a bad ``INDI_PLAYERONE_SIMULATE`` (the driver reports the same).
     """
-    from ..camera.registry import discover_cameras
-    from ..camera.simulator import SimulatedCamera
+    from ..camera.registry import discover_cameras, is_simulated
     from ..ccd.main import device_names
 
     notes = _Notes()
@@ -62,7 +61,7 @@ def driver_cameras() -> tuple[list[DriverCamera], list[str]]:
         cameras = discover_cameras()
     finally:
         camera_log.removeHandler(notes)
-    return ([DriverCamera(name, cam.info.model, cam.info.serial, isinstance(cam, SimulatedCamera),
+    return ([DriverCamera(name, cam.info.model, cam.info.serial, is_simulated(cam),
                           cam.info.usb3)
              for name, cam in zip(device_names(cameras), cameras)], notes.lines)
 

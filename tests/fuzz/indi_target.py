@@ -12,8 +12,10 @@ Shared by ``tests/test_reliability_hostile.py`` (hypothesis) and ``tests/fuzz/fu
   driver survives, which would otherwise hide a crash from a test.
 * :func:`protocol_device` is a device with one vector of every kind, perm and switch rule.
 * :func:`ccd_device` is the real camera device around a simulated Apollo-M MAX PRO (the smallest
-  sensor, 1608 x 1104: an exposure costs ~20 ms), with UPLOAD_DIR pinned under a directory the
-  test owns: the fuzzer may set any path, and the driver (run as root here) would write there.
+  sensor, 1608 x 1104: an exposure costs ~20 ms; the simulated SDK library through the SDK
+  backend, ``INDI_PLAYERONE_SIMULATE`` set for this process), with UPLOAD_DIR pinned under a
+  directory the test owns: the fuzzer may set any path, and the driver (run as root here) would
+  write there.
 """
 from __future__ import annotations
 
@@ -23,8 +25,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Sequence
 
-from indi_playerone.camera.models import MODELS
-from indi_playerone.camera.simulator import SimulatedCamera
+from indi_playerone.camera.registry import simulated_cameras
 from indi_playerone.ccd.device import PlayerOneCCD
 from indi_playerone.indi.device import Device
 from indi_playerone.indi.driver import DriverLoop
@@ -139,7 +140,7 @@ def ccd_device(transport: Any, upload_root: Path, connect: bool = True) -> Playe
     UPLOAD_SETTINGS keeps its handler, but any UPLOAD_DIR a client sends is replaced by
     ``upload_root`` first: hostile input must not make this test write outside its directory.
     """
-    dev = PlayerOneCCD(CCD_NAME, SimulatedCamera(MODELS[CCD_MODEL]), transport, "0.1")
+    dev = PlayerOneCCD(CCD_NAME, simulated_cameras(CCD_MODEL)[0], transport, "0.1")
     settings = dev.find("UPLOAD_SETTINGS")
     settings["UPLOAD_DIR"].value = str(upload_root)
     original = settings.handler

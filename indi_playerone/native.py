@@ -421,6 +421,7 @@ class FrameRing:
         self._r = pp[0]
         self._lock = threading.Condition()
         self._busy = 0
+        self._closing = False  # close() was called; the slots go with the last held frame
         self._held: set[Frame] = set()
         self._gens: list[FrameGenerator] = []
         self.slot_bytes = int(lib.poa_ring_slot_bytes(self._r))
@@ -430,7 +431,7 @@ class FrameRing:
     def _use(self) -> Iterator[Any]:
         """Count threads inside C calls so close() frees the ring only after they left."""
         with self._lock:
-            if self._r is None:
+            if self._r is None or self._closing:
                 raise RingClosed("ring", lib.POA_ECLOSED)
             self._busy += 1
             r = self._r
@@ -478,10 +479,21 @@ class FrameRing:
             return frame
 
     def _release(self, frame: Frame) -> None:
+        """Give a slot back; also after close(), which left the slots to the last release."""
         with self._lock:
             self._held.discard(frame)
-        with self._use() as r:
+            r = self._r
+            if r is None:
+                raise RingClosed("ring", lib.POA_ECLOSED)
+            self._busy += 1
+        try:
             _check("poa_ring_release", lib.poa_ring_release(r, frame.slot))
+        finally:
+            with self._lock:
+                self._busy -= 1
+                self._lock.notify_all()
+                if self._closing and not self._held and self._busy == 0:
+                    self._destroy_locked()
 
     def counters(self) -> RingCounters:
         c = ffi.new("poa_ring_counters_t *")
@@ -507,21 +519,31 @@ class FrameRing:
 
     def close(self) -> None:
         """shutdown(), stop and join the generators started on this ring, wait until no
-        thread is inside a call on it, then free the slots. Frames still held become
-        invalid (their .data raises)."""
+        thread is inside a call on it, then free the slots: now, or when the last frame still
+        held is released (a frame in the driver's hands stays valid after its camera closed).
+        Every other call on the ring then raises RingClosed."""
         self.shutdown()
         for g in list(self._gens):
             g.stop()
             g.join()
         with self._lock:
-            if self._r is None:
+            if self._r is None or self._closing:
                 return
+            self._closing = True
             self._lock.wait_for(lambda: self._busy == 0)
-            for fr in self._held:
-                fr._ptr, fr._ring = None, None
-            self._held.clear()
+            if not self._held:
+                self._destroy_locked()
+
+    def _destroy_locked(self) -> None:
+        if self._r is not None:
             lib.poa_ring_destroy(self._r)
             self._r = None
+
+    @property
+    def freed(self) -> bool:
+        """True once the slots are freed (after close() and the last release)."""
+        with self._lock:
+            return self._r is None
 
     def __enter__(self) -> "FrameRing":
         return self

@@ -31,10 +31,13 @@ import dataclasses
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+
+import numpy as np
 
 from ..native import FrameRing, NativeError
 from .interface import CameraBackend, CameraError, CameraTimeout, ExposureAborted, Frame, Roi
@@ -330,6 +333,10 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
             assert self._ring is not None
             self._ring.flush()  # a frame read out earlier but never collected
             self._exp = None
+            held = self._ring.counters()
+            if held.free_slots == 0:  # the reader would wait for a slot until the readout timed out
+                raise CameraError(f"all {held.nslots} frame buffers are held: frames were not "
+                                  "released")
             if self._flush_pending:
                 self._flush_pending = False
                 self._flush_frame(h)
@@ -455,8 +462,18 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
                 _release(nf)
                 raise CameraError(f"frame {nf.seq} arrived for exposure {exp.seq}")
         start = datetime.fromtimestamp(res.start_unix_ns / 1e9, tz=timezone.utc)
-        return Frame(nf.array(), exp.roi, exp.bits, exp.exposure_s, start, exp.seq, exp.gain,
-                     exp.offset, exp.temperature_c, _on_release=lambda _data: _release(nf))
+        data = nf.array()
+        # The slot goes back on release(), or once the array and every view of it are gone (a
+        # dropped frame must not pin a slot): numpy views point at the first array of the chain,
+        # which keeps the buffer object at its root alive, so the finalizer sits on that root.
+        # The ring outlives close() while a frame is held.
+        root: Any = data
+        while isinstance(root, np.ndarray) and root.base is not None:
+            root = root.base
+        done = weakref.finalize(root, _release, nf)
+        done.atexit = False
+        return Frame(data, exp.roi, exp.bits, exp.exposure_s, start, exp.seq, exp.gain,
+                     exp.offset, exp.temperature_c, _on_release=lambda _data: done())
 
     def abort_exposure(self) -> None:
         with self._lock:

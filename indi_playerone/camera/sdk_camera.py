@@ -46,7 +46,7 @@ from .sdk_binding import SdkCameraHandle, SdkLibrary
 from .sdk_controls import SdkCapabilitiesMixin
 from .sdk_types import (
     BITS_FORMAT, EBUSY, FORMAT_BITS, CameraProps, Config, ConfigAttr, ConfigValue, Err, ImgFormat,
-    ReadoutResult, ReadoutState, SdkError, ValueType, base_model, sdk_camera_info,
+    UNPLUGGED_TEXT, ReadoutResult, ReadoutState, SdkError, ValueType, base_model, sdk_camera_info,
 )
 
 __all__ = ["SdkCamera", "VIDEO_SINGLE_FRAME_MODELS", "readout_timeout_s"]
@@ -182,6 +182,11 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
 
     def close(self) -> None:
         with self._lock:
+            if self._handle is not None:
+                try:  # a stream left running: ended first, so a later open starts clean
+                    self._end_video_locked()
+                except (CameraError, NativeError) as exc:
+                    log.warning("%s: stopping video at close: %s", self.info.model, exc)
             h, self._handle = self._handle, None
             if h is None:
                 return
@@ -557,7 +562,9 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
             if self._running():
                 raise CameraError("an exposure is in progress; abort it before starting video")
             if getattr(self, "_video", None) is not None:
-                raise CameraError("video capture is already running")
+                if self._video.running():
+                    raise CameraError("video capture is already running")
+                self._end_video_locked()  # a run that failed (unplug, SDK error): ended now
             assert self._ring is not None
             self._ring.flush()
             self._exp = None
@@ -601,8 +608,11 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
             self._seq = (self._seq + self._video_last.get("sent", 0)) & 0xFFFFFFFF
 
     def is_streaming(self) -> bool:
+        """True from start_video until stop_video, or until the run failed (its reader
+        stopped on an SDK error, e.g. an unplug)."""
         with self._lock:
-            return getattr(self, "_video", None) is not None
+            video = getattr(self, "_video", None)
+        return video is not None and video.running()
 
     def video_counters(self) -> dict[str, int]:
         """The current (or last) video run's counters: sent, camera_dropped (the SDK's
@@ -620,15 +630,14 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
 def _unplug_said_plainly() -> Iterator[None]:
     """An SDK error meaning the camera left the bus gets a text a user acts on (same function
     and code). The SDK's own text for it ("camera not found, may be removed") does not say to
-    replug and reconnect; seen with the fake SDK's ``unplug`` during an exposure and
+    replug and reconnect; seen with the simulated SDK's ``unplug`` during an exposure and
     ``unplug_in_read`` (tests/test_reliability_injected.py)."""
     try:
         yield
     except SdkError as exc:
         if exc.code != Err.DEVICE_NOT_FOUND:
             raise
-        raise SdkError(exc.func, exc.code, "the camera was unplugged or lost its USB connection; "
-                       "plug it back in, then disconnect and connect it") from exc
+        raise SdkError(exc.func, exc.code, UNPLUGGED_TEXT) from exc
 
 
 def _config_name(cid: int) -> str:

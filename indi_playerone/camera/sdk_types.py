@@ -16,11 +16,16 @@ __all__ = [
     "ConfigValue", "EBUSY", "SdkError", "SdkLoadError", "SdkNotFound", "SdkMissingSymbols", "Err",
     "Config", "ValueType", "ImgFormat", "CameraState", "CameraProps", "ConfigAttr", "SensorMode",
     "Presets", "ReadoutState", "ReadoutResult", "BAYER_NAMES", "FORMAT_BITS", "BITS_FORMAT",
-    "base_model", "sdk_camera_info",
+    "base_model", "sdk_camera_info", "UNPLUGGED_TEXT",
 ]
 
 ConfigValue = Union[int, float, bool]
 
+
+#: What an SDK error meaning "the camera left the bus" (``POA_ERROR_DEVICE_NOT_FOUND``) tells the
+#: user: the SDK's own text ("camera not found, may be removed") does not say what to do.
+UNPLUGGED_TEXT = ("the camera was unplugged or lost its USB connection; plug it back in, then "
+                  "disconnect and connect it")
 
 #: The camera lock was not free within ``lock_ms`` (``POA_SDK_EBUSY``, our code, not the SDK's).
 EBUSY = int(lib.POA_SDK_EBUSY)

@@ -20,7 +20,7 @@ import threading
 from ..native import FrameRing, NativeError, RingClosed
 from .interface import CameraError, Frame, Roi
 from .sdk_binding import SdkCameraHandle
-from .sdk_types import ReadoutState
+from .sdk_types import UNPLUGGED_TEXT, Err, ReadoutState
 from .video_ring import VIDEO_BUFFER_BYTES, VideoRing
 
 __all__ = ["SdkVideo", "VIDEO_BUFFER_BYTES"]
@@ -61,14 +61,25 @@ class SdkVideo:
         """After an empty wait: the C reader's failure (the SDK's error) ends the wait."""
         st = self._h.video_stats()
         if st["state"] == ReadoutState.FAILED:
-            raise CameraError(f"video readout failed: {st['func']}: "
-                              f"{self._h.sdk.error_text(st['code'])}")
+            # The unplugged camera in the words the single exposure uses (sdk_camera.py).
+            text = (UNPLUGGED_TEXT if st["code"] == Err.DEVICE_NOT_FOUND
+                    else self._h.sdk.error_text(st["code"]))
+            raise CameraError(f"video readout failed: {st['func']}: {text}")
 
     def frame(self, timeout: float, cancel: threading.Event | None) -> Frame:
         got = self._vr.acquire(timeout, cancel, on_idle=self._check_reader)
         m = self._meta
         return self._vr.hand_out(got, self.exposure_s, int(m["gain"]), int(m["offset"]),
                                  float(m["temperature"]))
+
+    def running(self) -> bool:
+        """Not stopped, and the C reader has not failed."""
+        if self._vr.stopped:
+            return False
+        try:
+            return self._h.video_stats()["state"] != ReadoutState.FAILED
+        except CameraError:  # the handle is gone: the camera was closed
+            return False
 
     def counters(self) -> dict[str, int]:
         """sent (frames the reader took from the SDK), camera_dropped, timeouts, and the

@@ -54,10 +54,11 @@ def build(out_dir: Path, **kwargs: Any) -> Path:
 
 
 def use(monkeypatch: pytest.MonkeyPatch, models: str, *, options: str | None = None,
-        fault_file: Path | None = None, fault_log: Path | None = None) -> None:
+        fault_file: Path | None = None, fault_log: Path | None = None, reset: bool = True) -> None:
     """Simulated cameras ``models`` for this process, with ``INDI_PLAYERONE_SIM_OPTIONS``
     ``options`` and the fault file and log (None: unset); the package's library unless
-    ``INDI_PLAYERONE_SIM_SDK`` is set."""
+    ``INDI_PLAYERONE_SIM_SDK`` is set. ``reset``: the library forgets what earlier tests did
+    to it (``SimPOA_Reset``: every camera closed, faults and unplugs cleared)."""
     monkeypatch.setenv(registry.SIMULATE_ENV, models)
     for name, value in ((registry.SIM_OPTIONS_ENV, options), (registry.FAULT_FILE_ENV, fault_file),
                         (registry.FAULT_LOG_ENV, fault_log)):
@@ -71,6 +72,8 @@ def use(monkeypatch: pytest.MonkeyPatch, models: str, *, options: str | None = N
                 "FAKE_POA_AMBIENT_C", "FAKE_POA_COOLER_TAU_S"):
         monkeypatch.delenv(old, raising=False)
     registry._hand_on_legacy_names()
+    if reset:
+        SimControl().reset()
 
 
 def env(models: str, **more: str) -> dict[str, str]:

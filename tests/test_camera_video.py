@@ -1,10 +1,11 @@
-"""The simulator's video mode in-process (no indiserver): its rate follows the single-frame
-readout model (Low Noise halves it), its frames honour the camera's settings (flip), the
-camera's DDR buffer absorbs short link stalls and drops on long ones, and faults from the fault
-file reach a running stream.
+"""Video mode of a simulated camera in-process (no indiserver), through the SDK backend and the
+simulated SDK library: its rate follows the single-frame readout (Low Noise halves it), its
+frames honour the camera's settings (flip), the camera's DDR buffer absorbs short link stalls
+and drops on long ones, and faults from the fault file reach a running stream.
 
-Rates are read from the frames' timestamps, which are the simulator's schedule (frame k starts
-at t0 + k·P), not from the machine's speed: no timed assertion."""
+Rates are read from the frames' arrival at the host (the C reader's clock when
+``POAGetImageData`` returned), never from a schedule the simulated camera keeps.
+"""
 from __future__ import annotations
 
 import threading
@@ -15,22 +16,53 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indi_playerone.camera.interface import CameraError, ExposureAborted, Frame
-from indi_playerone.camera.models import MODELS
-from indi_playerone.camera.sim_options import SimOptions
-from indi_playerone.camera.sim_sensor import sensor_readout_s
-from indi_playerone.camera.simulator import SimulatedCamera
+from helpers import simsdk
 from helpers.waiting import wait_until as _wait_until
+from indi_playerone.camera.interface import CameraError, ExposureAborted, Frame
+from indi_playerone.camera.models import MODELS, ModelSpec
+from indi_playerone.camera.registry import simulated_cameras
+from indi_playerone.camera.sdk_camera import SdkCamera
 
 SMALL = "Apollo-M MAX PRO"  # 1608 x 1104, 126 fps: small frames
 MODES = "Poseidon-M PRO"  # IMX571: Normal and Low Noise
+#: How far a guide pulse moves the simulated star field (native/simsdk/README.md).
+GUIDE_PX_PER_S = 2.0
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
     return _wait_until(predicate, timeout)
 
 
-def take(cam: SimulatedCamera, n: int) -> list[tuple[int, float]]:
+def sensor_readout_s(spec: ModelSpec, rows: int, low_noise: bool) -> float:
+    """Reading ``rows`` off the sensor at the manual's full-frame rate (Low Noise: twice as long)."""
+    t = rows / spec.height / spec.max_fps
+    return 2.0 * t if low_noise else t
+
+
+class _GuideLog(SdkCamera):
+    """The SDK backend, recording each guide output switch it passed to the library."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.log: list[tuple[str, bool, float]] = []
+
+    def guide(self, direction: str, on: bool) -> None:
+        super().guide(direction, on)
+        self.log.append((direction, on, time.time()))
+
+    def guide_log(self) -> list[tuple[str, bool, float]]:
+        return list(self.log)
+
+
+def SimulatedCamera(mp: pytest.MonkeyPatch, model: str, options: str | None = None,  # noqa: N802
+                    fault_file: Path | None = None) -> _GuideLog:
+    """An unopened simulated camera of this process's library."""
+    simsdk.use(mp, model, options=options, fault_file=fault_file)
+    found = simulated_cameras()[0]
+    return _GuideLog(found.sdk, found.props)
+
+
+def take(cam: SdkCamera, n: int) -> list[tuple[int, float]]:
     """(sequence, start timestamp) of the next ``n`` video frames, each released at once."""
     out = []
     for _ in range(n):
@@ -49,11 +81,11 @@ def period_from_timestamps(frames: list[tuple[int, float]]) -> float:
 
 
 @pytest.fixture
-def streaming() -> Iterator[Callable[[SimulatedCamera, float], None]]:
+def streaming() -> Iterator[Callable[[SdkCamera, float], None]]:
     """start_video that is sure to be stopped at the end of the test."""
-    started: list[SimulatedCamera] = []
+    started: list[SdkCamera] = []
 
-    def start(cam: SimulatedCamera, exposure_s: float) -> None:
+    def start(cam: SdkCamera, exposure_s: float) -> None:
         cam.start_video(exposure_s)
         started.append(cam)
 
@@ -62,11 +94,11 @@ def streaming() -> Iterator[Callable[[SimulatedCamera, float], None]]:
         cam.stop_video()
 
 
-def test_low_noise_video_runs_at_half_the_normal_rate(streaming) -> None:
+def test_low_noise_video_runs_at_half_the_normal_rate(streaming, monkeypatch) -> None:
     """A narrow full-height ROI (64 columns: the USB transfer is short): the period is the
     sensor's readout at the table's fps, which Low Noise doubles, as for single frames."""
     spec = MODELS[MODES]
-    with SimulatedCamera(spec) as cam:
+    with SimulatedCamera(monkeypatch, MODES) as cam:
         assert cam.sensor_modes() == ("Normal", "Low Noise")
         cam.set_format(8)
         cam.set_roi(0, 0, 64, spec.height, 1)
@@ -74,11 +106,13 @@ def test_low_noise_video_runs_at_half_the_normal_rate(streaming) -> None:
         for mode in (0, 1):
             cam.set_sensor_mode(mode)
             streaming(cam, 0.001)
-            periods.append(period_from_timestamps(take(cam, 5)))
+            take(cam, 2)  # the first frames may come at once from the camera's buffer
+            periods.append(period_from_timestamps(take(cam, 10)))
             cam.stop_video()
         normal, low_noise = periods
-        assert normal == pytest.approx(sensor_readout_s(spec, spec.height, 1, False), rel=1e-3)
-        assert low_noise == pytest.approx(2 * normal, rel=1e-3)
+        # Arrival times carry the host's scheduling jitter: 3 % over ten frames.
+        assert normal == pytest.approx(sensor_readout_s(spec, spec.height, False), rel=0.03)
+        assert low_noise == pytest.approx(2 * normal, rel=0.03)
 
 
 def hot_pixels(data: np.ndarray) -> set[tuple[int, int]]:
@@ -89,11 +123,10 @@ def hot_pixels(data: np.ndarray) -> set[tuple[int, int]]:
     return set(zip(ys.tolist(), xs.tolist()))
 
 
-def test_a_flipped_video_frame_is_mirrored(streaming) -> None:
+def test_a_flipped_video_frame_is_mirrored(streaming, monkeypatch) -> None:
     """Hot pixels (fixed on the sensor) of a single frame land mirrored in a video frame taken
     with a horizontal flip (dark, warm sensor, high gain: the hot pixels stand out)."""
-    opts = SimOptions(star_scale=0.0, sky_e_per_s=0.0, ambient_c=50.0)
-    with SimulatedCamera(MODELS[SMALL], options=opts) as cam:
+    with SimulatedCamera(monkeypatch, SMALL, options="stars=0,sky=0,ambient=50") as cam:
         cam.set_roi(100, 50, 1200, 900, 1)
         cam.set_gain(400)
         cam.set_offset(300)
@@ -112,22 +145,23 @@ def test_a_flipped_video_frame_is_mirrored(streaming) -> None:
     assert flipped == {(y, 1199 - x) for y, x in plain}
 
 
-def hold_every_slot(cam: SimulatedCamera) -> list[Frame]:
+def hold_every_slot(cam: SdkCamera) -> list[Frame]:
     """Take the host ring's 3 slots (``video_buffer_bytes`` 1: the minimum) and keep them: the
     camera's link has nowhere to send and frames wait in its DDR buffer."""
     return [cam.video_frame(timeout=10) for _ in range(3)]
 
 
-def test_the_ddr_buffer_absorbs_a_short_stall_and_drops_on_a_long_one(streaming) -> None:
+def test_the_ddr_buffer_absorbs_a_short_stall_and_drops_on_a_long_one(streaming, monkeypatch) -> None:
     """256x64 8-bit frames every 10 ms (the exposure), a DDR buffer of 40 frames (0.4 s; the
-    real 512 MB would hold 9 hours of these). A 0.1 s stall loses nothing in the camera and
-    its frames arrive afterwards; a stall of more than 0.4 s drops frames in the camera, seen
-    by ``dropped_frames()``; the counts are not doubled."""
-    with SimulatedCamera(MODELS[SMALL]) as cam:
+    real 512 MB would hold 9 hours of these: the library's ``ddr_mb`` option makes a
+    test-sized one). A 0.1 s stall loses nothing in the camera and its frames arrive
+    afterwards; a stall of more than 0.4 s drops frames in the camera, seen by the SDK's
+    ``POAGetDroppedImagesCount`` (``dropped_frames()``); the counts are not doubled."""
+    ddr_mb = 40 * 256 * 64 / (1 << 20)
+    with SimulatedCamera(monkeypatch, SMALL, options=f"ddr_mb={ddr_mb}") as cam:
         cam.set_format(8)
         cam.set_roi(0, 0, 256, 64, 1)
         cam.video_buffer_bytes = 1
-        cam._ddr.capacity = 40 * 256 * 64  # the frame buffer's size (a test-sized one)
         streaming(cam, 0.01)
         held = hold_every_slot(cam)
         sent = cam.video_counters()["sent"]
@@ -144,33 +178,29 @@ def test_the_ddr_buffer_absorbs_a_short_stall_and_drops_on_a_long_one(streaming)
         base = cam.dropped_frames()
         assert wait_until(lambda: cam.video_counters()["camera_dropped"] > 0)
         assert cam.dropped_frames() > base
-        # Counted once while running too (the counters only grow: read around it).
-        c1 = cam.video_counters()
-        lost = cam.dropped_frames()
-        c2 = cam.video_counters()
-        assert (c1["camera_dropped"] + c1["host_dropped"] <= lost
-                <= c2["camera_dropped"] + c2["host_dropped"])
+        # The camera's count, read by the C reader about twice a second: never more than the
+        # camera says now (counted once, not doubled by the host ring's own drops).
+        assert wait_until(lambda: cam.video_counters()["camera_dropped"] >= base)
+        assert cam.video_counters()["camera_dropped"] <= cam.dropped_frames()
         for f in held:
             f.release()
         take(cam, 3)  # the stream goes on after the overflow
         cam.stop_video()
         last = cam.video_counters()
         assert last["camera_dropped"] > 0
-        assert cam.dropped_frames() == last["camera_dropped"] + last["host_dropped"]
 
 
-def test_video_without_a_consumer_drops_in_the_host_ring_not_the_camera(streaming) -> None:
+def test_video_without_a_consumer_drops_in_the_host_ring_not_the_camera(streaming, monkeypatch) -> None:
     """A consumer that takes nothing holds no slot: the link keeps sending and the host ring
     drops the oldest frames (host_dropped), the camera's buffer stays empty."""
-    with SimulatedCamera(MODELS[SMALL]) as cam:
+    with SimulatedCamera(monkeypatch, SMALL) as cam:
         cam.set_format(8)
         cam.set_roi(0, 0, 256, 64, 1)
         cam.video_buffer_bytes = 1
         streaming(cam, 0.01)
         assert wait_until(lambda: cam.video_counters().get("host_dropped", 0) >= 5)
         counts = cam.video_counters()
-        assert counts["camera_dropped"] == 0
-        assert cam.dropped_frames() >= counts["host_dropped"]
+        assert counts["camera_dropped"] == 0 and cam.dropped_frames() == 0
 
 
 @pytest.fixture
@@ -185,12 +215,12 @@ def add_fault(path: Path, line: str) -> None:
         fh.write(line + "\n")
 
 
-def test_an_unplug_during_video_ends_video_frame_with_a_camera_error(streaming,
+def test_an_unplug_during_video_ends_video_frame_with_a_camera_error(streaming, monkeypatch,
                                                                      fault_file: Path) -> None:
     """Frames of 2 s: the consumer is inside ``video_frame``, waiting, when the fault file
     says "unplug"; it gets a CameraError naming the unplug (not a plain "stopped"), and so
     does the next call."""
-    with SimulatedCamera(MODELS[SMALL], fault_file=fault_file) as cam:
+    with SimulatedCamera(monkeypatch, SMALL, fault_file=fault_file) as cam:
         cam.set_format(8)
         cam.set_roi(0, 0, 256, 64, 1)
         streaming(cam, 2.0)
@@ -216,8 +246,8 @@ def test_an_unplug_during_video_ends_video_frame_with_a_camera_error(streaming,
             cam.video_frame(timeout=1)
 
 
-def test_unplug_after_counts_video_frames(streaming, fault_file: Path) -> None:
-    with SimulatedCamera(MODELS[SMALL], fault_file=fault_file) as cam:
+def test_unplug_after_counts_video_frames(streaming, monkeypatch, fault_file: Path) -> None:
+    with SimulatedCamera(monkeypatch, SMALL, fault_file=fault_file) as cam:
         cam.set_format(8)
         cam.set_roi(0, 0, 256, 64, 1)
         add_fault(fault_file, "unplug_after=3")
@@ -239,7 +269,7 @@ def x_shift(a: np.ndarray, b: np.ndarray, most: int = 10) -> int:
     return max(scores, key=scores.__getitem__)
 
 
-def video_data(cam: SimulatedCamera, after: float = 0.0) -> np.ndarray:
+def video_data(cam: SdkCamera, after: float = 0.0) -> np.ndarray:
     """The next video frame that started after the wall time ``after``."""
     while True:
         f = cam.video_frame(timeout=10)
@@ -250,14 +280,11 @@ def video_data(cam: SimulatedCamera, after: float = 0.0) -> np.ndarray:
             f.release()
 
 
-def test_guiding_moves_the_stars_of_a_running_video(streaming) -> None:
+def test_guiding_moves_the_stars_of_a_running_video(streaming, monkeypatch) -> None:
     """A pulse West of about 2 s (GUIDE_PX_PER_S = 2: about 4 px to the right) while video
-    runs: a frame started after it shows the star field moved by the pulse's length (from the
-    guide log) times that rate, to the nearest pixel; frames without a pulse do not move."""
-    from indi_playerone.camera.sim_capabilities import GUIDE_PX_PER_S
-
-    opts = SimOptions(st4=True, sky_e_per_s=0.0)
-    with SimulatedCamera(MODELS[SMALL], options=opts) as cam:
+    runs: a frame started after it shows the star field moved by the pulse's length (as the
+    backend switched it) times that rate, to the nearest pixel; frames without a pulse do not move."""
+    with SimulatedCamera(monkeypatch, SMALL, options="st4,sky=0") as cam:
         cam.set_roi(200, 100, 1200, 900, 1)
         cam.video_buffer_bytes = 1  # 3 slots: frames from before the pulse do not pile up
         streaming(cam, 0.05)

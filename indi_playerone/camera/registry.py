@@ -19,7 +19,8 @@ the same model twice gives two cameras), ``INDI_PLAYERONE_SIM_OPTIONS`` (``ambie
 ``cooler_tau``, ``tilt``, ``focus``, ``fratio``, ``seeing``, ``sky``, ``stars``, ``no12v``,
 ``st4``, ``usb2``), ``INDI_PLAYERONE_SIM_FAULT_FILE`` and ``INDI_PLAYERONE_SIM_FAULT_LOG``.
 Model names are checked here first, so a typo is a ``ValueError`` naming the valid models,
-which the driver reports as an INDI message.
+which the driver reports as an INDI message; so is what the library's ``SimPOA_ConfigError()``
+finds wrong with the options.
 
 When a Player One device is on USB but this user may not open it, :func:`discover_cameras` logs
 a warning naming the udev rule to install (:func:`.usb.access_problem`): the driver's log bridge
@@ -88,10 +89,14 @@ def _simulated_library(quiet: bool = False) -> SdkLibrary | None:
         return None
     _hand_on_legacy_names()
     try:
-        return load_simulated_sdk()
+        sdk = load_simulated_sdk()
     except SdkLoadError as exc:
         log.log(logging.DEBUG if quiet else logging.ERROR, "%s", exc)
         return None
+    problem = sdk.sim_config_error()
+    if problem:  # the library's own parser of INDI_PLAYERONE_SIM_OPTIONS (and the model list)
+        raise ValueError(problem)
+    return sdk
 
 
 def _hand_on_legacy_names() -> None:

@@ -61,6 +61,12 @@ class SdkLibrary:
         text = _str(lib.poa_sdk_missing_optional(self._s))
         return [s.strip() for s in text.split(",") if s.strip()]
 
+    def sim_config_error(self) -> str | None:
+        """The simulated SDK's ``SimPOA_ConfigError()``: "" when its configuration from the
+        environment is good, else what is wrong; None for a library without it."""
+        text = lib.poa_sdk_sim_config_error(self._s)
+        return None if text == ffi.NULL else _str(text)
+
     def has(self, func: str) -> bool:
         return bool(lib.poa_sdk_has(self._s, func.encode()))
 

@@ -509,7 +509,7 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
         return value
 
     def temperature(self) -> float:
-        with self._lock:
+        with self._lock, _unplug_said_plainly():
             return self._status_float(self._need_open(), Config.TEMPERATURE, "_last_temp")
 
     def set_cooler(self, on: bool, target_c: float | None = None) -> None:
@@ -526,7 +526,7 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
             h.set_config(Config.COOLER, self._attr(Config.COOLER).value_type, bool(on))
 
     def cooler_power(self) -> float:
-        with self._lock:
+        with self._lock, _unplug_said_plainly():
             return self._status_float(self._need_open(), Config.COOLER_POWER, "_last_power")
 
     # -- ST4 (engineer F) ------------------------------------------------------------------------

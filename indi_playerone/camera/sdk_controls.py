@@ -12,6 +12,7 @@ take 0.5 as TRUE.
 from __future__ import annotations
 
 import logging
+import math
 from typing import TYPE_CHECKING
 
 from .interface import PRESET_KEYS, CameraError, Control, GainPreset
@@ -93,6 +94,8 @@ class SdkCapabilitiesMixin:
         """Range-checked here (the SDK would answer POA_ERROR_OUT_OF_LIMIT), bools take 0/1 only
         (POASetConfig of a BOOL config would silently turn 0.5 into TRUE), whole-number settings
         are rounded."""
+        if not math.isfinite(value):
+            raise CameraError(f"{name} {value}: not a number")
         with self._lock:
             h = self._need_open()
             a = self._control_attr(name)
@@ -101,7 +104,7 @@ class SdkCapabilitiesMixin:
                     raise CameraError(f"{a.name} is an on/off setting: 0 or 1, not {value:g}")
                 typed: ConfigValue = bool(value)
             elif a.value_type == ValueType.INT:
-                typed = round(value)  # as the simulator; the C++ driver truncates with (long)
+                typed = round(value)  # rounded; the C++ driver truncates with (long)
             else:
                 typed = float(value)
             self._set_config_locked(h, a.config_id, typed, auto)
@@ -145,6 +148,8 @@ class SdkCapabilitiesMixin:
             return self._need_open().sensor_mode()
 
     def set_sensor_mode(self, index: int) -> None:
+        if not self.sensor_modes():  # else the SDK's bare "invalid argument"
+            raise CameraError(f"{self.info.model} has no sensor modes")
         with self._lock:
             h = self._need_idle("the sensor mode")
             h.stop_exposure()

@@ -132,6 +132,7 @@ struct poa_sdk {
     POA_SDK_FUNCS(X)
 #undef X
     char missing_optional[512];
+    const char *(*SimPOA_ConfigError)(void); /* the simulated SDK only: not an SDK function */
 };
 
 /* ---- small helpers --------------------------------------------------------------------- */
@@ -224,6 +225,7 @@ int poa_sdk_load(const char *path, poa_sdk_t **out, char *err, size_t errlen)
         free(s);
         return POA_SDK_EMISSING;
     }
+    s->SimPOA_ConfigError = (const char *(*)(void))dlsym(h, "SimPOA_ConfigError");
     pthread_mutex_init(&s->enum_mu, NULL);
     *out = s;
     return POA_OK;
@@ -270,6 +272,13 @@ const char *poa_sdk_version(poa_sdk_t *s)
 {
     const char *v = s ? s->POAGetSDKVersion() : NULL;
     return v ? v : "";
+}
+
+const char *poa_sdk_sim_config_error(poa_sdk_t *s)
+{
+    if (!s || !s->SimPOA_ConfigError) return NULL;
+    const char *t = s->SimPOA_ConfigError();
+    return t ? t : "";
 }
 
 static void convert_props(const POACameraProperties *p, poa_sdk_camera_props_t *o)

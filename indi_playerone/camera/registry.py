@@ -19,8 +19,8 @@ the same model twice gives two cameras), ``INDI_PLAYERONE_SIM_OPTIONS`` (``ambie
 ``cooler_tau``, ``tilt``, ``focus``, ``fratio``, ``seeing``, ``sky``, ``stars``, ``no12v``,
 ``st4``, ``usb2``), ``INDI_PLAYERONE_SIM_FAULT_FILE`` and ``INDI_PLAYERONE_SIM_FAULT_LOG``.
 Model names are checked here first, so a typo is a ``ValueError`` naming the valid models,
-which the driver reports as an INDI message; so is what the library's ``SimPOA_ConfigError()``
-finds wrong with the options.
+which the driver reports as an INDI message; so is what the library's scan finds wrong with the
+options (``SimPOA_GetConfigError``).
 
 When a Player One device is on USB but this user may not open it, :func:`discover_cameras` logs
 a warning naming the udev rule to install (:func:`.usb.access_problem`): the driver's log bridge
@@ -93,9 +93,6 @@ def _simulated_library(quiet: bool = False) -> SdkLibrary | None:
     except SdkLoadError as exc:
         log.log(logging.DEBUG if quiet else logging.ERROR, "%s", exc)
         return None
-    problem = sdk.sim_config_error()
-    if problem:  # the library's own parser of INDI_PLAYERONE_SIM_OPTIONS (and the model list)
-        raise ValueError(problem)
     return sdk
 
 
@@ -217,9 +214,14 @@ def with_serial(sdk: SdkLibrary, props: CameraProps) -> CameraProps:
 
 
 def _cameras(libs: list[SdkLibrary]) -> list[CameraBackend]:
+    """Each library's cameras, serials filled in. ``ValueError`` for what the simulated SDK's
+    scan found wrong with its configuration (a bad option: its own parser's words)."""
     cameras: list[CameraBackend] = []
     for sdk in libs:
         found = _list(sdk)
+        problem = sdk.sim_config_error()
+        if problem:
+            raise ValueError(problem)
         if found is None:
             log.error("Player One SDK %s (%s): listing cameras failed", sdk.version, sdk.path)
             continue

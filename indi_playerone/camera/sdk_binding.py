@@ -62,10 +62,12 @@ class SdkLibrary:
         return [s.strip() for s in text.split(",") if s.strip()]
 
     def sim_config_error(self) -> str | None:
-        """The simulated SDK's ``SimPOA_ConfigError()``: "" when its configuration from the
-        environment is good, else what is wrong; None for a library without it."""
-        text = lib.poa_sdk_sim_config_error(self._s)
-        return None if text == ffi.NULL else _str(text)
+        """The simulated SDK's ``SimPOA_GetConfigError``: what its last scan or open found
+        wrong with its configuration from the environment, "" for nothing; None for a library
+        without it (the vendor's)."""
+        buf = ffi.new("char[512]")
+        n = lib.poa_sdk_sim_config_error(self._s, buf, 512)
+        return None if n < 0 else _str(buf)
 
     def has(self, func: str) -> bool:
         return bool(lib.poa_sdk_has(self._s, func.encode()))

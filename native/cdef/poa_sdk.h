@@ -87,7 +87,7 @@ const char *poa_sdk_missing_optional(const poa_sdk_t *s);
 const char *poa_sdk_error_string(poa_sdk_t *s, int code);
 int poa_sdk_api_version(poa_sdk_t *s);
 const char *poa_sdk_version(poa_sdk_t *s);
-const char *poa_sdk_sim_config_error(poa_sdk_t *s);
+int poa_sdk_sim_config_error(poa_sdk_t *s, char *buf, size_t len);
 int poa_sdk_camera_count(poa_sdk_t *s);
 int poa_sdk_camera_props(poa_sdk_t *s, int index, poa_sdk_camera_props_t *out);
 int poa_sdk_camera_props_by_id(poa_sdk_t *s, int camera_id, poa_sdk_camera_props_t *out);

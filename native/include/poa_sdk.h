@@ -156,10 +156,11 @@ const char *poa_sdk_missing_optional(const poa_sdk_t *s);
 const char *poa_sdk_error_string(poa_sdk_t *s, int code); /* owned by the SDK; never NULL */
 int poa_sdk_api_version(poa_sdk_t *s);
 const char *poa_sdk_version(poa_sdk_t *s); /* never NULL */
-/* The simulated SDK's SimPOA_ConfigError(): "" when its configuration from the environment
- * (camera models, options) is good, else what is wrong. NULL for a library without it (the
- * vendor's). */
-const char *poa_sdk_sim_config_error(poa_sdk_t *s);
+/* The simulated SDK's SimPOA_GetConfigError: what its last camera scan or open found wrong
+ * with its configuration from the environment (camera models, options), NUL-terminated into
+ * buf; returns the length (0: nothing wrong), POA_SDK_ENOSYM for a library without it (the
+ * vendor's). Not an SDK function. */
+int poa_sdk_sim_config_error(poa_sdk_t *s, char *buf, size_t len);
 
 /* Enumeration (library-wide lock). */
 int poa_sdk_camera_count(poa_sdk_t *s);

@@ -132,7 +132,7 @@ struct poa_sdk {
     POA_SDK_FUNCS(X)
 #undef X
     char missing_optional[512];
-    const char *(*SimPOA_ConfigError)(void); /* the simulated SDK only: not an SDK function */
+    int (*SimPOA_GetConfigError)(char *, int); /* the simulated SDK only: not an SDK function */
 };
 
 /* ---- small helpers --------------------------------------------------------------------- */
@@ -225,7 +225,7 @@ int poa_sdk_load(const char *path, poa_sdk_t **out, char *err, size_t errlen)
         free(s);
         return POA_SDK_EMISSING;
     }
-    s->SimPOA_ConfigError = (const char *(*)(void))dlsym(h, "SimPOA_ConfigError");
+    s->SimPOA_GetConfigError = (int (*)(char *, int))dlsym(h, "SimPOA_GetConfigError");
     pthread_mutex_init(&s->enum_mu, NULL);
     *out = s;
     return POA_OK;
@@ -274,11 +274,14 @@ const char *poa_sdk_version(poa_sdk_t *s)
     return v ? v : "";
 }
 
-const char *poa_sdk_sim_config_error(poa_sdk_t *s)
+int poa_sdk_sim_config_error(poa_sdk_t *s, char *buf, size_t len)
 {
-    if (!s || !s->SimPOA_ConfigError) return NULL;
-    const char *t = s->SimPOA_ConfigError();
-    return t ? t : "";
+    if (!s || !buf || len == 0 || len > INT_MAX) return POA_EINVAL;
+    buf[0] = '\0';
+    if (!s->SimPOA_GetConfigError) return POA_SDK_ENOSYM;
+    int n = s->SimPOA_GetConfigError(buf, (int)len);
+    buf[len - 1] = '\0';
+    return n < 0 ? 0 : n;
 }
 
 static void convert_props(const POACameraProperties *p, poa_sdk_camera_props_t *o)

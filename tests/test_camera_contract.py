@@ -204,9 +204,18 @@ def test_roi_is_rounded_and_clamped(name: str, bin_: int, x: int, y: int, w: int
             check_roi(camera, bin_, x, y, w, h)
 
 
+#: The simulated camera's smallest ROI (an assumption of native/simsdk: the manual has none).
+MIN_ROI = 16
+
+
 def check_roi(camera: SdkCamera, bin_: int, x: int, y: int, w: int, h: int) -> None:
-    roi = camera.set_roi(x, y, w, h, bin_)
     max_w, max_h = camera.info.width // bin_, camera.info.height // bin_
+    fit_w, fit_h = min(w, max_w), min(h, max_h)
+    if fit_w - fit_w % 4 < MIN_ROI or fit_h - fit_h % 2 < MIN_ROI:
+        with pytest.raises(CameraError):  # the camera refuses it, and says so
+            camera.set_roi(x, y, w, h, bin_)
+        return
+    roi = camera.set_roi(x, y, w, h, bin_)
     assert roi.bin == bin_ and roi == camera.roi()
     assert roi.width % 4 == 0 and roi.height % 2 == 0 and roi.width > 0 and roi.height > 0
     assert 0 <= roi.x and roi.x + roi.width <= max_w
@@ -322,8 +331,11 @@ def test_star_field_is_deterministic_per_serial(monkeypatch: pytest.MonkeyPatch)
         with camera:
             camera.set_gain(400)
             fields.append(brightest_boxes(shoot(camera, 0.8)))
-    assert len(fields[0] & fields[1]) >= 15  # the same sky again (noise may swap a faint star)
-    assert len(fields[0] & fields[2]) <= 5  # another serial, another sky
+    def jaccard(a: set, b: set) -> float:
+        return len(a & b) / len(a | b)
+
+    assert jaccard(fields[0], fields[1]) >= 0.75  # the same sky again (noise may swap a box)
+    assert jaccard(fields[0], fields[2]) <= 0.25  # another serial, another sky
 
 
 def test_binning_averages_read_noise(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -276,9 +276,11 @@ def test_warm_up_ramps_to_ambient_before_the_cooler_goes_off(tmp_path: Path) -> 
                           lambda s: s.state == "Idle" and s.values()["DISCONNECT"], timeout=10)
         took = time.monotonic() - started
         # 30 °C/min from 17 °C to 20 °C: about 6 s of ramp, not a jump (a jump would end in ~1 s
-        # with tau 0.3 s) and not a cut (the ramp ends near ambient).
+        # with tau 0.3 s) and not a cut (the ramp ends near ambient). The SDK's target is whole
+        # degrees (POA_TARGET_TEMP is an INT config): the setpoint climbs in 1 °C steps and the
+        # ramp ends as it reaches ambient, the sensor then within that last step of it.
         assert took > 4, (took, temps)
-        assert temps[-1] > 19 and min(temps) < 18, temps
+        assert temps[-1] > 18.5 and min(temps) < 18, temps
         steps = [b - a for a, b in zip(temps, temps[1:]) if b > a + 0.05]
         # One reading a second at 0.5 °C/s: several small rises (a jump is one or two big ones).
         assert len(steps) >= 3 and max(steps) < 1.5, [round(t, 2) for t in temps]

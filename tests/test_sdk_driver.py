@@ -22,12 +22,13 @@ DRIVER = str(Path(sys.executable).parent / "indi_playerone_ccd")
 ARES = "PlayerOne CCD Ares-C PRO"
 
 
-def sdk_server(tmp_path: Path, models: str, faults: str = "") -> IndiServer:
-    """The driver with simulated cameras ``models`` and, from the library's first call on, the
-    fault lines ``faults`` (comma-separated) in its fault file."""
+def sdk_server(tmp_path: Path, models: str, options: str = "") -> IndiServer:
+    """The driver with simulated cameras ``models``, ``INDI_PLAYERONE_SIM_OPTIONS`` ``options``
+    (faults there are armed at every open) and a fault file (``tmp_path / "faults"``)."""
     fault_file = tmp_path / "faults"
-    fault_file.write_text("".join(f"{line}\n" for line in faults.split(",") if line))
-    server = IndiServer([DRIVER], env=simsdk.env(models, INDI_PLAYERONE_SIM_FAULT_FILE=str(fault_file)),
+    fault_file.write_text("")
+    server = IndiServer([DRIVER], env=simsdk.env(models, INDI_PLAYERONE_SIM_FAULT_FILE=str(fault_file),
+                                                 INDI_PLAYERONE_SIM_OPTIONS=options),
                         home=tmp_path / "home")
     server.start()
     return server
@@ -65,8 +66,8 @@ def test_readout_fault_ends_in_alert_then_next_exposure_works(tmp_path: Path, fa
 
 
 def test_open_error_ends_in_alert_then_connect_works(tmp_path: Path) -> None:
-    """The first open is the enumeration's (for the serial), the second the client's connect;
-    the fault line is in the file before the driver starts."""
+    """The first open is the enumeration's (for the serial), the second the client's connect
+    (``open_error=2`` in the options: the first two opens of the process fail)."""
     with sdk_server(tmp_path, "Ares-C PRO", "open_error=2") as server, IndiClient(server.port) as client:
         client.wait_device(ARES, timeout=15)
         client.wait_property(ARES, "CONNECTION", timeout=15)

@@ -1,15 +1,15 @@
-"""`indi-playerone offset` against the driver under Debian's indiserver, checked against the simulator.
+"""`indi-playerone offset` against the driver under Debian's indiserver, checked against the simulated camera.
 
-The oracle is the simulator's own frame model (``camera/sim_frames.py``): bias = offset ×
-``BIAS_ADU16_PER_OFFSET`` (4 ADU16, exactly one step of the Ares's 14-bit ADC), read-noise tails
-below it. One frame taken in this process, from a SimulatedCamera with the driver's camera's serial
-(so the same noise), at a high offset ``H`` gives the lowest pixel ``min_H``; lowering the offset by
-one lowers every pixel by 4 ADU16 until it clips, so the smallest clear offset is
-``H − floor((min_H − margin) / 4)``. Tolerance: none. The lowest pixel is a floor (the lowest
-value of the simulator's noise pool; a frame that misses it is only higher), so a clear frame stays
-clear, and the tool's confirmation frame moves its answer up only past a lucky frame below it.
-A search that stops a bisection step early (checked: ``good - bad > 4`` answers 25 for 24) or a
-fixed low offset fails; the frame two units below the answer is also checked to be clipped or
+The oracle is what the simulated SDK library does (native/simsdk/README.md, "bias"): bias =
+offset × ``BIAS_ADU16_PER_OFFSET`` (4 ADU16, exactly one step of the Ares's 14-bit ADC), read-noise
+tails below it. One frame taken in this process, from the same library's camera with the driver's
+camera's serial (so the same noise), at a high offset ``H`` gives the lowest pixel ``min_H``;
+lowering the offset by one lowers every pixel by 4 ADU16 until it clips, so the smallest clear
+offset is ``H − floor((min_H − margin) / 4)``. Tolerance: none. The lowest pixel is a floor (the
+lowest value of the library's noise pool; a frame that misses it is only higher), so a clear frame
+stays clear, and the tool's confirmation frame moves its answer up only past a lucky frame below
+it. A search that stops a bisection step early (checked: ``good - bad > 4`` answers 25 for 24) or
+a fixed low offset fails; the frame two units below the answer is also checked to be clipped or
 under the margin.
 """
 from __future__ import annotations
@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indi_playerone.camera.models import MODELS
-from indi_playerone.camera.sim_frames import BIAS_ADU16_PER_OFFSET
-from indi_playerone.camera.simulator import SimulatedCamera, sim_serial
+from helpers import simsdk
+from indi_playerone.camera.interface import CameraBackend
+from indi_playerone.camera.registry import simulated_cameras
 from indi_playerone.tools import exits
 from indi_playerone.tools.offset import find_offset, stats
 from indi_playerone.tools.session import ToolFailed
@@ -37,19 +37,22 @@ MODEL = "Ares-M PRO"
 DEVICE = f"PlayerOne CCD {MODEL}"
 GAIN, MARGIN, HIGH = 300, 64, 200
 EXPOSURE = 0.01
+#: The library's bias step per offset unit, in 16-bit ADU (its README; the manual's two measured
+#: points give 4.01).
+BIAS_ADU16_PER_OFFSET = 4.0
 
 
 @pytest.fixture(scope="module")
-def camera() -> Iterator[SimulatedCamera]:
-    cam = SimulatedCamera(MODELS[MODEL], sim_serial(MODEL, 1))
-    cam.open()
-    try:
-        yield cam
-    finally:
-        cam.close()
+def camera() -> Iterator[CameraBackend]:
+    with pytest.MonkeyPatch.context() as mp:
+        simsdk.use(mp, MODEL)
+        (cam,) = simulated_cameras()
+        assert cam.info.serial == "SIM-ARES-M-PRO-0001"  # the driver's camera's serial
+        with cam:
+            yield cam
 
 
-def dark(cam: SimulatedCamera, offset: int, gain: int = GAIN) -> np.ndarray:
+def dark(cam: CameraBackend, offset: int, gain: int = GAIN) -> np.ndarray:
     cam.set_format(16)
     cam.set_gain(gain)
     cam.set_offset(offset)
@@ -62,10 +65,12 @@ def dark(cam: SimulatedCamera, offset: int, gain: int = GAIN) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def expected(camera: SimulatedCamera) -> int:
-    # The floor of the noise: a frame copies most of the simulator's noise pool, rarely all of it.
+def expected(camera: CameraBackend) -> int:
+    # The floor of the noise: a frame copies most of the library's noise pool, rarely all of it.
     min_high = min(int(dark(camera, HIGH).min()) for _ in range(3))
-    assert BIAS_ADU16_PER_OFFSET == 4.0  # the oracle's premise
+    # The oracle's premise, measured: one offset unit is 4 ADU16 on every pixel.
+    step = (dark(camera, HIGH + 10).astype(np.int64) - dark(camera, HIGH).astype(np.int64))
+    assert float(np.median(step)) == 10 * BIAS_ADU16_PER_OFFSET
     value = HIGH - int((min_high - MARGIN) // BIAS_ADU16_PER_OFFSET)
     # The oracle itself: clear two above, not clear two below.
     assert stats(value + 2, dark(camera, value + 2)).clear(MARGIN)
@@ -73,7 +78,7 @@ def expected(camera: SimulatedCamera) -> int:
     return value
 
 
-def test_bisection_on_the_simulator_finds_the_expected_offset(camera: SimulatedCamera,
+def test_bisection_on_the_simulated_camera_finds_the_expected_offset(camera: CameraBackend,
                                                               expected: int) -> None:
     taken: list[int] = []
 
@@ -88,7 +93,7 @@ def test_bisection_on_the_simulator_finds_the_expected_offset(camera: SimulatedC
     assert not stats(found - 2, dark(camera, found - 2)).clear(MARGIN)
 
 
-def test_search_refuses_a_range_that_cannot_be_clear(camera: SimulatedCamera, expected: int) -> None:
+def test_search_refuses_a_range_that_cannot_be_clear(camera: CameraBackend, expected: int) -> None:
     with pytest.raises(ToolFailed, match="even offset 5 leaves pixels"):
         find_offset(lambda o: dark(camera, o), 0, 5, MARGIN)
 
@@ -99,7 +104,7 @@ def test_search_refuses_a_range_that_cannot_be_clear(camera: SimulatedCamera, ex
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndiServer]:
     work = tmp_path_factory.mktemp("offset-server")
-    with IndiServer([DRIVER], env={"INDI_PLAYERONE_SIMULATE": MODEL}, workdir=work) as srv:
+    with IndiServer([DRIVER], env=simsdk.env(MODEL), workdir=work) as srv:
         yield srv
 
 

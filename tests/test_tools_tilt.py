@@ -1,7 +1,8 @@
-"""`indi-playerone tilt`: a known tilt injected in the simulator is recovered, none is reported as none.
+"""`indi-playerone tilt`: a known tilt injected in the simulated camera is recovered, none is reported as none.
 
-The simulator's options (``camera/sim_options.py``) put the sensor ``focus`` µm off focus at its
-centre and tilt it by ``tilt=<dx>:<dy>`` µm (right minus left, bottom minus top); its stars have
+The simulated SDK's options (``INDI_PLAYERONE_SIM_OPTIONS``, native/simsdk/README.md) put the
+sensor ``focus`` µm off focus at its centre and tilt it by ``tilt=<dx>:<dy>`` µm (right minus
+left, bottom minus top); its stars have
 FWHM = √(seeing² + (|z| / N / pixel)²), the model the tool fits. Tolerance stated for a simulated
 Ares-M PRO frame (≈20 measurable stars, f/5, 3.76 µm pixels, centre 80 µm behind focus): each
 component within 15 µm + 15 % of the injected one, the direction within 20°. No tilt must give
@@ -9,7 +10,7 @@ component within 15 µm + 15 % of the injected one, the direction within 20°. N
 
 The end-to-end test runs the driver under indiserver with the options, takes the frame with
 ``indi-playerone capture`` and analyses it with ``indi-playerone tilt``; the others make frames in
-this process with the same simulator (SimulatedCamera) to stay fast.
+this process from the same simulated SDK library, through the SDK backend, to stay fast.
 """
 from __future__ import annotations
 
@@ -24,9 +25,9 @@ import pytest
 from astropy.io import fits
 from hypothesis import given, settings, strategies as st
 
+from helpers import simsdk
 from indi_playerone.camera.models import MODELS
-from indi_playerone.camera.sim_options import parse_options
-from indi_playerone.camera.simulator import SimulatedCamera
+from indi_playerone.camera.registry import simulated_cameras
 from indi_playerone import cli
 from indi_playerone.tools import exits, tilt
 from tests.harness.server import IndiServer
@@ -43,15 +44,13 @@ def close(measured: float, injected: float) -> bool:
 
 def sim_fits(path: Path, options: str, exposure: float = 2.0) -> Path:
     spec = MODELS[MODEL]
-    cam = SimulatedCamera(spec, options=parse_options(options))
-    cam.open()
-    try:
-        cam.start_exposure(exposure)
-        frame = cam.wait_frame(30)
-        data = frame.data.astype(np.int32)
-        frame.release()
-    finally:
-        cam.close()
+    with pytest.MonkeyPatch.context() as mp:
+        simsdk.use(mp, MODEL, options=options)
+        with simulated_cameras()[0] as cam:
+            cam.start_exposure(exposure)
+            frame = cam.wait_frame(30)
+            data = frame.data.astype(np.int32)
+            frame.release()
     header = fits.Header()
     header["PIXSIZE1"], header["XBINNING"] = spec.pixel_size_um, 1
     fits.PrimaryHDU((data - 32768).astype(np.int16), header).writeto(path)

@@ -19,8 +19,9 @@ Per model:
 * ``dropped``: frames lost while streaming (camera + host buffer + recorder, from the driver's
   "Video stream stopped" summary), or the frames missing from the SER timestamps, if more.
 * ``cpu_cores``: the driver process's CPU time (user + system, /proc) over the recording ÷ its
-  wall time. The simulator that makes the frames runs inside the driver process and is included;
-  ``sim_camera_cores`` is its producer thread alone (OS thread name "sim-video"), so the
+  wall time. The simulated camera that makes the frames (the simulated SDK library, loaded by the
+  driver's SDK backend as a real camera's SDK is) runs inside the driver process and is included;
+  ``sim_camera_cores`` is its render thread alone (OS thread name "simcam-<camera id>"), so the
   driver's own share is the difference.
 * ``bits``: 8.
 * extra keys: ``frames`` recorded, ``frame_mb``, ``spec_fps``, ``wall_fps_ratio``,
@@ -65,11 +66,11 @@ def cpu_seconds(pid: int) -> float:
 
 
 def sim_thread_cpu(pid: int) -> float:
-    """CPU seconds of the simulated camera's producer threads (named "sim-video")."""
+    """CPU seconds of the simulated camera's render threads (named "simcam-<camera id>")."""
     total = 0.0
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            if (task / "comm").read_text().strip() == "sim-video":
+            if (task / "comm").read_text().strip().startswith("simcam-"):
                 fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
                 total += (int(fields[11]) + int(fields[12])) / CLK_TCK
         except OSError:

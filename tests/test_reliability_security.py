@@ -209,7 +209,6 @@ OS_SPAWN = ("system", "popen", "exec", "spawn", "posix_spawn", "fork")
 # Modules allowed to spawn processes, and why; none may be imported by the driver (checked below).
 ALLOWED = {
     "indi_playerone/demo.py": "the `indi-playerone demo` command starts indiserver; not in the driver",
-    "indi_playerone/camera/fake_sdk_build.py": "builds the fake SDK with the C compiler (tests/dev tool)",
 }
 #: Process spawning the driver itself needs, each with why no client text can reach it.
 ALLOWED_IN_DRIVER = {

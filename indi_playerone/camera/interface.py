@@ -1,4 +1,5 @@
-"""The camera contract every backend implements (simulator now, the vendor SDK later).
+"""The camera contract of the camera backend (the SDK one: a real camera through the vendor's
+library, a simulated one through the simulated SDK library).
 
 Nothing here knows about INDI: the driver policy layer (``indi_playerone.ccd``) codes against
 :class:`CameraBackend` and never against a concrete backend.
@@ -320,7 +321,7 @@ class CameraBackend(ABC):
         return ""
 
     def sdk_version(self) -> str:
-        """Version of the library behind this backend (the vendor SDK's, or the simulator's)."""
+        """Version of the library behind this backend (the vendor SDK's, or the simulated SDK's)."""
         return ""
 
     def guide(self, direction: str, on: bool) -> None:

@@ -1,11 +1,10 @@
-"""The host buffer of one video run, shared by the simulator's and the SDK's video mode.
+"""The host buffer of one video run of the SDK backend's video mode.
 
-Both backends put video frames into a :class:`~indi_playerone.native.FrameRing` of their own:
+Video frames go into a :class:`~indi_playerone.native.FrameRing` of their own:
 slots of the video frame's size (not the sensor's 16-bit maximum), as many as ``buffer_bytes``
 holds (at least :data:`MIN_SLOTS`), in drop-oldest mode, so a consumer that falls behind loses
 the oldest unread frame (counted by the ring as ``dropped``: frames lost *in the host buffer*)
-while the camera keeps being read. What is the same for both lives here once: allocating the
-ring, the consumer's wait (in slices, so a cancel Event, a stop and a failure are seen
+while the camera keeps being read. Here: allocating the ring, the consumer's wait (in slices, so a cancel Event, a stop and a failure are seen
 promptly), handing a frame out as a zero-copy view whose release gives the slot back, the
 ring's counters, and the ending: ``end()`` refuses further input and wakes the consumer, and
 the ring is freed only once no frame is held (a frame still in the driver's hands must stay
@@ -48,7 +47,7 @@ def frame_bytes(roi: Roi, bits: int) -> int:
 class VideoRing:
     """The ring of one video run, its counters and its two-step ending (stop, then free).
 
-    Threads: one producer (the simulator's thread or the C reader) pushes; any one consumer
+    Threads: one producer (the C reader) pushes; any one consumer
     calls :meth:`acquire`; frames are released from any thread; :meth:`end` from any thread.
     """
 
@@ -71,7 +70,7 @@ class VideoRing:
                 on_idle: Callable[[], None] | None = None,
                 closed_error: Callable[[], str] | None = None) -> RingFrame:
         """The next frame. ``on_idle`` runs after each empty wait slice (it may raise: the
-        SDK's failed readout, the simulator's fault file); when the ring was ended,
+        SDK's failed readout); when the ring was ended,
         ``closed_error()`` names why (a :class:`CameraError`) or "" for a plain stop
         (:class:`ExposureAborted`)."""
         end = time.monotonic() + timeout

@@ -17,7 +17,7 @@ configuration (``CONFIG_PROCESS`` Save): the driver restores the pair at the nex
 ``~/.indi/<device>_config.xml`` on the server's machine. The configuration keeps one Gain/Offset
 pair, so storing for another gain replaces it; note the pairs from the report for other gains.
 
-The simulator's answer is known (:mod:`indi_playerone.camera.sim_frames`): bias = offset × 4 ADU16
+The simulated camera's answer is known (``native/simsdk/README.md``): bias = offset × 4 ADU16
 plus the dark level, read noise σ from the model; the tests check the tool against it.
 """
 from __future__ import annotations

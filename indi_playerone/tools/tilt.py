@@ -11,9 +11,9 @@ Model fitted to every star's FWHM (pixels), at fractional position ``u = x/W −
 ``F0`` is the in-focus FWHM (seeing + optics), ``z`` the sensor's distance from the focal plane,
 ``N`` the focal ratio, ``p`` the pixel size in µm: a point ``z`` µm out of focus blurs into a disc
 of diameter ``z / N`` µm, added in quadrature. ``tx`` is the height difference right edge minus
-left edge, ``ty`` bottom edge minus top edge: the simulator's ``tilt=<dx_um>:<dy_um>`` and
-``focus=<um>`` options are this model (``camera/sim_frames.py`` renders Gaussian stars with that
-FWHM), which is how the tests check the tool. A real defocused star is a ring/disc whose
+left edge, ``ty`` bottom edge minus top edge: the simulated camera's ``tilt=<dx_um>:<dy_um>`` and
+``focus=<um>`` options are this model (``native/simsdk/sim_scene.c`` renders Gaussian stars with
+that FWHM), which is how the tests check the tool. A real defocused star is a ring/disc whose
 moment-equivalent FWHM is about 0.59 × its diameter: on real optics the µm figures may be up to
 1.7× small; the direction and the screw pattern do not depend on it.
 

@@ -187,7 +187,6 @@ def main() -> int:
         "flip_h": (lambda: N.flip(img, "h", out=out_img), [lambda: np.copyto(out_img, img[:, ::-1])]),
         "flip_v": (lambda: N.flip(img, "v", out=out_img), [lambda: np.copyto(out_img, img[::-1])]),
         "stats": (lambda: N.stats(src), [np_stats]),
-        "crc32c": (lambda: N.crc32c(src), []),
     }
 
     base = [timed(memcpy, rep)]

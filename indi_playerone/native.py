@@ -7,8 +7,8 @@ around each C call, so a kernel on a 122 MB frame does not stall the other threa
 
 Lifetimes: a `Frame` is a view into a ring slot, valid until `Frame.release()` (or the
 end of its `with` block); copy what must outlive it. `FrameRing.shutdown()` wakes every
-waiter and refuses input; `FrameRing.close()` also stops the generators started on the
-ring and frees the slots once no thread is inside a call on it.
+waiter and refuses input; `FrameRing.close()` frees the slots once no thread is inside a
+call on it and no frame is held.
 """
 from __future__ import annotations
 
@@ -211,12 +211,6 @@ def fits_be16(src: Buffer, out: Optional[Buffer] = None) -> np.ndarray:
     return d
 
 
-def crc32c(data: Buffer, crc: int = 0) -> int:
-    """CRC32C, chainable: crc32c(b, crc32c(a)) == crc32c(a + b)."""
-    s = _bytes(data)
-    return int(lib.poa_crc32c(crc, _p(s, "uint8_t"), s.size))
-
-
 # ---- image kernels -----------------------------------------------------------------------
 
 _BIN_MODES = {"sum": lib.POA_BIN_SUM, "avg": lib.POA_BIN_AVG}
@@ -327,23 +321,6 @@ def frame_bytes(pixfmt: int, width: int, height: int) -> int:
     return int(lib.poa_pixfmt_bytes(pixfmt, width, height))
 
 
-_WIRE_HEADER = struct.Struct("<IHHIIIIQQ")  # see poa_ring.h: the 40-byte frame header
-_WIRE_TRAILER = struct.Struct("<II")
-
-
-def wire_header(seq: int, width: int, height: int, pixfmt: int, timestamp_ns: int = 0) -> bytes:
-    """The 40-byte wire header of a frame (poa_ring.h), for producers written in Python (the
-    simulated camera's readout). The payload length follows from size and format."""
-    return _WIRE_HEADER.pack(lib.POA_WIRE_MAGIC, lib.POA_WIRE_VERSION, lib.POA_WIRE_HEADER_BYTES,
-                             seq & 0xFFFFFFFF, width, height, pixfmt,
-                             frame_bytes(pixfmt, width, height), timestamp_ns)
-
-
-def wire_trailer(crc: int) -> bytes:
-    """The 8-byte trailer: end magic and the CRC32C of header + payload (see `crc32c`)."""
-    return _WIRE_TRAILER.pack(lib.POA_WIRE_END, crc)
-
-
 @dataclasses.dataclass(frozen=True)
 class RingCounters:
     received: int
@@ -351,12 +328,8 @@ class RingCounters:
     dropped: int
     corrupt: int
     bad_header: int
-    short_frames: int
     oversized: int
     out_of_order: int
-    crc_errors: int
-    resync_bytes: int
-    bytes_in: int
     ready: int
     held: int
     free_slots: int
@@ -407,7 +380,8 @@ _MODES = {"block": lib.POA_RING_BLOCK, "drop_oldest": lib.POA_RING_DROP_OLDEST}
 
 
 class FrameRing:
-    """Pre-allocated frame slots between a producer (chunks or whole frames) and the driver.
+    """Pre-allocated frame slots between a producer (the SDK reader in C, or push_frame) and
+    the driver.
 
     mode "block": the producer waits when every slot is in use (single exposures);
     "drop_oldest": the oldest undelivered frame makes room (streaming).
@@ -423,7 +397,6 @@ class FrameRing:
         self._busy = 0
         self._closing = False  # close() was called; the slots go with the last held frame
         self._held: set[Frame] = set()
-        self._gens: list[FrameGenerator] = []
         self.slot_bytes = int(lib.poa_ring_slot_bytes(self._r))
         self.nslots = int(lib.poa_ring_nslots(self._r))
 
@@ -441,15 +414,6 @@ class FrameRing:
             with self._lock:
                 self._busy -= 1
                 self._lock.notify_all()
-
-    def push_chunk(self, data: Buffer) -> None:
-        with self._use() as r:
-            b = ffi.from_buffer(data)
-            _check("poa_ring_push_chunk", lib.poa_ring_push_chunk(r, ffi.cast("uint8_t *", b), len(b)))
-
-    def mark_boundary(self) -> None:
-        with self._use() as r:
-            _check("poa_ring_mark_boundary", lib.poa_ring_mark_boundary(r))
 
     def push_frame(self, data: Buffer, seq: int, width: int, height: int,
                    pixfmt: int = PixFmt.RAW16, timestamp_ns: int = 0) -> None:
@@ -518,14 +482,11 @@ class FrameRing:
                 lib.poa_ring_close(self._r)
 
     def close(self) -> None:
-        """shutdown(), stop and join the generators started on this ring, wait until no
-        thread is inside a call on it, then free the slots: now, or when the last frame still
-        held is released (a frame in the driver's hands stays valid after its camera closed).
-        Every other call on the ring then raises RingClosed."""
+        """shutdown(), wait until no thread is inside a call on the ring, then free the slots:
+        now, or when the last frame still held is released (a frame in the driver's hands
+        stays valid after its camera closed). Every other call on the ring then raises
+        RingClosed."""
         self.shutdown()
-        for g in list(self._gens):
-            g.stop()
-            g.join()
         with self._lock:
             if self._r is None or self._closing:
                 return
@@ -550,74 +511,6 @@ class FrameRing:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-@dataclasses.dataclass(frozen=True)
-class GenStats:
-    frames_sent: int
-    good: int
-    corrupt: int
-    short_frames: int
-    oversized: int
-    out_of_order: int
-    garbage_bytes: int
-    bytes_sent: int
-    end_reason: int
-
-
-class FrameGenerator:
-    """A C producer thread pushing wire-format frames into a ring (simulated transport,
-    fault injection). Keyword arguments are the fields of poa_gen_params_t (frames=0
-    runs until stopped; payload= a buffer copied into every frame, kept alive here).
-    join() waits for the last frame; leaving a `with` block stops it first."""
-
-    def __init__(self, ring: FrameRing, width: int, height: int, **params: Any) -> None:
-        payload = params.pop("payload", None)
-        p = ffi.new("poa_gen_params_t *")
-        p.width, p.height = width, height
-        p.pixfmt = params.pop("pixfmt", PixFmt.RAW16)
-        p.chunk_bytes = params.pop("chunk_bytes", 65536)
-        p.mark_boundaries = params.pop("mark_boundaries", 1)
-        for k, v in params.items():
-            setattr(p, k, v)
-        self._keep = ffi.from_buffer(payload) if payload is not None else None
-        if self._keep is not None:
-            p.payload = ffi.cast("uint8_t *", self._keep)
-        self._ring = ring
-        self.stats: Optional[GenStats] = None
-        gp = ffi.new("poa_gen_t **")
-        with ring._use() as r:
-            _check("poa_gen_start", lib.poa_gen_start(gp, r, p))
-        self._g = gp[0]
-        ring._gens.append(self)
-
-    def stop(self) -> None:
-        if self._g is not None:
-            lib.poa_gen_stop(self._g)
-
-    def join(self) -> GenStats:
-        if self._g is not None:
-            st = ffi.new("poa_gen_stats_t *")
-            lib.poa_gen_join(self._g, st)
-            self._g = None
-            self._ring._gens.remove(self)
-            self.stats = GenStats(*(int(getattr(st, f.name)) for f in dataclasses.fields(GenStats)))
-        assert self.stats is not None
-        return self.stats
-
-    def __enter__(self) -> "FrameGenerator":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-        self.join()
-
-
-def gen_pattern(length: int, seq: int) -> np.ndarray:
-    """The generator's pattern payload for `seq` (byte i = i*7 + seq*13 + i>>8, mod 256)."""
-    a = np.empty(length, dtype=np.uint8)
-    lib.poa_gen_pattern(_p(a, "uint8_t"), length, seq)
-    return a
 
 
 # ---- SER writer --------------------------------------------------------------------------

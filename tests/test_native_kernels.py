@@ -64,16 +64,6 @@ def ref_bin_bayer(a: np.ndarray, f: int, mode: str) -> np.ndarray:
     return out
 
 
-def crc32c_py(data: bytes, crc: int = 0) -> int:
-    """Bitwise CRC32C straight from the polynomial (slow: small inputs only)."""
-    c = crc ^ 0xFFFFFFFF
-    for byte in data:
-        c ^= byte
-        for _ in range(8):
-            c = (c >> 1) ^ (0x82F63B78 if c & 1 else 0)
-    return c ^ 0xFFFFFFFF
-
-
 # ---- element-wise kernels --------------------------------------------------------------
 
 @SETTINGS
@@ -220,18 +210,6 @@ def test_stats_match_numpy(simd, n, seed, u16, narrow) -> None:
     assert s.stddev == pytest.approx(float(a.std()), rel=1e-9, abs=1e-9)
     assert s.median == float(np.median(a))
     assert np.array_equal(s.histogram, np.bincount(a, minlength=top))
-
-
-@SETTINGS
-@given(data=st.binary(max_size=300), split=st.integers(0, 300))
-def test_crc32c_matches_bitwise_reference_and_chains(simd, data: bytes, split: int) -> None:
-    assert N.crc32c(data) == crc32c_py(data)
-    k = min(split, len(data))
-    assert N.crc32c(data[k:], N.crc32c(data[:k])) == crc32c_py(data)
-
-
-def test_crc32c_check_value() -> None:
-    assert N.crc32c(b"123456789") == 0xE3069283
 
 
 @pytest.mark.parametrize("call", [

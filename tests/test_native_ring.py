@@ -1,142 +1,34 @@
-"""Frame ring: assembly from chunks, fault rejection, counters, threads, close.
+"""Frame ring: whole frames in, fault rejection, counters, threads, close.
 
-Frames are encoded here with `struct` and a table CRC32C written from the polynomial,
-independently of the C encoder in the generator, so the wire format is checked from
-both ends. Concurrency tests run the C producer thread against a Python consumer.
+The producer is the SDK reader in C (``native/src/sdk.c``: begin a slot, POAGetImageData into
+it, commit) or ``push_frame`` (the same begin/commit path with a copy); here Python threads
+produce with ``push_frame``, a payload pattern per sequence number, against Python consumers.
 """
 from __future__ import annotations
 
-import struct
 import threading
 import time
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
 
 from indi_playerone import native as N
 
-HDR = struct.Struct("<IHHIIIIQQ")  # magic, version, header size, seq, w, h, pixfmt, payload_len, ts
-MAGIC, END = 0x46414F50, 0x45414F50
 
-
-def _table() -> list[int]:
-    t = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ (0x82F63B78 if c & 1 else 0)
-        t.append(c)
-    return t
-
-
-_T = _table()
-
-
-def crc32c(data: bytes) -> int:
-    c = 0xFFFFFFFF
-    for b in data:
-        c = (c >> 8) ^ _T[(c ^ b) & 0xFF]
-    return c ^ 0xFFFFFFFF
-
-
-def encode(seq: int, w: int, h: int, fmt: int, payload: bytes, ts: int = 0, version: int = 1) -> bytes:
-    hdr = HDR.pack(MAGIC, version, 40, seq, w, h, fmt, len(payload), ts)
-    return hdr + payload + struct.pack("<II", END, crc32c(hdr + payload))
+def pattern(length: int, seq: int) -> bytes:
+    i = np.arange(length, dtype=np.uint64)
+    return ((i * 7 + seq * 13 + (i >> 8)) & 0xFF).astype(np.uint8).tobytes()
 
 
 def pattern_ok(data: memoryview, seq: int) -> bool:
-    """The generator's documented payload pattern, recomputed with numpy."""
-    i = np.arange(len(data), dtype=np.uint64)
-    expect = ((i * 7 + seq * 13 + (i >> 8)) & 0xFF).astype(np.uint8)
-    return bool(np.array_equal(np.frombuffer(data, np.uint8), expect))
-
-
-BPP = {N.PixFmt.RAW8: 1.0, N.PixFmt.RAW16: 2.0, N.PixFmt.RAW12P: 1.5}
-
-
-def test_wire_constants_match_the_description() -> None:
-    assert struct.pack("<I", MAGIC) == b"POAF" and struct.pack("<I", END) == b"POAE"
-    assert HDR.size == N.lib.POA_WIRE_HEADER_BYTES == 40
-    assert N.frame_bytes(N.PixFmt.RAW12P, 3, 1) == 5 and N.frame_bytes(N.PixFmt.RGB24, 2, 2) == 12
-
-
-# ---- model-based test of the assembler -----------------------------------------------------
-
-KINDS = ["good", "good", "good", "corrupt", "short", "bad_header", "oversized", "stale", "garbage"]
-
-
-@settings(max_examples=80, deadline=None)
-@given(kinds=st.lists(st.sampled_from(KINDS), min_size=1, max_size=12), data=st.data(),
-       boundaries=st.booleans())
-def test_assembler_delivers_exactly_the_whole_frames(kinds, data, boundaries) -> None:
-    """Random streams of good and damaged frames, split at random points: exactly the
-    good frames come out, byte for byte and in order, and every counter matches a model
-    of what was sent. Without boundary marks a short frame would also cost the next
-    frame (by design), so those streams leave short frames out."""
-    if not boundaries:
-        kinds = [k for k in kinds if k != "short"] or ["good"]
-    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    expect: list[tuple[int, bytes]] = []
-    count = dict.fromkeys(["crc_errors", "short_frames", "bad_header", "oversized", "out_of_order"], 0)
-    resync = 0
-    last = None
-    with N.FrameRing(1024, 16 * 1024) as ring:
-        for i, kind in enumerate(kinds):
-            fmt = data.draw(st.sampled_from(list(BPP)))
-            w, h = int(rng.integers(1, 21)), int(rng.integers(1, 11))
-            if kind == "oversized":
-                w, h, fmt = 40, 20, N.PixFmt.RAW16
-            payload = bytearray(rng.integers(0, 256, N.frame_bytes(fmt, w, h), dtype=np.uint8).tobytes())
-            payload = bytes(payload).replace(b"P", b"Q")  # no stray magic inside payloads
-            seq = 50 if kind == "stale" else 100 + i
-            frame = encode(seq, w, h, fmt, payload, ts=i, version=2 if kind == "bad_header" else 1)
-            if kind == "corrupt":
-                frame = bytearray(frame)
-                frame[40 + len(payload) // 2] ^= 0x20
-                count["crc_errors"] += 1
-            elif kind == "short":
-                frame = frame[: 40 + int(rng.integers(0, len(payload) + 8))]
-                count["short_frames"] += 1
-            elif kind == "bad_header":
-                count["bad_header"] += 1
-                resync += len(frame) - 4
-            elif kind == "oversized":
-                count["oversized"] += 1
-            elif kind == "garbage":
-                junk = rng.integers(0, 256, int(rng.integers(1, 50)), dtype=np.uint8).tobytes().replace(b"P", b"Q")
-                frame = junk + frame
-                resync += len(junk)
-            accepted = kind in ("good", "garbage") or (kind == "stale" and last is None)
-            if kind == "stale" and not accepted:
-                count["out_of_order"] += 1
-            if accepted:
-                expect.append((seq, payload))
-                last = seq
-            cuts = sorted(data.draw(st.lists(st.integers(0, len(frame)), max_size=4)))
-            for a, b in zip([0] + cuts, cuts + [len(frame)]):
-                ring.push_chunk(frame[a:b])
-            if boundaries:
-                ring.mark_boundary()
-        got = []
-        while True:
-            try:
-                with ring.acquire(timeout=0) as fr:
-                    got.append((fr.seq, bytes(fr.data)))
-            except N.RingTimeout:
-                break
-        c = ring.counters()
-    assert got == expect
-    assert (c.received, c.delivered, c.dropped) == (len(expect), len(expect), 0)
-    assert {k: getattr(c, k) for k in count} == count
-    assert c.corrupt == sum(count.values())
-    assert c.resync_bytes == resync
+    return bytes(data) == pattern(len(data), seq)
 
 
 def test_frame_metadata_and_array_view() -> None:
     v = np.arange(12, dtype="<u2").reshape(3, 4)
     with N.FrameRing(256, 1024) as ring:
-        ring.push_chunk(encode(7, 4, 3, N.PixFmt.RAW16, v.tobytes(), ts=123456789))
+        ring.push_frame(v.tobytes(), seq=7, width=4, height=3, pixfmt=N.PixFmt.RAW16,
+                        timestamp_ns=123456789)
         with ring.acquire(timeout=1) as fr:
             assert (fr.seq, fr.width, fr.height, fr.pixfmt, fr.timestamp_ns) == (7, 4, 3, 1, 123456789)
             assert np.array_equal(fr.array(), v)
@@ -144,7 +36,7 @@ def test_frame_metadata_and_array_view() -> None:
             fr.data  # released: the view is gone
 
 
-# ---- the C producer thread against a Python consumer ----------------------------------
+# ---- a producer thread against a consumer thread ----------------------------------------------
 
 def _consume(ring: N.FrameRing, good: set[int], bad: list, seqs: list, delay: float = 0.0) -> None:
     while True:
@@ -160,76 +52,87 @@ def _consume(ring: N.FrameRing, good: set[int], bad: list, seqs: list, delay: fl
             time.sleep(delay)
 
 
-def _good_seqs(n: int, **every: int) -> set[int]:
-    order = ["corrupt_every", "short_every", "oversize_every", "reorder_every"]
-    return {k for k in range(n) if k == 0 or not any(every.get(o) and k % every[o] == 0 for o in order)}
+def _produce(ring: N.FrameRing, n: int, w: int, h: int, *, oversize_every: int = 0,
+             badsize_every: int = 0, reorder_every: int = 0) -> set[int]:
+    """Frames 0..n-1 (RAW16), faults mixed in; returns the seqs that must be delivered."""
+    good, last = set(), 0
+    size = w * h * 2
+    for k in range(n):
+        payload, seq, width = pattern(size, k), k, w
+        if k and oversize_every and k % oversize_every == 0:
+            payload = pattern(ring.slot_bytes + 2, k)
+            width = (ring.slot_bytes + 2) // 2 // h
+        elif k and badsize_every and k % badsize_every == 0:
+            width = w + 1  # the size does not agree with the format
+        elif k and reorder_every and k % reorder_every == 0:
+            seq, payload = last, pattern(size, last)
+        try:
+            ring.push_frame(payload, seq=seq, width=width, height=h, pixfmt=N.PixFmt.RAW16)
+        except N.NativeError as e:
+            assert e.code == N.lib.POA_EFRAME
+            continue
+        good.add(seq)
+        last = seq
+    return good
 
 
-FAULTS = dict(corrupt_every=7, short_every=11, oversize_every=13, reorder_every=5, garbage_every=3)
+FAULTS = dict(oversize_every=13, badsize_every=11, reorder_every=5)
 
 
 def test_concurrent_block_mode_counts_add_up() -> None:
     n = 600
+    expect = {k for k in range(n) if k == 0 or not any(k % e == 0 for e in FAULTS.values())}
     with N.FrameRing(4096, 4 * 4096, mode="block") as ring:
-        good, bad, seqs = _good_seqs(n, **FAULTS), [], []
-        consumer = threading.Thread(target=_consume, args=(ring, good, bad, seqs))
+        bad: list = []
+        seqs: list = []
+        consumer = threading.Thread(target=_consume, args=(ring, expect, bad, seqs))
         consumer.start()
-        gen = N.FrameGenerator(ring, 37, 23, pixfmt=N.PixFmt.RAW16, frames=n, chunk_bytes=700,
-                              chunk_jitter=1, seed=3, **FAULTS)
-        gen.join()  # all frames sent (leaving a with block would stop it early)
+        good = _produce(ring, n, 37, 23, **FAULTS)
         deadline = time.monotonic() + 10
-        while ring.counters().delivered < gen.stats.good and time.monotonic() < deadline:
+        while ring.counters().delivered < len(good) and time.monotonic() < deadline:
             time.sleep(0.01)
         c = ring.counters()
         ring.shutdown()
         consumer.join(timeout=10)
-    st_ = gen.stats
     assert not consumer.is_alive()
-    assert bad == []
+    assert good == expect and bad == []
     assert seqs == sorted(good)
-    assert st_.good == len(good) and st_.frames_sent == n
-    assert (c.received, c.delivered, c.dropped) == (st_.good, st_.good, 0)
-    assert (c.crc_errors, c.short_frames, c.oversized, c.out_of_order) == (
-        st_.corrupt, st_.short_frames, st_.oversized, st_.out_of_order)
-    assert c.corrupt == st_.frames_sent - st_.good
-    assert c.resync_bytes == st_.garbage_bytes and c.bytes_in == st_.bytes_sent
+    assert (c.received, c.delivered, c.dropped) == (len(good), len(good), 0)
+    faults = {name: sum(1 for k in range(1, n) if k % every == 0 and not any(
+        k % e == 0 for e in list(FAULTS.values())[:i])) for i, (name, every) in enumerate(FAULTS.items())}
+    assert (c.oversized, c.bad_header, c.out_of_order) == (
+        faults["oversize_every"], faults["badsize_every"], faults["reorder_every"])
+    assert c.corrupt == n - len(good)
 
 
 def test_drop_oldest_with_a_slow_consumer() -> None:
     n = 300
     with N.FrameRing(8192, 3 * 8192, mode="drop_oldest") as ring:
-        good, bad, seqs = _good_seqs(n), [], []
-        consumer = threading.Thread(target=_consume, args=(ring, good, bad, seqs, 0.002))
+        bad: list = []
+        seqs: list = []
+        consumer = threading.Thread(target=_consume, args=(ring, set(range(n)), bad, seqs, 0.002))
         consumer.start()
-        gen = N.FrameGenerator(ring, 64, 32, pixfmt=N.PixFmt.RAW16, frames=n, chunk_bytes=4096)
-        gen.join()  # all frames sent (leaving a with block would stop it early)
+        good = _produce(ring, n, 64, 32)
         ring.shutdown()  # consumers drain what is ready, then see RingClosed
         consumer.join(timeout=10)
         c = ring.counters()
     assert not consumer.is_alive() and bad == []
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
-    assert c.received == gen.stats.good == n
+    assert c.received == len(good) == n
     assert c.dropped > 0
     assert c.delivered + c.dropped == c.received
 
 
-def test_short_frames_without_boundaries_are_never_delivered() -> None:
-    n = 200
-    every = dict(short_every=4, corrupt_every=9)
-    with N.FrameRing(2048, 8 * 2048) as ring:
-        good, bad, seqs = _good_seqs(n, **every), [], []
-        consumer = threading.Thread(target=_consume, args=(ring, good, bad, seqs))
-        consumer.start()
-        gen = N.FrameGenerator(ring, 30, 20, pixfmt=N.PixFmt.RAW12P, frames=n, chunk_bytes=512,
-                              mark_boundaries=0, **every)
-        gen.join()  # all frames sent (leaving a with block would stop it early)
-        time.sleep(0.2)
-        ring.shutdown()
-        consumer.join(timeout=10)
-        c = ring.counters()
-    assert bad == [] and seqs == sorted(seqs)
-    assert c.received <= gen.stats.good and c.received > 0
-    assert c.short_frames >= 1 and c.crc_errors >= 1
+def test_a_frame_held_over_close_stays_valid_and_frees_the_ring() -> None:
+    ring = N.FrameRing(64, 256)
+    ring.push_frame(pattern(24, 3), seq=3, width=4, height=3, pixfmt=N.PixFmt.RAW16)
+    frame = ring.acquire(timeout=1)
+    ring.close()
+    assert not ring.freed and pattern_ok(frame.data, 3)  # the slots wait for the frame
+    with pytest.raises(N.RingClosed):
+        ring.push_frame(bytes(24), seq=4, width=4, height=3, pixfmt=N.PixFmt.RAW16)
+    frame.release()
+    assert ring.freed
 
 
 # ---- producer API, timeouts, close ------------------------------------------------------
@@ -276,7 +179,7 @@ def test_close_wakes_a_waiting_consumer_and_a_blocked_producer() -> None:
     def producer() -> None:
         try:
             for seq in range(5):  # two fit; the consumer holds them; the third blocks
-                ring.push_chunk(encode(seq, 2, 2, N.PixFmt.RAW8, bytes(4)))
+                ring.push_frame(bytes(4), seq=seq, width=2, height=2, pixfmt=N.PixFmt.RAW8)
         except BaseException as e:  # noqa: BLE001
             errors.append(e)
 

@@ -7,7 +7,6 @@
 #include <stdint.h>
 
 #include "poa_common.h"
-#include "poa_crc32c.h"
 #include "poa_fits.h"
 #include "poa_kernels.h"
 #include "poa_ring.h"

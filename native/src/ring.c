@@ -1,12 +1,10 @@
-/* Frame ring: pre-allocated slots, a chunk assembler for the wire format, and the
- * consumer side. See poa_ring.h for the format and the threading contract.
+/* Frame ring: pre-allocated slots between one producer (the SDK reader thread of sdk.c)
+ * and the consumer side. See poa_ring.h for the threading contract.
  *
- * Locking: one mutex guards slot states, the queues, the counters and the last seq.
- * The assembler's own state (header bytes, position, CRC) belongs to the single
- * producer and is touched without the lock; payload bytes are copied into a slot in
- * state WRITING without the lock, and published by the commit under the lock. */
+ * Locking: one mutex guards slot states, the queues, the counters and the last seq. The
+ * producer fills a slot in state WRITING without the lock (poa_ring_begin_frame); the
+ * commit publishes it under the lock. */
 #include "poa_common.h"
-#include "poa_crc32c.h"
 #include "poa_internal.h"
 #include "poa_ring.h"
 
@@ -16,16 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { ST_HDR, ST_PAYLOAD, ST_TRAILER };
 enum { SLOT_FREE, SLOT_WRITING, SLOT_READY, SLOT_HELD };
-/* What happens to the payload of the frame being assembled. */
-enum {
-    SINK_STORE, /* into a slot */
-    SINK_CHECK, /* no slot (drop-oldest, every slot held): CRC only, then counted dropped */
-    SINK_SKIP   /* already counted as corrupt (oversized, out of order): just pass over it */
-};
-
-static const uint8_t MAGIC[4] = {'P', 'O', 'A', 'F'};
 
 struct slot {
     uint8_t *data;
@@ -49,20 +38,7 @@ struct poa_ring {
     int have_seq;
     uint32_t last_seq;
     poa_ring_counters_t c;
-
-    /* assembler, producer thread only */
-    int st, sink;
-    uint8_t hb[POA_WIRE_HEADER_BYTES];
-    size_t hlen;
-    uint8_t tb[POA_WIRE_TRAILER_BYTES];
-    size_t tlen;
-    uint64_t remaining;
-    uint32_t crc;
-    uint32_t cur_slot;
-    uint8_t *wp;
-    poa_frame_t cur;
-    /* begin/commit path */
-    int64_t direct_slot;
+    int64_t direct_slot; /* the slot between begin_frame and commit/cancel, else -1 */
 };
 
 uint64_t poa_pixfmt_bytes(uint32_t pixfmt, uint32_t width, uint32_t height)
@@ -164,7 +140,6 @@ int poa_ring_create(poa_ring_t **out, size_t slot_bytes, size_t limit_bytes, uin
     r->nslots = (uint32_t)n;
     r->mode = mode;
     r->direct_slot = -1;
-    r->sink = SINK_SKIP;
     void *mem = NULL;
     if (posix_memalign(&mem, 4096, n * slot_bytes) != 0) mem = NULL;
     r->mem = mem;
@@ -226,256 +201,7 @@ int poa_ring_set_mode(poa_ring_t *r, int mode)
     return POA_OK;
 }
 
-/* ---- the chunk assembler ------------------------------------------------------------ */
-
-struct local {
-    uint64_t resync;
-};
-
-static int feed(poa_ring_t *r, const uint8_t *p, size_t len, struct local *L);
-
-/* Bytes that were buffered for a header or trailer and turned out not to be one may
- * hold the start of the next frame: run them through the assembler again. */
-static int refeed(poa_ring_t *r, const uint8_t *bytes, size_t n, struct local *L)
-{
-    uint8_t tmp[POA_WIRE_HEADER_BYTES];
-    memcpy(tmp, bytes, n);
-    return feed(r, tmp, n, L);
-}
-
-/* A consistent header arrived: decide where its payload goes. */
-static int start_frame(poa_ring_t *r)
-{
-    const uint8_t *h = r->hb;
-    poa_frame_t *m = &r->cur;
-    memset(m, 0, sizeof *m);
-    m->seq = poa__le32(h + 8);
-    m->width = poa__le32(h + 12);
-    m->height = poa__le32(h + 16);
-    m->pixfmt = poa__le32(h + 20);
-    m->payload_len = poa__le64(h + 24);
-    m->timestamp_ns = poa__le64(h + 32);
-
-    int rc = POA_OK;
-    pthread_mutex_lock(&r->mu);
-    if (m->payload_len > r->slot_bytes) {
-        r->c.oversized++;
-        r->c.corrupt++;
-        r->sink = SINK_SKIP;
-    } else if (!seq_is_new_locked(r, m->seq)) {
-        r->c.out_of_order++;
-        r->c.corrupt++;
-        r->sink = SINK_SKIP;
-    } else {
-        rc = take_slot_locked(r, &r->cur_slot);
-        if (rc == POA_OK) {
-            r->sink = SINK_STORE;
-            r->wp = r->slots[r->cur_slot].data;
-        } else if (rc == POA_EAGAIN) {
-            r->sink = SINK_CHECK;
-            rc = POA_OK;
-        }
-    }
-    pthread_mutex_unlock(&r->mu);
-    if (rc) return rc;
-    r->crc = poa_crc32c(0, h, POA_WIRE_HEADER_BYTES);
-    r->remaining = m->payload_len;
-    r->st = ST_PAYLOAD;
-    return POA_OK;
-}
-
-static int header_consistent(const uint8_t *h)
-{
-    if (poa__le16(h + 4) != POA_WIRE_VERSION || poa__le16(h + 6) != POA_WIRE_HEADER_BYTES) return 0;
-    uint32_t w = poa__le32(h + 12), hh = poa__le32(h + 16), fmt = poa__le32(h + 20);
-    uint64_t len = poa__le64(h + 24);
-    if (w == 0 || hh == 0) return 0;
-    uint64_t expect = poa_pixfmt_bytes(fmt, w, hh);
-    return expect != 0 && expect == len;
-}
-
-/* The frame being assembled is lost before its trailer was checked. */
-static void abandon_frame(poa_ring_t *r, int count_as_short)
-{
-    pthread_mutex_lock(&r->mu);
-    if (r->sink == SINK_STORE) free_slot_locked(r, r->cur_slot);
-    if (count_as_short && r->sink != SINK_SKIP) {
-        r->c.short_frames++;
-        r->c.corrupt++;
-    }
-    pthread_mutex_unlock(&r->mu);
-    r->sink = SINK_SKIP;
-    r->st = ST_HDR;
-    r->hlen = 0;
-}
-
-static void finish_frame(poa_ring_t *r, int magic_ok, int crc_ok)
-{
-    pthread_mutex_lock(&r->mu);
-    if (r->sink == SINK_SKIP) {
-        /* counted when the header was read */
-    } else if (magic_ok && crc_ok) {
-        if (r->sink == SINK_STORE) {
-            commit_locked(r, r->cur_slot, &r->cur);
-        } else { /* whole and valid, but there was nowhere to put it */
-            r->c.received++;
-            r->c.dropped++;
-            r->have_seq = 1;
-            r->last_seq = r->cur.seq;
-        }
-    } else {
-        if (r->sink == SINK_STORE) free_slot_locked(r, r->cur_slot);
-        if (!magic_ok) r->c.short_frames++;
-        else r->c.crc_errors++;
-        r->c.corrupt++;
-    }
-    pthread_mutex_unlock(&r->mu);
-    r->sink = SINK_SKIP;
-    r->st = ST_HDR;
-    r->hlen = 0;
-}
-
-/* Copy into the slot and extend the CRC in L1-sized blocks, so the copy reads bytes the
- * CRC has just brought into cache. */
-static uint32_t copy_crc(uint8_t *dst, const uint8_t *src, size_t n, uint32_t crc)
-{
-    while (n) {
-        size_t k = n < 32768 ? n : 32768;
-        crc = poa_crc32c(crc, src, k);
-        memcpy(dst, src, k);
-        dst += k;
-        src += k;
-        n -= k;
-    }
-    return crc;
-}
-
-static int feed(poa_ring_t *r, const uint8_t *p, size_t len, struct local *L)
-{
-    while (len) {
-        if (r->st == ST_HDR) {
-            if (r->hlen < 4) {
-                /* Matching the magic. "POAF" has no proper prefix that is also a suffix,
-                 * so on a mismatch no byte already matched can start another magic. */
-                if (p[0] == MAGIC[r->hlen]) {
-                    r->hb[r->hlen++] = p[0];
-                    p++;
-                    len--;
-                    continue;
-                }
-                if (r->hlen) {
-                    L->resync += r->hlen;
-                    r->hlen = 0;
-                    continue;
-                }
-                const uint8_t *m = memchr(p, MAGIC[0], len);
-                size_t skip = m ? (size_t)(m - p) : len;
-                L->resync += skip;
-                p += skip;
-                len -= skip;
-                continue;
-            }
-            size_t k = POA_WIRE_HEADER_BYTES - r->hlen;
-            if (k > len) k = len;
-            memcpy(r->hb + r->hlen, p, k);
-            r->hlen += k;
-            p += k;
-            len -= k;
-            if (r->hlen < POA_WIRE_HEADER_BYTES) continue;
-            if (!header_consistent(r->hb)) {
-                pthread_mutex_lock(&r->mu);
-                r->c.bad_header++;
-                r->c.corrupt++;
-                pthread_mutex_unlock(&r->mu);
-                r->hlen = 0;
-                int rc = refeed(r, r->hb + 4, POA_WIRE_HEADER_BYTES - 4, L);
-                if (rc) return rc;
-                continue;
-            }
-            int rc = start_frame(r);
-            if (rc) {
-                r->st = ST_HDR;
-                r->hlen = 0;
-                return rc;
-            }
-        } else if (r->st == ST_PAYLOAD) {
-            size_t k = r->remaining < len ? (size_t)r->remaining : len;
-            if (r->sink == SINK_STORE) {
-                r->crc = copy_crc(r->wp, p, k, r->crc);
-                r->wp += k;
-            } else if (r->sink == SINK_CHECK) {
-                r->crc = poa_crc32c(r->crc, p, k);
-            }
-            p += k;
-            len -= k;
-            r->remaining -= k;
-            if (r->remaining == 0) {
-                r->st = ST_TRAILER;
-                r->tlen = 0;
-            }
-        } else {
-            size_t k = POA_WIRE_TRAILER_BYTES - r->tlen;
-            if (k > len) k = len;
-            memcpy(r->tb + r->tlen, p, k);
-            r->tlen += k;
-            p += k;
-            len -= k;
-            if (r->tlen < POA_WIRE_TRAILER_BYTES) continue;
-            int magic_ok = poa__le32(r->tb) == POA_WIRE_END;
-            int crc_ok = poa__le32(r->tb + 4) == r->crc;
-            finish_frame(r, magic_ok, crc_ok);
-            if (!magic_ok) {
-                /* Out of step with the stream (a short frame): what we took for the
-                 * trailer may be the next header's first bytes. */
-                int rc = refeed(r, r->tb, POA_WIRE_TRAILER_BYTES, L);
-                if (rc) return rc;
-            }
-        }
-    }
-    return POA_OK;
-}
-
-int poa_ring_push_chunk(poa_ring_t *r, const uint8_t *data, size_t len)
-{
-    if (!r || (!data && len)) return POA_EINVAL;
-    pthread_mutex_lock(&r->mu);
-    int closed = r->closed;
-    r->c.bytes_in += len;
-    pthread_mutex_unlock(&r->mu);
-    if (closed) return POA_ECLOSED;
-    struct local L = {0};
-    int rc = feed(r, data, len, &L);
-    if (rc == POA_ECLOSED) abandon_frame(r, 0);
-    if (L.resync) {
-        pthread_mutex_lock(&r->mu);
-        r->c.resync_bytes += L.resync;
-        pthread_mutex_unlock(&r->mu);
-    }
-    return rc;
-}
-
-int poa_ring_mark_boundary(poa_ring_t *r)
-{
-    if (!r) return POA_EINVAL;
-    if (r->st == ST_HDR) {
-        pthread_mutex_lock(&r->mu);
-        if (r->hlen >= 4) { /* a header cut short */
-            r->c.short_frames++;
-            r->c.corrupt++;
-        } else {
-            r->c.resync_bytes += r->hlen;
-        }
-        pthread_mutex_unlock(&r->mu);
-        r->hlen = 0;
-        return POA_OK;
-    }
-    abandon_frame(r, 1);
-    return POA_OK;
-}
-
-int poa_ring_reset_stream(poa_ring_t *r) { return poa_ring_mark_boundary(r); }
-
-/* ---- whole frames from the producer (zero copy) ------------------------------------ */
+/* ---- producer side: whole frames, zero copy ----------------------------------------- */
 
 int poa_ring_begin_frame(poa_ring_t *r, uint8_t **data, size_t *capacity)
 {

@@ -104,6 +104,12 @@ def test_package_metadata_and_files(deb: Path, root: Path) -> None:
     assert unit.read_bytes() == (ROOT / "packaging/systemd/indi-playerone.service").read_bytes()
     site = root / "usr/lib/python3/dist-packages"
     assert list((site / "indi_playerone").glob("_native*.so")), "the compiled C core is missing"
+    # The simulated SDK: in the package's own directory, never on the loader's path.
+    sim = site / "indi_playerone/simsdk/libPlayerOneCameraSim.so"
+    assert sim.exists(), "the simulated SDK library is missing"
+    soname = subprocess.run(["readelf", "-d", str(sim)], capture_output=True, text=True, timeout=30).stdout
+    assert "[libPlayerOneCameraSim.so]" in soname
+    assert not list(root.rglob("libPlayerOneCamera.so*")), "never the vendor SDK's name"
     assert (site / "indi_playerone/tools/capture.py").exists()
     for script in ("indi_playerone_ccd", "indi-playerone"):
         path = root / "usr/bin" / script
@@ -143,6 +149,10 @@ def test_indiserver_runs_the_installed_driver_and_a_frame_arrives(root: Path, tm
                                  str(server.port), "-e", "0.2", "-o", str(tmp_path / "out")],
                                 capture_output=True, text=True, env=env, timeout=120)
         assert result.returncode == exits.OK, result.stderr + server.log_text()[-3000:]
+        # The simulated camera is the package's simulated SDK library, mapped in the driver.
+        pids = [r.pid for r in server.processes() if r.is_alive() and r.name != "indiserver"]
+        maps = "".join(Path(f"/proc/{pid}/maps").read_text() for pid in pids)
+        assert f"{root}/usr/lib/python3/dist-packages/indi_playerone/simsdk/libPlayerOneCameraSim.so" in maps
     with fits.open(result.stdout.strip()) as hdul:
         assert hdul[0].data.shape == (3008, 3008)
         assert hdul[0].header["INSTRUME"] == ARES

@@ -282,8 +282,9 @@ def test_warm_up_ramps_to_ambient_before_the_cooler_goes_off(tmp_path: Path) -> 
         assert took > 4, (took, temps)
         assert temps[-1] > 18.5 and min(temps) < 18, temps
         steps = [b - a for a, b in zip(temps, temps[1:]) if b > a + 0.05]
-        # One reading a second at 0.5 °C/s: several small rises (a jump is one or two big ones).
-        assert len(steps) >= 3 and max(steps) < 1.5, [round(t, 2) for t in temps]
+        # One reading a second at 0.5 °C/s, the setpoint in whole degrees: a rise per degree,
+        # each at most one step (a jump is one rise of the whole 3 °C).
+        assert len(steps) >= 2 and max(steps) < 1.5, [round(t, 2) for t in temps]
         assert any("Warm-up ended (" in m and "cooler off" in m for m in client.messages(ARES))
 
 

@@ -58,9 +58,7 @@ def _build(out: Path) -> Path:
 def driver_env(library: Path, models: str, options: str) -> dict[str, str]:
     """The driver's environment for simulated cameras ``models``."""
     env = {"INDI_PLAYERONE_SIMULATE": models, "INDI_PLAYERONE_SIM_OPTIONS": options}
-    # The one line to drop when the registry loads the simulated SDK for INDI_PLAYERONE_SIMULATE:
-    # until then the driver loads it as "the SDK" and its cameras get the bare device names.
-    env["INDI_PLAYERONE_SDK"] = str(library)
+    env["INDI_PLAYERONE_SIM_SDK"] = str(library)  # this build instead of the package's
     return env
 
 

@@ -87,35 +87,12 @@ def _simulated_library(quiet: bool = False) -> SdkLibrary | None:
     bad name), else None."""
     if not simulated_models():
         return None
-    _hand_on_legacy_names()
     try:
         sdk = load_simulated_sdk()
     except SdkLoadError as exc:
         log.log(logging.DEBUG if quiet else logging.ERROR, "%s", exc)
         return None
     return sdk
-
-
-def _hand_on_legacy_names() -> None:
-    """The library built from ``native/simsdk`` before it read the variables above read them
-    under its old names; hand them on (never over a value already set). Drop this when the
-    library reads ``INDI_PLAYERONE_SIM_*`` itself. The model list always follows
-    ``INDI_PLAYERONE_SIMULATE``; the others are handed on when set."""
-    env = os.environ
-    legacy = {"FAKE_POA_CAMERAS": env.get(SIMULATE_ENV, ""),
-              "FAKE_POA_FAULT_FILE": env.get(FAULT_FILE_ENV, ""),
-              "FAKE_POA_FAULT_LOG": env.get(FAULT_LOG_ENV, "")}
-    for item in env.get(SIM_OPTIONS_ENV, "").split(","):
-        key, _, value = (part.strip() for part in item.partition("="))
-        if key == "ambient":
-            legacy["FAKE_POA_AMBIENT_C"] = value
-        elif key == "cooler_tau":
-            legacy["FAKE_POA_COOLER_TAU_S"] = value
-        elif key == "no12v":
-            legacy["FAKE_POA_FAULTS"] = "no_12v"
-    for name, value in legacy.items():
-        if value or name == "FAKE_POA_CAMERAS":
-            env[name] = value
 
 
 def _vendor_library(quiet: bool) -> SdkLibrary | None:

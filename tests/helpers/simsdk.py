@@ -66,12 +66,6 @@ def use(monkeypatch: pytest.MonkeyPatch, models: str, *, options: str | None = N
             monkeypatch.delenv(name, raising=False)
         else:
             monkeypatch.setenv(name, str(value))
-    # The library built before it read INDI_PLAYERONE_SIM_* reads them under older names: the
-    # registry hands them on (a no-op for a library that reads them itself).
-    for old in ("FAKE_POA_CAMERAS", "FAKE_POA_FAULTS", "FAKE_POA_FAULT_FILE", "FAKE_POA_FAULT_LOG",
-                "FAKE_POA_AMBIENT_C", "FAKE_POA_COOLER_TAU_S"):
-        monkeypatch.delenv(old, raising=False)
-    registry._hand_on_legacy_names()
     if reset:
         SimControl().reset()
 

@@ -180,3 +180,55 @@ def test_vendor_and_simulated_cameras_side_by_side_in_one_driver(tmp_path: Path)
         client.connect_device(SECOND, timeout=15)
         expose_small(client, FIRST)
         expose_small(client, SECOND)
+
+
+class _Answers:
+    """A camera that answers (or, once ``gone``, raises as an unplugged one does)."""
+
+    def __init__(self) -> None:
+        self.gone = False
+
+    def temperature(self) -> float:
+        from indi_playerone.camera.interface import CameraError
+
+        if self.gone:
+            raise CameraError("unplugged")
+        return 20.0
+
+
+class _Device:
+    def __init__(self, name: str, connected: bool) -> None:
+        self.name, self.connected, self.camera = name, connected, _Answers()
+        self.deleted = False
+
+    def disconnect(self) -> None:
+        self.connected = False
+
+    def delete(self, name: object = None, message: object = None) -> None:
+        self.deleted = True
+
+
+class _Loop:
+    def __init__(self, *devices: _Device) -> None:
+        self.devices = {d.name: d for d in devices}
+
+    def remove_device(self, name: str) -> None:
+        del self.devices[name]
+
+
+def test_a_connected_camera_missing_from_the_list_stays_while_it_answers() -> None:
+    """Missing from three scans: an idle device goes; a connected one only once its camera
+    stops answering (a USB reset must not end a session)."""
+    from indi_playerone.ccd.hotplug import MISSING_SCANS, HotPlugWatcher
+
+    idle, busy = _Device("idle", False), _Device("busy", True)
+    loop = _Loop(idle, busy)
+    watcher = HotPlugWatcher(lambda: {}, lambda key, details: None, loop, None,
+                             lambda camera, used: None, {"a": idle, "b": busy})
+    for _ in range(MISSING_SCANS):
+        watcher.poll_once()
+    assert idle.deleted and "idle" not in loop.devices
+    assert not busy.deleted and watcher.devices == {"b": busy}
+    busy.camera.gone = True
+    watcher.poll_once()
+    assert busy.deleted and watcher.devices == {}

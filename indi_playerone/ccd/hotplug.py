@@ -125,7 +125,7 @@ class HotPlugWatcher:
     @staticmethod
     def _gone(device: Any) -> bool:
         """A connected camera missing from the list counts as gone only when it stops answering."""
-        if not getattr(device, "_connected", False):
+        if not device.connected:
             return True
         try:
             device.camera.temperature()

@@ -228,21 +228,24 @@ static void apply_line(char *line) {
         end = strlen(arg);
         while (end > 0 && strchr(" \t", arg[end - 1])) arg[--end] = '\0';
     }
-    int applied = 0, bad = 0;
-    for (int i = 0; i < SIM_MAX_CAMERAS && !bad; i++) {
+    /* Cameras and filter wheels each take the words they know: a line is refused only when no
+     * device it reached knew it (a wheel-only "stuck" reaches the cameras too when untargeted). */
+    int applied = 0, refused = 0;
+    for (int i = 0; i < SIM_MAX_CAMERAS; i++) {
         sim_cam *c = sim_slot(i);
         pthread_mutex_lock(&c->mu);
         if (c->present && (target == NULL || is_target(c, target))) {
-            bad = sim_fault_apply(c, p, arg) != 0;
-            applied += !bad;
+            if (sim_fault_apply(c, p, arg) == 0) applied++;
+            else refused++;
         }
         pthread_mutex_unlock(&c->mu);
     }
-    if (bad) {
+    sim_wheel_fault_line(p, arg, target, &applied, &refused);
+    if (applied == 0 && refused > 0) {
         fprintf(stderr, "simulated PlayerOne SDK: unknown fault line '%s' in INDI_PLAYERONE_SIM_FAULT_FILE ignored\n",
                 original);
     } else if (applied == 0 && target != NULL) {
-        fprintf(stderr, "simulated PlayerOne SDK: no camera %s for fault line '%s'\n", target, original);
+        fprintf(stderr, "simulated PlayerOne SDK: no camera or wheel %s for fault line '%s'\n", target, original);
     } else {
         sim_fault_log("applied %s", original);
     }

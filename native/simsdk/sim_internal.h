@@ -294,6 +294,13 @@ void sim_fail_calls_clear(sim_cam *c);
 void sim_fault_file_reset(void); /* SimPOA_Reset: forget the file, its lines and global fail_calls */
 void sim_fault_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* ---- the simulated filter wheels (sim_wheel.c) ---- */
+/* Apply one fault line's word to the wheels it targets (every wheel when target is NULL); counts
+ * the wheels that took it and those that refused it (a word wheels do not know). Polls nothing:
+ * called from the fault file's poll, which holds no other lock. */
+void sim_wheel_fault_line(const char *name, const char *arg, const char *target, int *applied, int *refused);
+void sim_wheel_reset(void); /* SimPOA_Reset: forget every wheel, as if the library were just loaded */
+
 /* ---- small helpers ---- */
 void sim_copy_str(char *dst, size_t cap, const char *src);
 

@@ -385,5 +385,6 @@ POACAMERA_API void SimPOA_Reset(void) {
     g_scanned = 0;
     pthread_mutex_unlock(&g_scan_mu);
     sim_config_error_clear();
+    sim_wheel_reset();
     sim_fault_file_reset(); /* after the cameras: the file lock is never taken inside them */
 }

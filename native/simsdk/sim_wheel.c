@@ -1,0 +1,550 @@
+/*
+ * Simulated Player One Phoenix filter wheels: the vendor's wheel API (PlayerOnePW.h) in front of
+ * the wheels INDI_PLAYERONE_SIMULATE_WHEEL names, with their motion, one-way rotation, the
+ * self-check, what the firmware stores (filter aliases, focus offsets, the custom name, one-way:
+ * sim_wheel_store.c keeps it in a state file per serial number, so it survives the process) and
+ * the faults of the fault file (stuck, firmware_error, unplug_in_move, unplug, replug, none).
+ *
+ * INDI_PLAYERONE_SIMULATE_WHEEL: the wheels as the manual's accessory table names them,
+ * comma-separated, case and blanks ignored: "Phoenix 8x1.25\"", "Phoenix 7x36mm", "Phoenix 7x2\"",
+ * "Phoenix 7x50mm", "Phoenix 5x2\"". Read at every POAGetPWCount; an unknown name is skipped and
+ * reported (stderr once, SimPOA_GetPWConfigError) with the list of valid ones. An open wheel keeps
+ * its table slot when the list changes. Handles are 200, 205, 210, ... (never an index); serial
+ * numbers SIM-<name in capitals, blanks as dashes, " as IN>-<n>, n counting the wheels of that
+ * name: SIM-PHOENIX-7X36MM-0001.
+ *
+ * Motion (assumed: Player One publishes no timing; see native/simsdk/README.md): the wheel turns
+ * at a constant 72 degrees per second (a full turn in 5 s) after 0.5 s of start and settling, so a
+ * move of k slots on an N-slot wheel takes 0.5 + 5 k / N s (adjacent slots: 1.1 s on the 8-slot,
+ * 1.2 s on the 7-slot, 1.5 s on the 5-slot wheel). Two-way, it takes the shorter way (forward on
+ * a tie); one-way, always forward (increasing positions, 7 -> 1 wraps). The self-check is a full
+ * turn to the index mark at position 0: 5.5 s. INDI_PLAYERONE_SIM_WHEEL_OPTIONS=time_scale=<f>
+ * multiplies every motion time (tests: 0.02).
+ *
+ * SDK behaviour reproduced: since SDK 1.1.0 opening does not move the wheel; a wheel self-checks
+ * (turns to position 0) when it is first detected after being plugged in, by the first
+ * POAGetPWCount that lists it (here: the first in the process, and after a replug);
+ * POAGetCurrentPosition answers PW_ERROR_IS_MOVING while the wheel turns, and a move asked for
+ * meanwhile is refused with it; a move to the position the wheel is at returns at once;
+ * POAResetPW re-runs the self-check (and clears a stall or a firmware error); properties need no
+ * open wheel, and the SN is filled without one (assumed).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sim_internal.h"
+#include "sim_wheel.h"
+
+#define START_S 0.5       /* start and settle of every motion */
+#define FULL_TURN_S 5.0   /* 72 degrees per second */
+
+static const sim_wheel_model MODELS[] = {
+    {"Phoenix 8x1.25\"", "PHOENIX-8X1.25IN", 8},
+    {"Phoenix 7x36mm", "PHOENIX-7X36MM", 7},
+    {"Phoenix 7x2\"", "PHOENIX-7X2IN", 7},
+    {"Phoenix 7x50mm", "PHOENIX-7X50MM", 7},
+    {"Phoenix 5x2\"", "PHOENIX-5X2IN", 5},
+};
+#define N_MODELS ((int)(sizeof MODELS / sizeof MODELS[0]))
+
+static pthread_mutex_t g_wheel_mu = PTHREAD_MUTEX_INITIALIZER;
+static sim_wheel g_wheels[SIM_MAX_WHEELS];
+static int g_scanned; /* POAGetPWCount ran since load (or SimPOA_Reset) */
+static sim_wheel_options g_opt = {1.0, ""};
+
+const sim_wheel_model *sim_wheel_models(int *count) {
+    *count = N_MODELS;
+    return MODELS;
+}
+
+double sim_wheel_move_s(const sim_wheel_model *m, int steps) {
+    return g_opt.time_scale * (START_S + FULL_TURN_S * steps / m->slots);
+}
+
+double sim_wheel_self_check_s(const sim_wheel_model *m) {
+    (void)m;
+    return g_opt.time_scale * (START_S + FULL_TURN_S);
+}
+
+/* ---- configuration --------------------------------------------------------------------------- */
+
+/* Equal ignoring case and blanks ("phoenix 7X36MM" names "Phoenix 7x36mm"). */
+static int same_name(const char *a, size_t alen, const char *b) {
+    size_t i = 0;
+    for (;;) {
+        while (i < alen && (a[i] == ' ' || a[i] == '\t')) i++;
+        while (*b == ' ' || *b == '\t') b++;
+        if (i == alen || *b == '\0') return i == alen && *b == '\0';
+        char x = a[i], y = *b;
+        if (x >= 'A' && x <= 'Z') x = (char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = (char)(y - 'A' + 'a');
+        if (x != y) return 0;
+        i++;
+        b++;
+    }
+}
+
+static const sim_wheel_model *find_model(const char *name, size_t len) {
+    for (int k = 0; k < N_MODELS; k++) {
+        if (same_name(name, len, MODELS[k].name)) return &MODELS[k];
+    }
+    return NULL;
+}
+
+/* The wheels INDI_PLAYERONE_SIMULATE_WHEEL asks for, in order, with each one's number among the
+ * wheels of its name; unknown names are reported and skipped. Returns how many. */
+static int wanted_wheels(const sim_wheel_model *want[SIM_MAX_WHEELS], int nth[SIM_MAX_WHEELS]) {
+    const char *env = getenv("INDI_PLAYERONE_SIMULATE_WHEEL");
+    int n = 0;
+    int seen[N_MODELS] = {0};
+    if (env == NULL) return 0;
+    const char *p = env;
+    while (*p != '\0') {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        size_t lead = 0;
+        while (lead < len && (p[lead] == ' ' || p[lead] == '\t')) lead++;
+        if (lead < len) {
+            const sim_wheel_model *m = find_model(p, len);
+            if (m == NULL) {
+                char valid[256] = "";
+                for (int k = 0; k < N_MODELS; k++) {
+                    strncat(valid, k ? ", " : "", sizeof valid - strlen(valid) - 1);
+                    strncat(valid, MODELS[k].name, sizeof valid - strlen(valid) - 1);
+                }
+                sim_wheel_config_error("INDI_PLAYERONE_SIMULATE_WHEEL: unknown filter wheel '%.*s'; "
+                                       "valid wheels: %s", (int)len, p, valid);
+            } else if (n == SIM_MAX_WHEELS) {
+                sim_wheel_config_error("INDI_PLAYERONE_SIMULATE_WHEEL: more than %d wheels; the rest "
+                                       "are ignored", SIM_MAX_WHEELS);
+                break;
+            } else {
+                want[n] = m;
+                nth[n] = ++seen[m - MODELS];
+                n++;
+            }
+        }
+        if (end == NULL) break;
+        p = end + 1;
+    }
+    return n;
+}
+
+static void assign(sim_wheel *w, const sim_wheel_model *m, int nth) {
+    int handle = w->handle;
+    memset(w, 0, sizeof *w);
+    w->handle = handle;
+    w->present = 1;
+    w->model = m;
+    snprintf(w->serial, sizeof w->serial, "SIM-%s-%04d", m->serial, nth);
+    sim_wheel_state_load(w, &g_opt);
+}
+
+/* ---- motion ---------------------------------------------------------------------------------- */
+
+static int mod(int a, int n) { return ((a % n) + n) % n; }
+
+/* Where the wheel is at `now` during its motion (the slot it last passed). */
+static int passing(const sim_wheel *w, double now) {
+    if (w->motion == WHEEL_IDLE) return w->position;
+    double per_slot = g_opt.time_scale * FULL_TURN_S / w->model->slots;
+    double elapsed = now - w->t0 - g_opt.time_scale * START_S / 2;
+    int k = elapsed <= 0 || per_slot <= 0 ? 0 : (int)(elapsed / per_slot);
+    if (k > w->steps) k = w->steps;
+    return mod(w->from + w->dir * k, w->model->slots);
+}
+
+static void unplug(sim_wheel *w, double now) {
+    w->position = passing(w, now);
+    w->motion = WHEEL_IDLE;
+    w->unplugged = 1;
+    w->opened = 0;
+    w->unplug_at = 0;
+}
+
+/* Run the timing model up to now (wheel lock held). */
+static void advance(sim_wheel *w, double now) {
+    if (w->unplug_at > 0 && now >= w->unplug_at) {
+        sim_fault_log("unplug_in_move %d", w->handle);
+        unplug(w, now);
+        return;
+    }
+    if (w->motion != WHEEL_IDLE && w->t_end >= 0 && now >= w->t_end) {
+        w->position = w->to;
+        w->motion = WHEEL_IDLE;
+    }
+}
+
+static void start_motion(sim_wheel *w, int kind, int to, int dir, int steps, double seconds, double now) {
+    w->from = w->motion == WHEEL_IDLE ? w->position : passing(w, now);
+    w->position = w->from;
+    w->motion = kind;
+    w->to = to;
+    w->dir = dir;
+    w->steps = steps;
+    w->t0 = now;
+    w->t_end = now + seconds;
+}
+
+static void self_check(sim_wheel *w, double now) {
+    /* a full turn forward to the index mark at position 0 */
+    start_motion(w, WHEEL_SELF_CHECK, 0, 1, w->model->slots, sim_wheel_self_check_s(w->model), now);
+}
+
+/* ---- lookup ---------------------------------------------------------------------------------- */
+
+static void ensure_handles(void) {
+    for (int i = 0; i < SIM_MAX_WHEELS; i++) g_wheels[i].handle = SIM_WHEEL_HANDLE_BASE + SIM_WHEEL_HANDLE_STEP * i;
+}
+
+enum need { ANY = 0, PLUGGED = 1, OPEN = 2 };
+
+/* Look a wheel up by handle and lock the wheels; on success the lock is held and PW_OK returned.
+ * The checks, in this order: the handle names a wheel (INVALID_HANDLE); with PLUGGED or OPEN it
+ * was not unplugged (`gone`: NOT_FOUND to an open, OPERATION_FAILED to the rest, as the header
+ * says a removed wheel fails); with OPEN it is open (NOT_OPENED). */
+static PWErrors lock_wheel(int handle, enum need need, PWErrors gone, sim_wheel **out) {
+    sim_fault_file_poll(); /* before the lock: applying a line locks the wheels */
+    pthread_mutex_lock(&g_wheel_mu);
+    ensure_handles();
+    sim_wheel *w = NULL;
+    for (int i = 0; i < SIM_MAX_WHEELS; i++) {
+        if (g_wheels[i].present && g_wheels[i].handle == handle) w = &g_wheels[i];
+    }
+    PWErrors err = PW_OK;
+    if (w == NULL || !g_scanned) {
+        err = PW_ERROR_INVALID_HANDLE;
+    } else {
+        advance(w, sim_now());
+        if (need != ANY && w->unplugged) err = gone;
+        else if (need == OPEN && !w->opened) err = PW_ERROR_NOT_OPENED;
+    }
+    if (err != PW_OK) {
+        pthread_mutex_unlock(&g_wheel_mu);
+        return err;
+    }
+    *out = w;
+    return PW_OK;
+}
+
+static PWErrors done(PWErrors err) {
+    pthread_mutex_unlock(&g_wheel_mu);
+    return err;
+}
+
+/* ---- the API --------------------------------------------------------------------------------- */
+
+POA_PW_API int POAGetPWCount(void) {
+    const sim_wheel_model *want[SIM_MAX_WHEELS] = {0};
+    int nth[SIM_MAX_WHEELS] = {0};
+    sim_wheel_config_error_clear();
+    sim_wheel_options opt;
+    sim_wheel_options_read(&opt);
+    int n = wanted_wheels(want, nth);
+    pthread_mutex_lock(&g_wheel_mu);
+    ensure_handles();
+    g_opt = opt;
+    for (int i = 0; i < SIM_MAX_WHEELS; i++) {
+        sim_wheel *w = &g_wheels[i];
+        if (w->opened) continue; /* an open wheel keeps its slot */
+        if (i < n && (!w->present || w->model != want[i])) assign(w, want[i], nth[i]);
+        else if (i >= n && w->present) w->present = 0;
+    }
+    g_scanned = 1;
+    pthread_mutex_unlock(&g_wheel_mu);
+    /* After the scan, so lines written before it reach the wheels it found; before the count,
+     * as unplug / replug lines change it. */
+    sim_fault_file_poll();
+    int count = 0;
+    double now = sim_now();
+    pthread_mutex_lock(&g_wheel_mu);
+    for (int i = 0; i < SIM_MAX_WHEELS; i++) {
+        sim_wheel *w = &g_wheels[i];
+        if (!w->present) continue;
+        advance(w, now);
+        if (w->unplugged) continue;
+        if (!w->detected) { /* first detected since plugged in: the self-check */
+            w->detected = 1;
+            self_check(w, now);
+        }
+        count++;
+    }
+    pthread_mutex_unlock(&g_wheel_mu);
+    return count;
+}
+
+static void fill(const sim_wheel *w, PWProperties *p) {
+    memset(p, 0, sizeof *p);
+    if (w->custom_name[0] != '\0') {
+        snprintf(p->Name, sizeof p->Name, "%s [%s]", w->model->name, w->custom_name);
+    } else {
+        snprintf(p->Name, sizeof p->Name, "%s", w->model->name);
+    }
+    p->Handle = w->handle;
+    p->PositionCount = w->model->slots;
+    sim_copy_str(p->SN, sizeof p->SN, w->serial);
+}
+
+POA_PW_API PWErrors POAGetPWProperties(int index, PWProperties *pProp) {
+    if (pProp == NULL) return PW_ERROR_POINTER;
+    sim_fault_file_poll();
+    pthread_mutex_lock(&g_wheel_mu);
+    int k = 0;
+    double now = sim_now();
+    for (int i = 0; g_scanned && i < SIM_MAX_WHEELS; i++) {
+        sim_wheel *w = &g_wheels[i];
+        if (!w->present) continue;
+        advance(w, now);
+        if (w->unplugged) continue;
+        if (k++ == index) {
+            fill(w, pProp);
+            return done(PW_OK);
+        }
+    }
+    return done(PW_ERROR_INVALID_INDEX);
+}
+
+POA_PW_API PWErrors POAGetPWPropertiesByHandle(int Handle, PWProperties *pProp) {
+    if (pProp == NULL) return PW_ERROR_POINTER;
+    sim_wheel *w;
+    PWErrors err = lock_wheel(Handle, PLUGGED, PW_ERROR_INVALID_HANDLE, &w);
+    if (err != PW_OK) return err;
+    fill(w, pProp);
+    return done(PW_OK);
+}
+
+POA_PW_API PWErrors POAOpenPW(int Handle) {
+    sim_wheel *w;
+    PWErrors err = lock_wheel(Handle, PLUGGED, PW_ERROR_NOT_FOUND, &w);
+    if (err != PW_OK) return err;
+    w->opened = 1; /* no motion: since SDK 1.1.0 opening leaves the wheel where it is */
+    return done(PW_OK);
+}
+
+POA_PW_API PWErrors POAClosePW(int Handle) {
+    sim_wheel *w;
+    PWErrors err = lock_wheel(Handle, ANY, PW_OK, &w);
+    if (err != PW_OK) return err;
+    w->opened = 0; /* a motion in progress goes on: the wheel finishes it on its own */
+    return done(PW_OK);
+}
+
+POA_PW_API PWErrors POAGetCurrentPosition(int Handle, int *pPosition) {
+    if (pPosition == NULL) return PW_ERROR_POINTER;
+    sim_wheel *w;
+    PWErrors err = lock_wheel(Handle, OPEN, PW_ERROR_OPERATION_FAILED, &w);
+    if (err != PW_OK) return err;
+    if (w->motion != WHEEL_IDLE) return done(PW_ERROR_IS_MOVING);
+    *pPosition = w->position;
+    return done(PW_OK);
+}
+
+POA_PW_API PWErrors POAGotoPosition(int Handle, int position) {
+    sim_wheel *w;
+    PWErrors err = lock_wheel(Handle, OPEN, PW_ERROR_OPERATION_FAILED, &w);
+    if (err != PW_OK) return err;
+    if (position < 0 || position >= w->model->slots) return done(PW_ERROR_INVALID_ARGU);
+    if (w->motion != WHEEL_IDLE) return done(PW_ERROR_IS_MOVING);
+    if (w->firmware_error) {
+        sim_fault_log("firmware_error %d", w->handle);
+        return done(PW_ERROR_FIRMWARE_ERROR);
+    }
+    if (position == w->position) return done(PW_OK);
+    int n = w->model->slots;
+    int forward = mod(position - w->position, n);
+    int dir = 1, steps = forward;
+    if (!w->one_way && n - forward < forward) {
+        dir = -1;
+        steps = n - forward;
+    }
+    double now = sim_now();
+    double seconds = sim_wheel_move_s(w->model, steps);
+    start_motion(w, WHEEL_MOVE, position, dir, steps, seconds, now);
+    if (w->stuck_armed > 0) {
+        /* stalls halfway: the motor stops between two slots and the wheel reports MOVING */
+        sim_fault_log("stuck %d", w->handle);
+        w->t_end = -1;
+        if (w->stuck_armed > 1 && --w->stuck_armed == 1) w->stuck_armed = 0;
+    }
+    if (w->unplug_in_move > 0) {
+        double ms = w->unplug_in_move - 1;
+        w->unplug_at = now + (ms > 0 ? ms / 1000.0 : seconds / 2);
+        w->unplug_in_move = 0;
+    }
+    return done(PW_OK);
+}
+
+POA_PW_API PWErrors POAGetOneWay(int Handle, int *pIsOneWay) {
+    if (pIsOneWay == NULL) return PW_ERROR_POINTER;
+    sim_wheel *w;
+    PWErrors err = lock_wheel(Handle, PLUGGED, PW_ERROR_OPERATION_FAILED, &w);
+    if (err != PW_OK) return err;
+    *pIsOneWay = w->one_way;
+    return done(PW_OK);
+}
+
+POA_PW_API PWErrors POASetOneWay(int Handle, int isOneWay) {
+    sim_wheel *w;
+    PWErrors err = lock_wheel(Handle, PLUGGED, PW_ERROR_OPERATION_FAILED, &w);
+    if (err != PW_OK) return err;
+    w->one_way = isOneWay != 0;
+    sim_wheel_state_save(w, &g_opt);
+    return done(PW_OK);
+}
+
+POA_PW_API PWErrors POAGetPWState(int Handle, PWState *pPWState) {
+    if (pPWState == NULL) return PW_ERROR_POINTER;
+    sim_wheel *w;
+    PWErrors err = lock_wheel(Handle, PLUGGED, PW_ERROR_OPERATION_FAILED, &w);
+    if (err != PW_OK) return err;
+    *pPWState = !w->opened ? PW_STATE_CLOSED : w->motion != WHEEL_IDLE ? PW_STATE_MOVING : PW_STATE_OPENED;
+    return done(PW_OK);
+}
+
+/* A name of at most bufLen bytes, cut at a NUL; NULL or bufLen 0 clears. INVALID_ARGU for one of
+ * MAX_NAME_LEN bytes or more (the header: "should be less than MAX_NAME_LEN") or with a line
+ * break (the state file holds one name per line). */
+static PWErrors copy_name(char dst[MAX_NAME_LEN], const char *src, int len) {
+    if (src == NULL || len <= 0) {
+        dst[0] = '\0';
+        return PW_OK;
+    }
+    size_t n = strnlen(src, (size_t)len);
+    if (n >= MAX_NAME_LEN || memchr(src, '\n', n) != NULL || memchr(src, '\r', n) != NULL) {
+        return PW_ERROR_INVALID_ARGU;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return PW_OK;
+}
+
+/* Copy out: the header asks for a buffer of at least MAX_NAME_LEN bytes. */
+static PWErrors name_out(char *buf, int len, const char *src) {
+    if (buf == NULL) return PW_ERROR_POINTER;
+    if (len < MAX_NAME_LEN) return PW_ERROR_INVALID_ARGU;
+    sim_copy_str(buf, (size_t)len, src);
+    return PW_OK;
+}
+
+POA_PW_API PWErrors POAGetPWFilterAlias(int Handle, int position, char *pAliasBuf, int bufLen) {
+    if (pAliasBuf == NULL) return PW_ERROR_POINTER;
+    sim_wheel *w;
+    PWErrors err = lock_wheel(Handle, OPEN, PW_ERROR_OPERATION_FAILED, &w);
+    if (err != PW_OK) return err;
+    if (position < 0 || position >= w->model->slots) return done(PW_ERROR_INVALID_ARGU);
+    return done(name_out(pAliasBuf, bufLen, w->alias[position]));
+}
+
+POA_PW_API PWErrors POASetPWFilterAlias(int Handle, int position, const char *pAliasBuf, int bufLen) {
+    sim_wheel *w;
+    PWErrors err = lock_wheel(Handle, OPEN, PW_ERROR_OPERATION_FAILED, &w);
+    if (err != PW_OK) return err;
+    if (position < 0 || position >= w->model->slots) return done(PW_ERROR_INVALID_ARGU);
+    err = copy_name(w->alias[position], pAliasBuf, bufLen);
+    if (err == PW_OK) sim_wheel_state_save(w, &g_opt);
+    return done(err);
+}
+
+POA_PW_API PWErrors POAGetPWFocusOffset(int Handle, int position, int *pFocusOffset) {
+    if (pFocusOffset == NULL) return PW_ERROR_POINTER;
+    sim_wheel *w;
+    PWErrors err = lock_wheel(Handle, OPEN, PW_ERROR_OPERATION_FAILED, &w);
+    if (err != PW_OK) return err;
+    if (position < 0 || position >= w->model->slots) return done(PW_ERROR_INVALID_ARGU);
+    *pFocusOffset = w->focus_offset[position];
+    return done(PW_OK);
+}
+
+POA_PW_API PWErrors POASetPWFocusOffset(int Handle, int position, int focusOffset) {
+    sim_wheel *w;
+    PWErrors err = lock_wheel(Handle, OPEN, PW_ERROR_OPERATION_FAILED, &w);
+    if (err != PW_OK) return err;
+    if (position < 0 || position >= w->model->slots) return done(PW_ERROR_INVALID_ARGU);
+    w->focus_offset[position] = focusOffset;
+    sim_wheel_state_save(w, &g_opt);
+    return done(PW_OK);
+}
+
+POA_PW_API PWErrors POAGetPWCustomName(int Handle, char *pNameBuf, int bufLen) {
+    if (pNameBuf == NULL) return PW_ERROR_POINTER;
+    sim_wheel *w;
+    PWErrors err = lock_wheel(Handle, OPEN, PW_ERROR_OPERATION_FAILED, &w);
+    if (err != PW_OK) return err;
+    return done(name_out(pNameBuf, bufLen, w->custom_name));
+}
+
+POA_PW_API PWErrors POASetPWCustomName(int Handle, const char *pNameBuf, int bufLen) {
+    sim_wheel *w;
+    PWErrors err = lock_wheel(Handle, OPEN, PW_ERROR_OPERATION_FAILED, &w);
+    if (err != PW_OK) return err;
+    err = copy_name(w->custom_name, pNameBuf, bufLen);
+    if (err == PW_OK) sim_wheel_state_save(w, &g_opt);
+    return done(err);
+}
+
+POA_PW_API PWErrors POAResetPW(int Handle) {
+    sim_wheel *w;
+    PWErrors err = lock_wheel(Handle, OPEN, PW_ERROR_OPERATION_FAILED, &w);
+    if (err != PW_OK) return err;
+    w->firmware_error = 0;
+    self_check(w, sim_now()); /* also frees a stalled wheel */
+    return done(PW_OK);
+}
+
+POA_PW_API const char *POAGetPWErrorString(PWErrors err) {
+    switch (err) {
+    case PW_OK: return "OK";
+    case PW_ERROR_INVALID_INDEX: return "invalid index";
+    case PW_ERROR_INVALID_HANDLE: return "invalid handle";
+    case PW_ERROR_INVALID_ARGU: return "invalid argument";
+    case PW_ERROR_NOT_OPENED: return "filter wheel not opened";
+    case PW_ERROR_NOT_FOUND: return "filter wheel not found, may be removed";
+    case PW_ERROR_IS_MOVING: return "filter wheel is moving";
+    case PW_ERROR_POINTER: return "invalid pointer";
+    case PW_ERROR_OPERATION_FAILED: return "operation failed";
+    case PW_ERROR_FIRMWARE_ERROR: return "firmware error, reset the filter wheel";
+    }
+    return "unknown error";
+}
+
+POA_PW_API int POAGetPWAPIVer(void) { return 20250307; }
+
+POA_PW_API const char *POAGetPWSDKVer(void) { return "1.2.3"; }
+
+/* ---- the fault file and SimPOA_Reset (sim_internal.h) ---------------------------------------- */
+
+/* "@SIM-PHOENIX-7X36MM-0001" (the serial, case ignored) or "@200" (the handle). */
+static int is_target(const sim_wheel *w, const char *target) {
+    if (strcasecmp(target, w->serial) == 0) return 1;
+    char *end = NULL;
+    long h = strtol(target, &end, 10);
+    return end != target && *end == '\0' && h == w->handle;
+}
+
+void sim_wheel_fault_line(const char *name, const char *arg, const char *target, int *applied, int *refused) {
+    pthread_mutex_lock(&g_wheel_mu);
+    double now = sim_now();
+    for (int i = 0; i < SIM_MAX_WHEELS; i++) {
+        sim_wheel *w = &g_wheels[i];
+        if (!w->present || (target != NULL && !is_target(w, target))) continue;
+        advance(w, now);
+        if (sim_wheel_fault_apply(w, name, arg) == 0) {
+            ++*applied;
+            if (!strcmp(name, "unplug")) unplug(w, now);
+        } else {
+            ++*refused;
+        }
+    }
+    pthread_mutex_unlock(&g_wheel_mu);
+}
+
+void sim_wheel_reset(void) {
+    pthread_mutex_lock(&g_wheel_mu);
+    memset(g_wheels, 0, sizeof g_wheels);
+    ensure_handles();
+    g_scanned = 0;
+    pthread_mutex_unlock(&g_wheel_mu);
+    sim_wheel_config_error_clear();
+}

@@ -53,13 +53,15 @@ def test_driver_xml_version_follows_the_package_version() -> None:
 
     root = ET.fromstring(driver_xml())
     devices = root.findall("devGroup/device")
-    assert [g.get("group") for g in root.findall("devGroup")] == ["CCDs"]
-    assert len(devices) == 1
-    dev = devices[0]
-    assert dev.get("label") == "PlayerOne CCD" and dev.get("mdpd") == "true"
-    assert dev.findtext("driver") == "indi_playerone_ccd"
-    assert dev.find("driver").get("name") == "PlayerOne CCD"  # type: ignore[union-attr]
-    assert dev.findtext("version") == major_minor
+    assert [g.get("group") for g in root.findall("devGroup")] == ["CCDs", "Filter Wheels"]
+    assert len(devices) == 2
+    # The C++ package's labels and driver names (indi-3rdparty indi_playerone.xml.cmake).
+    for dev, label, exe in zip(devices, ("PlayerOne CCD", "PlayerOne EFW"),
+                               ("indi_playerone_ccd", "indi_playerone_wheel")):
+        assert dev.get("label") == label and dev.get("mdpd") == "true"
+        assert dev.findtext("driver") == exe
+        assert dev.find("driver").get("name") == label  # type: ignore[union-attr]
+        assert dev.findtext("version") == major_minor
     # A different version gives a different file: the committed-file test can fail.
     assert driver_xml("9.9") != driver_xml()
 
@@ -269,6 +271,27 @@ def test_list_json_for_scripts(usbfs: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert data["usb"][0]["product_id"] == "f001" and data["usb"][0]["kind"] == "filter wheel"
     assert data["usb"][0]["usb_generation"] == 1 and data["usb"][0]["accessible"] is None
     assert data["usb_error"] is None
+
+
+def test_list_shows_simulated_wheels_named_as_the_wheel_driver_names_them(
+        usbfs: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tests.helpers.wheel import simsdk_library
+
+    monkeypatch.delenv("INDI_PLAYERONE_SIMULATE", raising=False)
+    monkeypatch.setenv("INDI_PLAYERONE_SIM_SDK", simsdk_library())
+    monkeypatch.setenv("INDI_PLAYERONE_SIMULATE_WHEEL", 'Phoenix 8x1.25", Phoenix 8x1.25"')
+    monkeypatch.setenv("INDI_PLAYERONE_SIM_WHEEL_OPTIONS", f"state={tmp_path}")
+    res = _list(FakeBackend([]), usbfs)
+    assert res["code"] == exits.OK, res
+    out = str(res["out"])
+    assert 'PlayerOne Phoenix 8x1.25"  (8-slot Phoenix 8x1.25", simulated)' in out
+    assert 'PlayerOne Phoenix 8x1.25" 1  (8-slot Phoenix 8x1.25", simulated)' in out
+    data = json.loads(str(_list(FakeBackend([]), usbfs, as_json=True)["out"]))
+    assert data["wheels"][1] == {"device": 'PlayerOne Phoenix 8x1.25" 1', "model": 'Phoenix 8x1.25"',
+                                 "serial": "SIM-PHOENIX-8X1.25IN-0002", "slots": 8, "simulated": True}
+    monkeypatch.setenv("INDI_PLAYERONE_SIMULATE_WHEEL", "Phoenix 6x2")
+    data = json.loads(str(_list(FakeBackend([]), usbfs, as_json=True)["out"]))
+    assert data["wheels"] == [] and "unknown filter wheel 'Phoenix 6x2'" in data["wheel_error"]
 
 
 def test_list_with_nothing_found_exits_4(usbfs: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -111,7 +111,7 @@ def test_package_metadata_and_files(deb: Path, root: Path) -> None:
     assert "[libPlayerOneCameraSim.so]" in soname
     assert not list(root.rglob("libPlayerOneCamera.so*")), "never the vendor SDK's name"
     assert (site / "indi_playerone/tools/capture.py").exists()
-    for script in ("indi_playerone_ccd", "indi-playerone"):
+    for script in ("indi_playerone_ccd", "indi_playerone_wheel", "indi-playerone"):
         path = root / "usr/bin" / script
         assert os.access(path, os.X_OK)
         assert path.read_text().splitlines()[0] == "#!/usr/bin/python3"  # Debian's python, not a venv
@@ -157,6 +157,29 @@ def test_indiserver_runs_the_installed_driver_and_a_frame_arrives(root: Path, tm
         assert hdul[0].data.shape == (3008, 3008)
         assert hdul[0].header["INSTRUME"] == ARES
     assert f"Driver {driver}" in server.log_text()
+
+
+@pytest.mark.indiserver
+def test_indiserver_runs_the_installed_wheel_driver_and_it_moves(root: Path, tmp_path: Path) -> None:
+    """The installed wheel driver serving a simulated wheel (the simulated SDK library built from
+    the tree: what is tested is the installed driver)."""
+    need_system_python_deps()
+    from tests.harness.client import IndiClient
+    from tests.helpers.wheel import simsdk_library
+
+    env = installed_env(root)
+    wheel = "PlayerOne Phoenix 5x2\""
+    with IndiServer([str(root / "usr/bin/indi_playerone_wheel")],
+                    env={"PYTHONPATH": env["PYTHONPATH"], "INDI_PLAYERONE_SIMULATE_WHEEL": 'Phoenix 5x2"',
+                         "INDI_PLAYERONE_SIM_SDK": simsdk_library(),
+                         "INDI_PLAYERONE_SIM_WHEEL_OPTIONS": f"time_scale=0.02,state={tmp_path / 'state'}"},
+                    workdir=tmp_path / "server") as server, IndiClient(server.port) as client:
+        client.connect_device(wheel, timeout=20)
+        client.wait_state(wheel, "FILTER_SLOT", {"Ok"}, timeout=10)
+        client.set_number(wheel, "FILTER_SLOT", {"FILTER_SLOT_VALUE": 4})
+        client.wait_until(wheel, "FILTER_SLOT", lambda s: s.state == "Ok" and s.values()["FILTER_SLOT_VALUE"] == 4,
+                          timeout=10)
+    assert "indi_playerone_wheel" in server.log_text()
 
 
 def _unit_commands(unit: Path) -> tuple[list[str], list[str]]:

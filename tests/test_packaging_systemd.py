@@ -44,7 +44,7 @@ def test_unit_runs_our_driver_as_an_unprivileged_plugdev_member() -> None:
     assert service["DynamicUser"] == "yes" and "User" not in service
     assert service["SupplementaryGroups"] == "plugdev"
     assert service["ExecStart"].split()[0] == "/usr/bin/indiserver"
-    assert service["ExecStart"].split()[-1] == "indi_playerone_ccd"
+    assert service["ExecStart"].split()[-2:] == ["indi_playerone_ccd", "indi_playerone_wheel"]
     assert "-f /run/indi-playerone/fifo" in service["ExecStart"]
     assert service["RuntimeDirectory"] == "indi-playerone" and "mkfifo" in service["ExecStartPre"]
     assert service["Environment"] == "HOME=/var/lib/indi-playerone"

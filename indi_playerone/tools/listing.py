@@ -1,4 +1,5 @@
-"""`indi-playerone list`: the cameras the driver would serve, and Player One devices on USB.
+"""`indi-playerone list`: the cameras and filter wheels the drivers would serve, and Player One
+devices on USB.
 
 Two views, because they fail differently: the driver's own discovery (the cameras of the vendor
 SDK and the simulated ones of ``INDI_PLAYERONE_SIMULATE``, both through the SDK backend), and the
@@ -7,8 +8,9 @@ speed and whether this user may open it. A device the user cannot open comes wit
 
 Exit codes (see :mod:`.exits`): 0 something was found and can be opened, 1 a device is on the
 bus but this user cannot open it, 4 nothing found. ``--json`` prints one JSON object instead
-of text (keys: ``cameras``, ``camera_error``, ``camera_notes``, ``usb``, ``usb_error``,
-``udev_rule``), for scripts.
+of text (keys: ``cameras``, ``camera_error``, ``camera_notes``, ``wheels``, ``wheel_error``,
+``usb``, ``usb_error``, ``udev_rule``), for scripts. Wheels are those of the vendor's wheel SDK and
+the simulated ones of ``INDI_PLAYERONE_SIMULATE_WHEEL``, named as ``indi_playerone_wheel`` names them.
 """
 from __future__ import annotations
 
@@ -66,6 +68,34 @@ def driver_cameras() -> tuple[list[DriverCamera], list[str]]:
              for name, cam in zip(device_names(cameras), cameras)], notes.lines)
 
 
+@dataclass(frozen=True)
+class DriverWheel:
+    """A filter wheel the wheel driver would serve, under the INDI device name it would get."""
+
+    device: str
+    model: str
+    serial: str
+    slots: int
+    simulated: bool
+
+
+def driver_wheels() -> list[DriverWheel]:
+    """What `indi_playerone_wheel` would find now (unopened), named as it names them.
+    ``ValueError`` for a bad ``INDI_PLAYERONE_SIMULATE_WHEEL`` (the driver reports the same)."""
+    from ..camera.wheel_registry import discover_wheels, libraries
+    from ..wheel.main import device_names
+
+    wheel_log = logging.getLogger("indi_playerone.camera")
+    quiet = _Notes()  # a missing wheel SDK is no news here: the USB view shows wheels anyway
+    wheel_log.addHandler(quiet)
+    try:
+        wheels = discover_wheels(libraries(quiet=True))
+    finally:
+        wheel_log.removeHandler(quiet)
+    return [DriverWheel(name, w.info.model, w.info.serial, w.info.slots, w.info.simulated)
+            for name, w in zip(device_names(wheels), wheels)]
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
 
@@ -101,6 +131,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     except ValueError as exc:
         cameras, notes, camera_error = [], [], str(exc)
     try:
+        wheels, wheel_error = driver_wheels(), None
+    except ValueError as exc:
+        wheels, wheel_error = [], str(exc)
+    try:
         devices = usb.scan(backend, **usb_paths)
         usb_error = None
     except usb.UsbUnavailable as exc:
@@ -112,6 +146,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
             "cameras": [vars(c) for c in cameras],
             "camera_error": camera_error,
             "camera_notes": notes,
+            "wheels": [vars(w) for w in wheels],
+            "wheel_error": wheel_error,
             "usb": [dict(bus=d.bus, address=d.address, vendor_id=f"{d.vendor_id:04x}",
                          product_id=f"{d.product_id:04x}", kind=d.kind, product=d.product,
                          speed=d.speed, usb_generation=d.usb_generation, node=str(d.node),
@@ -131,6 +167,14 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
             out.write(f"  error: {camera_error}\n")
         elif not cameras:
             out.write("  none (set INDI_PLAYERONE_SIMULATE=\"Ares-C PRO\" to try a simulated camera)\n")
+        out.write("Filter wheels the wheel driver serves (INDI device names):\n")
+        for w in wheels:
+            kind = "simulated" if w.simulated else f"serial {w.serial}"
+            out.write(f"  {w.device}  ({w.slots}-slot {w.model}, {kind})\n")
+        if wheel_error:
+            out.write(f"  error: {wheel_error}\n")
+        elif not wheels:
+            out.write("  none (set INDI_PLAYERONE_SIMULATE_WHEEL=\"Phoenix 7x36mm\" to try a simulated wheel)\n")
         out.write("Player One devices on USB (vendor id a0a0):\n")
         for d in devices:
             out.write(_usb_line(d) + "\n")
@@ -146,4 +190,4 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     if denied:
         err.write(permission_fix() + "\n")
         return exits.FAILURE
-    return exits.OK if (cameras or devices) else exits.NO_DEVICE
+    return exits.OK if (cameras or wheels or devices) else exits.NO_DEVICE

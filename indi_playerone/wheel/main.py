@@ -27,7 +27,7 @@ from ..camera.wheel_registry import SIMULATE_WHEEL_ENV, discover_wheels, librari
 from ..indi import xmlout
 from ..indi.driver import DriverLoop
 from ..indi.hotplug import DeviceWatcher, poll_period, unique_name
-from ..indi.logbridge import setup_logging
+from ..indi.logbridge import NOT_TO_CLIENT, setup_logging
 from ..indi.transport import Transport
 from . import names as N
 from .device import PlayerOneWheel
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         wheels = discover_wheels(libs)
     except ValueError as exc:  # a bad INDI_PLAYERONE_SIMULATE_WHEEL: serve no simulated wheel
-        log.error("%s", exc)
+        log.error("%s", exc, extra=NOT_TO_CLIENT)
         transport.send(xmlout.message(None, f"[ERROR] {exc}"))
         libs = [lib for lib in libs if not lib.simulated]
         wheels = discover_wheels(libs)
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     if not devices:
         text = ("No Player One filter wheel detected. Plugged in? To try the driver without one, "
                 f"set {SIMULATE_WHEEL_ENV} (for example \"Phoenix 7x36mm\").")
-        log.warning(text)
+        log.warning(text, extra=NOT_TO_CLIENT)
         transport.send(xmlout.message(None, f"[WARNING] {text}"))
     log.info("indi_playerone_wheel %s serving %s (pid %d)", __version__,
              ", ".join(d.name for d in devices) or "no filter wheel", os.getpid())

@@ -23,12 +23,8 @@ SIM, SIM_DEVICE = "indi_simulator_wheel", "Filter Simulator"
 
 #: The driver's own vectors, beyond libindi's and the C++ driver's (issue 18).
 OURS = {"FILTER_FOCUS_OFFSETS", "Serial Number", "SDK", "WHEEL_CUSTOM_NAME"}
-#: libindi's that the driver does not define, and why.
-NOT_DEFINED = {
-    "USEJOYSTICK": "libindi's joystick control of the wheel (INDI::Controller): not implemented",
-    "SNOOP_JOYSTICK": "the same",
-    "JOYSTICKSETTINGS": "the same",
-}
+#: libindi's that the driver does not define, and why (none).
+NOT_DEFINED: dict[str, str] = {}
 
 
 def differences(spec, snap: PropertySnapshot, *, slot_format: str | None = None) -> set[str]:
@@ -123,5 +119,12 @@ def test_the_driver_serves_the_filter_wheel_set(indiserver_factory, tmp_path: Pa
         assert (offsets.group, offsets.perm) == ("Filter Wheel", "rw")
         assert client.text(W7, "Serial Number") == {"SN#": "SIM-PHOENIX-7X36MM-0001"}
         assert client.text(W7, "SDK") == {"VERSION": "1.2.3"}
+        client.set_switch(W7, "USEJOYSTICK", ["ENABLE"])
+        client.wait_property(W7, "JOYSTICKSETTINGS", timeout=5)
+        settings = client.describe(W7, "JOYSTICKSETTINGS")
+        assert differences(spec_for(gen, "JOYSTICKSETTINGS"), settings) == set()
+        assert settings.values() == {"Change Filter": "JOYSTICK_1", "Reset": "BUTTON_1"}
+        client.set_switch(W7, "USEJOYSTICK", ["DISABLE"])
+        assert wait_until(lambda: "JOYSTICKSETTINGS" not in client.property_names(W7), 5)
         client.disconnect_device(W7)
         assert wait_until(lambda: "FILTER_SLOT" not in client.property_names(W7), 5)

@@ -11,6 +11,9 @@ component          owns
                    thread (slots.py, motion.py)
 `FilterNames`      FILTER_NAME, FILTER_FOCUS_OFFSETS: what the wheel stores (filters.py)
 `WheelIdentity`    Serial Number, SDK, WHEEL_CUSTOM_NAME (identity.py)
+`JoystickControl`  USEJOYSTICK, SNOOP_JOYSTICK, JOYSTICKSETTINGS: libindi's joystick control of
+                   a filter wheel, stick for the previous/next slot, a button for slot 1
+                   (indi/controller.py)
 `Configuration`    CONFIG_PROCESS and the saved settings (indi/configuration.py)
 =================  ==============================================================================
 
@@ -24,6 +27,7 @@ from typing import Any
 
 from ..camera.interface import CameraError
 from ..camera.wheel_backend import PhoenixWheel
+from ..indi.controller import JoystickControl, Mapping
 from ..indi.defaultdevice import DefaultDevice, DriverIdentity
 from . import names as N
 from .filters import FilterNames
@@ -45,12 +49,16 @@ class PlayerOneWheel(DefaultDevice):
                  log_handler: Any = None) -> None:
         super().__init__(name, transport,
                          DriverIdentity(N.DRIVER_NAME, N.DRIVER_EXEC, version, N.INTERFACE_FILTER),
-                         always=N.ALWAYS, connected=N.CONNECTED, log_handler=log_handler)
+                         always=N.ALWAYS, connected=N.CONNECTED, on_demand=N.ON_DEMAND,
+                         log_handler=log_handler)
         self.vector(N.POLLING_PERIOD)["PERIOD_MS"].value = N.DEFAULT_POLLING_MS
         self.wheel = wheel
         self.filters = FilterNames(self)
         self.slots = FilterSlots(self)
         self.identity = WheelIdentity(self)
+        self.joystick = JoystickControl(
+            self, (Mapping(N.CHANGE_FILTER, "JOYSTICK_1"), Mapping(N.RESET, "BUTTON_1")),
+            self._on_joystick, self._on_button)
 
     def connect(self) -> None:
         self.wheel.open()
@@ -58,6 +66,7 @@ class PlayerOneWheel(DefaultDevice):
             self.identity.on_connect()
             self.filters.on_connect()
             self.slots.on_connect()
+            self.joystick.on_connect()
         except CameraError:
             self.slots.on_disconnect()
             self._close_quietly()
@@ -71,6 +80,24 @@ class PlayerOneWheel(DefaultDevice):
         with self.lock:
             self.connected = False
             self.delete_connected()
+
+    def on_snoop(self, element: Any) -> None:
+        with self.lock:
+            if self.connected:
+                self.joystick.absorb(element)
+
+    def _on_joystick(self, action: str, magnitude: float, angle: float) -> None:
+        """libindi's FilterWheel::processJoystick: a stick pushed past 0.9 up (0-180 degrees)
+        for the previous slot, down (180-360) for the next, wrapping at the ends."""
+        if action == N.CHANGE_FILTER and magnitude > 0.9:
+            if 0 < angle < 180:
+                self.slots.step(-1)
+            elif 180 < angle < 360:
+                self.slots.step(+1)
+
+    def _on_button(self, action: str, pressed: bool) -> None:
+        if action == N.RESET and pressed:
+            self.slots.request(1)
 
     def _close_quietly(self) -> None:
         try:

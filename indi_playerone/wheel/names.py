@@ -17,6 +17,7 @@ from ..indi.names import (  # noqa: F401  (re-exported: the wheel's code reads o
     CONFIG_PROCESS, CONNECTION, DEBUG, DEFAULT_DEVICE, DRIVER_INFO, GENERAL_INFO, INTERFACE_FILTER,
     MAIN_CONTROL, OPTIONS, POLLING_PERIOD, SIMULATION,
 )
+from ..indi.controller import JOYSTICKSETTINGS, SNOOP_JOYSTICK, USEJOYSTICK  # noqa: F401
 from ..indi.spec import NumberSpec, PropertySpec, SwitchSpec, TextSpec
 from ..indi.spec import num as _num
 
@@ -96,6 +97,12 @@ WHEEL_CUSTOM_NAME = PropertySpec(
 )
 
 ALWAYS = DEFAULT_DEVICE
-#: In the order libindi's FilterWheel and the C++ driver define them, ours last.
-CONNECTED = (FILTER_SLOT, FILTER_NAME, FILTER_UNIDIRECTIONAL_MOTION, FILTER_CALIBRATION,
-             FILTER_FOCUS_OFFSETS, SERIAL_NUMBER, SDK, WHEEL_CUSTOM_NAME)
+#: In the order libindi's FilterWheel (filter interface, then its joystick controller) and the
+#: C++ driver define them, ours last.
+CONNECTED = (FILTER_SLOT, FILTER_NAME, USEJOYSTICK, SNOOP_JOYSTICK, FILTER_UNIDIRECTIONAL_MOTION,
+             FILTER_CALIBRATION, FILTER_FOCUS_OFFSETS, SERIAL_NUMBER, SDK, WHEEL_CUSTOM_NAME)
+#: Defined while USEJOYSTICK is on.
+ON_DEMAND = (JOYSTICKSETTINGS,)
+#: The joystick actions of libindi's FilterWheel: the stick up/down for the previous/next slot,
+#: a button for slot 1 (indifilterwheel.cpp).
+CHANGE_FILTER, RESET = "Change Filter", "Reset"

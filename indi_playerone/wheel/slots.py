@@ -110,6 +110,17 @@ class FilterSlots(Component):
             self.device.alert(vector, f"Slot {asked:g} refused: slots are whole numbers, 1 to "
                                       f"{self.wheel.info.slots}.")
             return
+        self.request(target)
+
+    def step(self, by: int) -> None:
+        """The previous (-1) or next (+1) slot, wrapping (libindi's joystick "Change Filter")."""
+        here = int(self.slot["FILTER_SLOT_VALUE"].value)
+        self.request((here - 1 + by) % self.wheel.info.slots + 1)
+
+    def request(self, target: int) -> None:
+        """A move to 1-based ``target`` (1 .. slots), asked by a client or the joystick; the
+        device's lock held."""
+        vector = self.slot
         assert self.watcher is not None
         job = self.watcher.job
         if job is not None:

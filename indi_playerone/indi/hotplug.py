@@ -13,7 +13,8 @@ devices it serves:
   disconnected, deleted (``delProperty`` of the whole device) and dropped from the loop.
 
 A scan that fails (None) changes nothing. Nothing here knows what the devices drive: the
-filter-wheel driver uses it as it is (``wheel/main.py``).
+camera driver (``ccd/hotplug.py`` says what a camera is to it) and the filter-wheel driver
+(``wheel/main.py``) both use it.
 """
 from __future__ import annotations
 

@@ -36,8 +36,8 @@ from pathlib import Path
 
 from .sdk_binding import SdkLibrary, SdkLoadError, SdkMissingSymbols, SdkNotFound
 
-__all__ = ["SDK_ENV", "SIM_SDK_ENV", "SIM_LIBRARY", "LINUX_NAMES", "MACOS_NAMES", "candidate_paths",
-           "load_sdk", "load_simulated_sdk", "loaded_library", "simulated_sdk_path", "install_hint"]
+__all__ = ["SDK_ENV", "SIM_SDK_ENV", "SIM_LIBRARY", "LINUX_NAMES", "MACOS_NAMES", "library_dirs",
+           "candidate_paths", "load_sdk", "load_simulated_sdk", "loaded_library", "simulated_sdk_path", "install_hint"]
 
 SDK_ENV = "INDI_PLAYERONE_SDK"
 #: The simulated SDK library to load instead of the package's own (tests, sanitizer builds).
@@ -80,6 +80,18 @@ def _multiarch() -> str | None:
     return _MULTIARCH_BY_MACHINE.get(platform.machine().lower())
 
 
+def library_dirs(system: str | None = None, multiarch: str | None = None) -> list[str]:
+    """The directories a Player One SDK library is looked for in after the dynamic loader's own
+    search: the camera SDK's and the filter wheel SDK's (``wheel_loader.py``) alike."""
+    if (system or sys.platform) == "darwin":
+        return list(MACOS_DIRS)
+    arch = multiarch if multiarch is not None else _multiarch()
+    dirs = ["/usr/lib", "/usr/local/lib"]
+    if arch:
+        dirs += [f"/usr/lib/{arch}", f"/usr/local/lib/{arch}", f"/lib/{arch}"]
+    return dirs
+
+
 def candidate_paths(env: Mapping[str, str] | None = None, system: str | None = None,
                     multiarch: str | None = None) -> list[str]:
     """The names and paths tried, in order (see the module docstring). Bare names go to the
@@ -88,14 +100,8 @@ def candidate_paths(env: Mapping[str, str] | None = None, system: str | None = N
     explicit = env.get(SDK_ENV, "").strip()
     if explicit:
         return [explicit]
-    system = system or sys.platform
-    if system == "darwin":
-        return [*MACOS_NAMES, *(os.path.join(d, n) for d in MACOS_DIRS for n in MACOS_NAMES)]
-    arch = multiarch if multiarch is not None else _multiarch()
-    dirs = ["/usr/lib", "/usr/local/lib"]
-    if arch:
-        dirs += [f"/usr/lib/{arch}", f"/usr/local/lib/{arch}", f"/lib/{arch}"]
-    return [*LINUX_NAMES, *(os.path.join(d, n) for d in dirs for n in LINUX_NAMES)]
+    names = MACOS_NAMES if (system or sys.platform) == "darwin" else LINUX_NAMES
+    return [*names, *(os.path.join(d, n) for d in library_dirs(system, multiarch) for n in names)]
 
 
 def load_sdk(env: Mapping[str, str] | None = None, candidates: Sequence[str] | None = None) -> SdkLibrary:

@@ -14,9 +14,10 @@ ships. Search order:
    ``/opt/homebrew/lib`` and the KStars bundle).
 
 The simulated wheels are in the simulated SDK library (``libPlayerOneCameraSim.so``, built with the
-package into its ``simsdk/`` directory; ``INDI_PLAYERONE_SIM_SDK`` names another build of it), loaded
-by :func:`load_simulated_pw`: never found by the search above, so a real and the simulated library
-serve wheels side by side.
+package into its ``simsdk/`` directory; ``INDI_PLAYERONE_SIM_SDK`` names another build of it: the
+camera's :func:`.sdk_loader.simulated_sdk_path`), loaded by :func:`load_simulated_pw`: never found
+by the search above, so a real and the simulated library serve wheels side by side. The
+directories searched are the camera SDK's (:func:`.sdk_loader.library_dirs`).
 """
 from __future__ import annotations
 
@@ -24,18 +25,14 @@ import os
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
-from .sdk_loader import MACOS_DIRS, _multiarch
+from .sdk_loader import library_dirs, simulated_sdk_path
 from .wheel_binding import PwLibrary, WheelLoadError, WheelMissingSymbols, WheelNotFound
 
-__all__ = ["PW_SDK_ENV", "SIM_SDK_ENV", "LINUX_NAMES", "MACOS_NAMES", "candidate_paths", "load_pw_sdk",
+__all__ = ["PW_SDK_ENV", "LINUX_NAMES", "MACOS_NAMES", "candidate_paths", "load_pw_sdk",
            "load_simulated_pw", "simulated_pw_path", "loaded_pw_library", "install_hint"]
 
 PW_SDK_ENV = "INDI_PLAYERONE_PW_SDK"
-#: The simulated SDK library to load instead of the package's own (tests, sanitizer builds).
-SIM_SDK_ENV = "INDI_PLAYERONE_SIM_SDK"
-_SIM_LIBRARY = Path(__file__).resolve().parents[1] / "simsdk" / "libPlayerOneCameraSim.so"
 LINUX_NAMES = ("libPlayerOnePW.so.1", "libPlayerOnePW.so")
 MACOS_NAMES = ("libPlayerOnePW.dylib",)
 
@@ -58,14 +55,8 @@ def candidate_paths(env: Mapping[str, str] | None = None, system: str | None = N
     explicit = env.get(PW_SDK_ENV, "").strip()
     if explicit:
         return [explicit]
-    system = system or sys.platform
-    if system == "darwin":
-        return [*MACOS_NAMES, *(os.path.join(d, n) for d in MACOS_DIRS for n in MACOS_NAMES)]
-    arch = multiarch if multiarch is not None else _multiarch()
-    dirs = ["/usr/lib", "/usr/local/lib"]
-    if arch:
-        dirs += [f"/usr/lib/{arch}", f"/usr/local/lib/{arch}", f"/lib/{arch}"]
-    return [*LINUX_NAMES, *(os.path.join(d, n) for d in dirs for n in LINUX_NAMES)]
+    names = MACOS_NAMES if (system or sys.platform) == "darwin" else LINUX_NAMES
+    return [*names, *(os.path.join(d, n) for d in library_dirs(system, multiarch) for n in names)]
 
 
 def _load(path: str) -> PwLibrary:
@@ -112,8 +103,8 @@ def load_pw_sdk(env: Mapping[str, str] | None = None,
 
 
 def simulated_pw_path(env: Mapping[str, str] | None = None) -> str:
-    env = os.environ if env is None else env
-    return env.get(SIM_SDK_ENV, "").strip() or str(_SIM_LIBRARY)
+    """The simulated SDK library: the camera's, which holds the simulated wheels too."""
+    return simulated_sdk_path(env)
 
 
 def load_simulated_pw(env: Mapping[str, str] | None = None) -> PwLibrary:

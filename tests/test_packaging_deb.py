@@ -161,17 +161,14 @@ def test_indiserver_runs_the_installed_driver_and_a_frame_arrives(root: Path, tm
 
 @pytest.mark.indiserver
 def test_indiserver_runs_the_installed_wheel_driver_and_it_moves(root: Path, tmp_path: Path) -> None:
-    """The installed wheel driver serving a simulated wheel (the simulated SDK library built from
-    the tree: what is tested is the installed driver)."""
+    """The installed wheel driver serving a simulated wheel of the installed simulated library."""
     need_system_python_deps()
     from tests.harness.client import IndiClient
-    from tests.helpers.wheel import simsdk_library
 
     env = installed_env(root)
     wheel = "PlayerOne Phoenix 5x2\""
     with IndiServer([str(root / "usr/bin/indi_playerone_wheel")],
                     env={"PYTHONPATH": env["PYTHONPATH"], "INDI_PLAYERONE_SIMULATE_WHEEL": 'Phoenix 5x2"',
-                         "INDI_PLAYERONE_SIM_SDK": simsdk_library(),
                          "INDI_PLAYERONE_SIM_WHEEL_OPTIONS": f"time_scale=0.02,state={tmp_path / 'state'}"},
                     workdir=tmp_path / "server") as server, IndiClient(server.port) as client:
         client.connect_device(wheel, timeout=20)

@@ -9,7 +9,6 @@ assumed real wheel's (a 7-slot move of one slot: 24 ms) and each test keeps the 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -23,11 +22,9 @@ SERIAL7 = "SIM-PHOENIX-7X36MM-0001"
 
 @functools.lru_cache(maxsize=None)
 def simsdk_library() -> str:
-    spec = importlib.util.spec_from_file_location("build_simsdk", ROOT / "native" / "build_simsdk.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return str(module.build(ROOT / "build" / "simsdk"))
+    from tests.helpers import simsdk
+
+    return str(simsdk.build(ROOT / "build" / "simsdk"))
 
 
 def wheel_env(state: Path, wheels: str = "Phoenix 7x36mm", *, fault_file: Path | None = None,

@@ -14,7 +14,7 @@ import os
 import sys
 from collections import Counter
 
-from .. import __version__
+from .. import __version__, driver_version
 from ..camera import registry
 from ..camera.interface import CameraBackend
 from ..indi import xmlout
@@ -41,12 +41,6 @@ def device_names(cameras: list[CameraBackend]) -> list[str]:
         seen[base] += 1
         names.append(base if n == 0 else f"{base} {n}")
     return names
-
-
-def driver_version() -> str:
-    """DRIVER_VERSION as libindi shows it: major.minor of the package version."""
-    parts = __version__.split(".")
-    return ".".join(parts[:2]) if len(parts) >= 2 else __version__
 
 
 def tune_malloc() -> None:

@@ -6,7 +6,8 @@ Covered: exports, enumeration (handles that are not indices, the self-check on f
 names as the manual writes them (case and blanks ignored, unknown names refused with the list),
 moves and their times both ways and one-way, PW_ERROR_IS_MOVING while turning, what the wheel
 stores (aliases, focus offsets, custom name, one-way) surviving a reset of the library through its
-state file, and the faults of the fault file (stuck, firmware_error, unplug_in_move, unplug/replug).
+state file, the faults of the fault file (stuck, firmware_error, unplug_in_move, unplug/replug), and
+thread safety (``native/simsdk/tests/sim_wheel_stress.c`` under ThreadSanitizer and ASan+UBSan).
 Times are checked as lower bounds (a behaviour); upper bounds are only hang guards.
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_simsdk import build_simsdk
+from tests.test_simsdk import SOURCE_DIR, build_simsdk
 
 # ---- declarations from the vendor's PlayerOnePW.h --------------------------------------------------
 
@@ -322,3 +323,27 @@ def test_unknown_fault_words_touch_nothing(pw: ctypes.CDLL, fault_file: Path, ca
     assert timed_move(pw, 2) > 0
     err = capfd.readouterr().err
     assert "unknown fault line 'stuck=banana'" in err and "unknown fault line 'no_such_fault'" in err
+
+
+@pytest.mark.parametrize("sanitizer", ["thread", "address,undefined"])
+def test_c_stress_under_sanitizers(tmp_path: Path, sanitizer: str) -> None:
+    """Movers, pollers, writers of what the wheel stores, close/reopen/reset and fault lines at once
+    on two wheels, linked straight to the sources."""
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc not installed")
+    exe = tmp_path / "sim_wheel_stress"
+    cmd = ["gcc", "-std=c11", "-D_GNU_SOURCE", "-O1", "-g", f"-fsanitize={sanitizer}", "-fno-sanitize-recover=all",
+           f"-I{SOURCE_DIR}", *map(str, sorted(SOURCE_DIR.glob("*.c"))),
+           str(SOURCE_DIR / "tests" / "sim_wheel_stress.c"), "-o", str(exe), "-lpthread", "-lm"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    if r.returncode != 0 and sanitizer == "thread" and "tsan" in r.stderr:
+        pytest.skip(f"ThreadSanitizer not available: {r.stderr[-300:]}")
+    assert r.returncode == 0, r.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INDI_PLAYERONE_SIM")}
+    env.update(ASAN_OPTIONS="detect_leaks=1", TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1")
+    faults = tmp_path / "faults"
+    faults.write_text("")
+    r = subprocess.run([str(exe), str(tmp_path / "state"), str(faults), "1000"], capture_output=True,
+                       text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr[-3000:]
+    assert "all passed" in r.stdout and "Sanitizer" not in r.stderr, r.stderr[-3000:]

@@ -3,6 +3,11 @@
 * ``indiserver`` marker: the test starts Debian's real indiserver; skipped when ``indiserver`` or
   pyindi-client (``PyIndi``) is missing.
 * ``hardware`` marker: needs a real Player One camera; skipped unless ``INDI_PLAYERONE_HARDWARE=1``.
+* Strict mode, on a machine prepared by ``bash .ci/setup`` (it writes ``ci-setup-tests`` into the
+  virtual environment once every tool a test calls works) or with ``INDI_PLAYERONE_CI_STRICT=1``
+  (``=0`` turns it off): a test that skips is reported as failed, unless its reason is one of
+  :data:`ALLOWED_SKIPS`, none of which is a missing tool. There a missing tool is a broken set-up,
+  not something to skip past.
 * ``indiserver_factory``: starts :class:`harness.IndiServer` s in the test's tmp_path and stops them
   all at teardown; their logs are attached to the report of a failing test.
 * Every test is checked for indiserver/driver processes it left running (they are killed, and the
@@ -13,8 +18,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +36,50 @@ pytest_plugins = ("harness.generations_plugin",)
 
 _SERVERS_KEY = pytest.StashKey[list[IndiServer]]()
 _PROCESS_NAMES = ("indiserver", "indi_")  # comm prefixes: indiserver, indi_simulator_*, indi_playerone_*
+
+STRICT_ENV = "INDI_PLAYERONE_CI_STRICT"
+#: Written by ``.ci/setup`` (test half) into the virtual environment after its checks pass.
+SETUP_STAMP = Path(sys.prefix) / "ci-setup-tests"
+#: Skip reasons that are not a missing tool, so they stay skips in strict mode: no camera on
+#: this machine, a test that needs root where the suite runs as a user, a test run once rather
+#: than per backend, and a tool whose version (not presence) lacks a feature.
+ALLOWED_SKIPS = (
+    r"needs a Player One camera",
+    r"needs root",
+    r"cannot mount a tmpfs here \(needs root",
+    r"backend-independent: runs once",
+    r"udevadm verify needs systemd >= 254",
+)
+
+
+def strict_mode() -> bool:
+    """True where a skip for a missing tool must fail (see the module docstring)."""
+    value = os.environ.get(STRICT_ENV)
+    if value is not None:
+        return value == "1"
+    return SETUP_STAMP.exists()
+
+
+def _skip_reason(longrepr: Any) -> str:
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def _forbidden_skip(report: pytest.TestReport | pytest.CollectReport) -> str | None:
+    """The reason of a skip strict mode turns into a failure, else None."""
+    if not report.skipped or hasattr(report, "wasxfail") or not strict_mode():
+        return None
+    reason = _skip_reason(report.longrepr)
+    if any(re.search(p, reason) for p in ALLOWED_SKIPS):
+        return None
+    return reason
+
+
+def _fail_instead(report: pytest.TestReport | pytest.CollectReport, reason: str) -> None:
+    report.outcome = "failed"
+    report.longrepr = (f"skipped on a machine prepared by .ci/setup ({STRICT_ENV}): {reason}\n"
+                       "a tool a test needs is missing or broken: .ci/setup must install it")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -55,9 +106,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     """Attach the logs of the test's indiservers (driver stderr included) to a failure report."""
     outcome = yield
     report = outcome.get_result()
+    reason = _forbidden_skip(report)
+    if reason is not None:
+        _fail_instead(report, reason)
     if report.failed:
         for i, server in enumerate(item.stash.get(_SERVERS_KEY, [])):
             report.sections.append((f"indiserver #{i} log (port {server.port})", server.log_text()[-20000:]))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
+    """A whole module skipped at import (``pytest.importorskip``) is judged the same way."""
+    outcome = yield
+    report = outcome.get_result()
+    reason = _forbidden_skip(report)
+    if reason is not None:
+        _fail_instead(report, reason)
 
 
 @pytest.fixture

@@ -4,9 +4,10 @@ reach its target, warm-up on disconnect, impossible readings.
 The behaviour tests run the real driver under indiserver with a real client, on simulated
 cameras (the simulated SDK library's options ``cooler_tau`` short so the thermal model settles
 in about a second, ``ambient``, ``no12v``; the fault file's ``12v`` line).
-``INDI_PLAYERONE_COOLER_STALL_S`` shortens the driver's "how long before it says so" windows
-(10 s / 30 s) to 2 s. The defaults and the reading filter are checked in process, on a real
-simulated camera whose fan was left elsewhere.
+``INDI_PLAYERONE_TEST_TIME_SCALE=0.05`` runs the driver's temperature clock 20 times faster: a
+reading every 50 ms, and the "how long before it says so" windows (10 s / 30 s) become 0.5 s /
+1.5 s. The defaults and the reading filter are checked in process, on a real simulated camera
+whose fan was left elsewhere.
 """
 from __future__ import annotations
 
@@ -29,12 +30,12 @@ from tests.test_driver_indiserver import DRIVER
 
 ARES = "PlayerOne CCD Ares-C PRO"
 ROOT = Path(__file__).resolve().parents[1]
-STALL_S = "2"
+TIME_SCALE = "0.05"
 
 
 def server_env(models: str, sim_options: str = "", fault_file: Path | None = None) -> dict[str, str]:
     options = ",".join(filter(None, ["cooler_tau=0.3", "ambient=20", sim_options]))
-    env = simsdk.env(models, INDI_PLAYERONE_COOLER_STALL_S=STALL_S, INDI_PLAYERONE_SIM_OPTIONS=options)
+    env = simsdk.env(models, INDI_PLAYERONE_TEST_TIME_SCALE=TIME_SCALE, INDI_PLAYERONE_SIM_OPTIONS=options)
     if fault_file is not None:
         env["INDI_PLAYERONE_SIM_FAULT_FILE"] = str(fault_file)
     return env

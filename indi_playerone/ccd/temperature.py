@@ -43,13 +43,37 @@ class TemperatureSink(Protocol):
     def temperature_error(self, message: str) -> None: ...
 
 
+#: Test seam: a factor (0 < f <= 1) on this module's time constants: the poll period, the
+#: verdict windows and their margins. Tests run a fast simulated cooler (the simulators'
+#: cooler_tau) and judge it in a twentieth of the time with the windows in their real
+#: proportion. Not meant for users (an unset, invalid or larger value means 1).
+TIME_SCALE_ENV = "INDI_PLAYERONE_TEST_TIME_SCALE"
+
+
+def time_scale() -> float:
+    text = os.environ.get(TIME_SCALE_ENV, "").strip()
+    try:
+        value = float(text) if text else 1.0
+    except ValueError:
+        return 1.0
+    return value if 0.0 < value <= 1.0 else 1.0
+
+
+def poll_period() -> float:
+    """Seconds between readings: POLL_S, times the test seam's factor."""
+    return POLL_S * time_scale()
+
+
 class TemperatureMonitor:
     """Calls `sink.temperature_reading` every second with a plausible reading."""
 
     def __init__(self, camera: CameraBackend, sink: TemperatureSink,
-                 period: Callable[[], float] = lambda: POLL_S) -> None:
+                 period: Callable[[], float] | None = None) -> None:
         self._camera = camera
         self._sink = sink
+        if period is None:
+            every = poll_period()
+            period = lambda: every  # noqa: E731
         self._period = period
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"temperature-{camera.info.model}",
@@ -104,7 +128,7 @@ FLAT_C = 0.3
 NO_POWER_WINDOW_S = 10.0
 FLAT_WINDOW_S = 30.0
 #: Environment override of both windows, in seconds (tests use a few seconds with a fast
-#: simulated cooler); not meant for users.
+#: simulated cooler); not meant for users. It wins over TIME_SCALE_ENV's factor.
 WINDOW_ENV = "INDI_PLAYERONE_COOLER_STALL_S"
 
 NO_12V = "no_12v"
@@ -120,7 +144,8 @@ def stall_windows() -> tuple[float, float]:
         value = 0.0
     if value > 0:
         return value, value
-    return NO_POWER_WINDOW_S, FLAT_WINDOW_S
+    scale = time_scale()
+    return NO_POWER_WINDOW_S * scale, FLAT_WINDOW_S * scale
 
 
 class CoolerWatch:
@@ -133,8 +158,11 @@ class CoolerWatch:
     falling again, the setpoint reached or changed).
     """
 
-    def __init__(self, windows: tuple[float, float] | None = None) -> None:
+    def __init__(self, windows: tuple[float, float] | None = None,
+                 poll_s: float | None = None) -> None:
         self.no_power_s, self.flat_s = windows if windows is not None else stall_windows()
+        #: The readings' period: the margins below are counted in readings.
+        self.poll_s = poll_period() if poll_s is None else poll_s
         self._history: deque[tuple[float, float, float]] = deque()
         self._setpoint: float | None = None
         self.verdict: str | None = None
@@ -159,7 +187,7 @@ class CoolerWatch:
             return None
         self._history.append((now, temperature, power))
         longest = max(self.no_power_s, self.flat_s)
-        while self._history and now - self._history[0][0] > longest + 1.5:
+        while self._history and now - self._history[0][0] > longest + 1.5 * self.poll_s:
             self._history.popleft()
         self.verdict = self._judge(now)
         return self.verdict
@@ -168,7 +196,7 @@ class CoolerWatch:
         """The readings of the last ``seconds``, or None while they do not span that long."""
         if not self._history or now - self._history[0][0] < seconds:
             return None
-        return [r for r in self._history if now - r[0] <= seconds + 0.5]
+        return [r for r in self._history if now - r[0] <= seconds + 0.5 * self.poll_s]
 
     def _judge(self, now: float) -> str | None:
         if self.verdict == NO_12V:

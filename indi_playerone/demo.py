@@ -73,6 +73,7 @@ class DemoServer:
 
 
 def progress_bar(total: float, index: int, count: int) -> "callable":
+    """A bar redrawn in place (carriage returns): for a terminal only."""
     def show(left: float) -> None:
         done = max(0.0, min(1.0, 1.0 - left / total)) if total > 0 else 1.0
         bar = "#" * int(done * 30)
@@ -93,6 +94,10 @@ def run(model: str, count: int, exposure: float, outdir: Path) -> int:
         return 2
     device = f"PlayerOne CCD {model}"
     outdir.mkdir(parents=True, exist_ok=True)
+    # On a terminal a bar counts each exposure down in place, and the frame's line replaces it;
+    # in a log (stdout not a terminal) each frame gets its one line and no carriage return.
+    bar = sys.stdout.isatty()
+    line_start = "\r" if bar else ""
     with tempfile.TemporaryDirectory(prefix="playerone-demo-") as tmp, \
             DemoServer(model, Path(tmp)) as server:
         print(f"indiserver on 127.0.0.1:{server.port} with indi_playerone_ccd "
@@ -109,18 +114,20 @@ def run(model: str, count: int, exposure: float, outdir: Path) -> int:
                 for i in range(1, count + 1):
                     started = time.monotonic()
                     blob = client.expose(device, exposure, timeout=exposure + 60,
-                                         progress=progress_bar(exposure, i, count))
+                                         progress=progress_bar(exposure, i, count) if bar else None)
                     path = outdir / f"demo_{i:03d}{blob.format}"
                     path.write_bytes(blob.data)
                     with fits.open(path) as hdul:
                         h = hdul[0].header
                         shape = hdul[0].data.shape
-                    print(f"\r  frame {i}/{count}: {path} {shape[1]}x{shape[0]} "
+                    print(f"{line_start}  frame {i}/{count}: {path} {shape[1]}x{shape[0]} "
                           f"BITPIX={h['BITPIX']} EXPTIME={h['EXPTIME']} INSTRUME='{h['INSTRUME']}' "
                           f"BAYERPAT={h.get('BAYERPAT', '-')} ({time.monotonic() - started:.2f} s)")
                 client.set_switch(device, "CONNECTION", ["DISCONNECT"])
         except IndiError as exc:
-            print(f"\ndemo failed: {exc}; indiserver log follows", file=sys.stderr)
+            if bar:
+                sys.stdout.write("\n")
+            print(f"demo failed: {exc}; indiserver log follows", file=sys.stderr)
             sys.stderr.write(server.log_path.read_text(errors="replace")[-4000:])
             return 1
     print(f"{count} FITS files written to {outdir}")

@@ -50,6 +50,10 @@ def test_frames_are_saved_with_binning_and_frame_type(server: IndiServer, tmp_pa
     assert result.returncode == exits.OK, result.stdout + result.stderr
     paths = result.stdout.splitlines()
     assert paths == [str(out / "dark_001.fits"), str(out / "dark_002.fits")]
+    # stderr is a pipe here, as in a log: one line per frame, no bar redrawn with carriage returns.
+    assert "\r" not in result.stderr and "[" not in result.stderr, result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("frame ")] == [
+        f"frame 1/2: 0.2 s, saved {paths[0]}", f"frame 2/2: 0.2 s, saved {paths[1]}"]
     for p in paths:
         with fits.open(p) as hdul:
             h = hdul[0].header
@@ -79,6 +83,35 @@ def test_first_camera_is_used_when_none_is_named_and_gain_is_noted(server: IndiS
     with fits.open(path) as hdul:
         assert hdul[0].header["INSTRUME"] == ARES and hdul[0].header["IMAGETYP"] == "Light Frame"
         assert hdul[0].header["GAIN"] == 120
+
+
+def test_progress_bar_on_a_terminal(server: IndiServer, tmp_path: Path) -> None:
+    """stderr a terminal (a pseudo-terminal here), no --progress: the bar is drawn in place."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    shown = b""
+    try:
+        proc = subprocess.Popen([CLI, "capture", "--host", "127.0.0.1", "--port", str(server.port),
+                                 "-d", ARES, "-e", "0.5", "-o", str(tmp_path)],
+                                stdout=subprocess.PIPE, stderr=follower)
+        os.close(follower)  # the command holds the only other end: EOF (EIO) when it exits
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        os.close(leader)
+    assert proc.returncode == exits.OK, shown
+    assert out.decode().splitlines() == [str(tmp_path / "light_001.fits")]
+    assert b"\rframe 1/1 [" in shown, shown
+    assert b"frame 1/1: " not in shown, shown  # the log's line is for logs only
 
 
 def test_second_camera_by_name(server: IndiServer, tmp_path: Path) -> None:

@@ -26,6 +26,10 @@ def test_demo_writes_fits_files_astropy_reads(tmp_path: Path) -> None:
             assert hdul[0].header["INSTRUME"] == "PlayerOne CCD Uranus-C PRO"
             assert hdul[0].header["EXPTIME"] == pytest.approx(0.2)
     assert "2 FITS files written" in result.stdout
+    # stdout is a pipe, as in a log: one line per frame and no progress bar's carriage returns.
+    assert "\r" not in result.stdout and "s left" not in result.stdout, result.stdout
+    assert [line.split(":")[0].strip() for line in result.stdout.splitlines() if "frame " in line] \
+        == ["frame 1/2", "frame 2/2"]
 
 
 def test_demo_reports_an_unknown_model(tmp_path: Path) -> None:

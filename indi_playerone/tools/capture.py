@@ -7,7 +7,9 @@ BLOBs, set binning, frame type and gain/offset, then expose ``--count`` times, w
 for the image and for CCD_EXPOSURE to go Ok.
 
 For scripts: stdout gets exactly one line per saved frame, its path; everything meant for a
-person (progress bar, notes, errors) goes to stderr. Exit codes are those of :mod:`.exits`.
+person (progress bar, notes, errors) goes to stderr. The bar, redrawn in place with carriage
+returns, is drawn only when stderr is a terminal (or with ``--progress``); in a log, stderr
+gets one plain line per frame instead. Exit codes are those of :mod:`.exits`.
 Files are ``<prefix>_<NNN><ext>`` in the output directory (``ext`` from the BLOB's format,
 e.g. ``.fits``); an existing file is never overwritten, the number moves on instead.
 
@@ -207,15 +209,16 @@ def capture(client: CameraClient, args: argparse.Namespace, out: TextIO, err: Te
             try:
                 blob = client.expose(device, args.exposure, timeout=args.exposure + args.timeout,
                                      progress=bar, cancel=cancel)
-            except KeyboardInterrupt:
-                client.set_switch(device, ABORT, ["ABORT"])
-                err.write(f"\ninterrupted: exposure {i} of {args.count} aborted\n")
-                return exits.INTERRUPTED
-            except IndiError as exc:
-                raise CaptureFailed(f"frame {i}: {exc}") from None
-            finally:
+            except (KeyboardInterrupt, IndiError) as exc:
                 if bar is not None:
-                    err.write("\n")
+                    err.write("\n")  # ends the bar's line before the message
+                if isinstance(exc, IndiError):
+                    raise CaptureFailed(f"frame {i}: {exc}") from None
+                client.set_switch(device, ABORT, ["ABORT"])
+                err.write(f"interrupted: exposure {i} of {args.count} aborted\n")
+                return exits.INTERRUPTED
+            if bar is not None:
+                err.write("\n")
             try:
                 path, index = save(blob, args.output, prefix, index)
             except OSError as exc:
@@ -223,6 +226,9 @@ def capture(client: CameraClient, args: argparse.Namespace, out: TextIO, err: Te
             client.discard_blobs(device)
             out.write(f"{path}\n")
             out.flush()
+            if bar is None:  # a log: one line per frame instead of the bar
+                err.write(f"frame {i}/{args.count}: {args.exposure:g} s, saved {path}\n")
+                err.flush()
         err.write(f"{args.count} frame(s) of {args.exposure:g} s saved in {args.output}\n")
         return exits.OK
 

@@ -67,6 +67,16 @@ class Driver:
             time.sleep(0.02)
         raise TimeoutError(f"{needle!r} not seen; got {bytes(self.out[-1500:])!r}")
 
+    def wait_count(self, needle: bytes, count: int, timeout: float = 20) -> None:
+        """Wait until stdout holds ``needle`` at least ``count`` times."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if self.out.count(needle) >= count:
+                    return
+            assert time.monotonic() < deadline, f"{needle!r} not {count} times: {bytes(self.out[-1500:])!r}"
+            time.sleep(0.02)
+
     def alive(self) -> None:
         """The driver still reads and answers: a pingRequest comes back as pingReply."""
         self.pings += 1
@@ -171,11 +181,18 @@ def test_huge_attribute_deep_nesting_dtds_and_invalid_utf8_are_survived(tmp_path
                     "<oneText name='UPLOAD_PREFIX'>&xxe;</oneText></newTextVector>")
         driver.alive()
         # Invalid UTF-8 (a lone continuation byte, an overlong NUL, a surrogate), and NUL itself.
-        time.sleep(1.05)  # reader errors are reported at most once a second
+        # Reader errors are reported at most once a second on the driver's clock: each bad input
+        # goes a second after the previous report was *seen* (so at least a second after it was
+        # made, however late the driver read the input), not a second after the previous send.
+        invalid = b"not well-formed (invalid token)"
+        seen = driver.out.count(invalid)
+        time.sleep(1.05)  # the reports above came before the ping's reply
         for bad in (b"\x80", b"\xc0\x80", b"\xed\xa0\x80", b"\x00", b"\xff\xfe"):
             driver.send(f"<newTextVector device='{DEV}' name='UPLOAD_SETTINGS'><oneText name='UPLOAD_PREFIX'>"
                         .encode() + b"IMG" + bad + b"</oneText></newTextVector>")
-            time.sleep(1.05)  # reader errors are reported at most once a second
+            seen += 1
+            driver.wait_count(invalid, seen)
+            time.sleep(1.05)
         driver.alive()
         peak_after = status_kb(pid, "VmHWM")
         print(f"\nattribute/nesting/DTD/UTF-8: driver peak RSS +{(peak_after - peak_before) / 1024:.0f} MB")

@@ -45,6 +45,9 @@ LONG = os.environ.get("INDI_PLAYERONE_LONG") == "1"
 DEVICE = f"PlayerOne CCD {MODEL}"
 ADC_BITS = 12
 CAMERA_ID = 100  # the simulated SDK's id of its first camera
+#: Longer than the interval at which the simulated SDK looks at its fault file (50 ms, at an API
+#: call: native/simsdk/README.md).
+FAULT_CHECK_S = 0.1
 
 #: The SDK functions the driver calls: every name the binding checks (``_call("POA...")`` and
 #: ``check("POA...")``) plus the calls its C reader makes itself.
@@ -107,6 +110,10 @@ class Rig:
         n = len(c.messages(DEVICE))
         if fault and not after_busy:
             self.fault(fault)
+            # The simulated SDK looks at the fault file at most every 50 ms, at an API call: once
+            # that has passed, the exposure's first call reads the line at the latest.
+            # (Started at once, it could begin unfaulted and the frame come out clean.)
+            time.sleep(FAULT_CHECK_S)
         c.set_number(DEVICE, "CCD_EXPOSURE", {"CCD_EXPOSURE_VALUE": seconds})
         if fault and after_busy:
             c.wait_state(DEVICE, "CCD_EXPOSURE", {"Busy"}, timeout=10)

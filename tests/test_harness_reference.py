@@ -27,6 +27,7 @@ from data.libindi_ccd_properties import FLAGS, expected_properties, holds, playe
 from data.references import REFERENCES, reference
 from harness import IndiClient, IndiServer, ProcessRef, PropertySnapshot
 from harness.generations import Generation
+from helpers.waiting import wait_until
 
 server = pytest.mark.indiserver
 both = pytest.mark.generations
@@ -284,8 +285,11 @@ def test_bare_localhost_colon_is_refused() -> None:
 @both
 def test_stop_ends_server_and_driver(indiserver_factory: Callable[..., IndiServer]) -> None:
     server = indiserver_factory([SIM])
+    # indiserver forks its drivers before it listens, but a child may not have exec'd yet when
+    # the server first accepts (its name is still "indiserver"): wait for the exec, by name.
+    assert wait_until(lambda: sorted(p.name for p in server.processes())
+                      == ["indi_simulator_", "indiserver"], timeout=15), server.processes()
     procs = server.processes()
-    assert sorted(p.name for p in procs) == ["indi_simulator_", "indiserver"]
     assert all(p.is_alive() for p in procs)
     server.stop()
     assert not any(p.is_alive() for p in procs)

@@ -257,6 +257,7 @@ def test_garbage_first_frame_after_a_bin_change_never_reaches_the_client(rig_fac
     garbage): the driver's flush exposure takes it, every frame the client gets is clean."""
     rig = rig_factory()
     rig.fault("corrupt_after_bin=0")  # every bin change
+    time.sleep(FAULT_CHECK_S)  # armed before the first bin change, not by luck after it
     for b in (2, 1, 2, 1):
         rig.client.set_number(DEVICE, "CCD_BINNING", {"HOR_BIN": b, "VER_BIN": b})
         rig.client.wait_until(DEVICE, "CCD_BINNING", lambda s, b=b: s.values()["HOR_BIN"] == b

@@ -92,7 +92,6 @@ def server(tmp_path: Path):
             assert proc.poll() is None, (tmp_path / "server.log").read_text()
             assert time.monotonic() < deadline, "driver did not start"
             time.sleep(0.05)
-        time.sleep(0.3)
         yield port, proc, tmp_path
     finally:
         if proc.poll() is None:
@@ -115,6 +114,18 @@ def getprop(port: int, what: str) -> dict[str, str]:
     return result
 
 
+def getprop_until(port: int, what: str, check, timeout: float = 15) -> dict[str, str]:
+    """``getprop`` again until ``check(props)`` holds: indi_setprop exits once it has sent, and
+    indiserver may serve the next client's getProperties before it passed that message on."""
+    deadline = time.monotonic() + timeout
+    while True:
+        props = getprop(port, what)
+        if check(props):
+            return props
+        assert time.monotonic() < deadline, props
+        time.sleep(0.05)
+
+
 def setprop(port: int, what: str) -> None:
     subprocess.run(["indi_setprop", "-p", str(port), "-t", "3", what], check=True, timeout=20,
                    capture_output=True)
@@ -122,17 +133,22 @@ def setprop(port: int, what: str) -> None:
 
 def test_driver_under_indiserver(server) -> None:
     port, proc, tmp = server
-    props = getprop(port, "*.*.*")
+    # The driver wrote its pid first; its definitions follow once its imports are done.
+    props = getprop_until(port, "*.*.*", lambda p: f"{DEV}.LT.L" in p)
     assert float(props[f"{DEV}.NUM.RA"]) == 1.5              # lilxml read our defs
     assert props[f"{DEV}.NUM.GAIN"] == "100"
     assert props[f"{DEV}.TXT.T"] == "a <b> & 'c' \"d\" ü"
     assert props[f"{DEV}.SW.A"] == "On" and props[f"{DEV}.LT.L"] == "Busy"
 
+    # One request at a time, each awaited: the order they reach the driver is then fixed.
     setprop(port, f"{DEV}.NUM.RA;GAIN=12:30:00;250")       # sexagesimal from a C client
+    getprop_until(port, f"{DEV}.NUM.GAIN", lambda p: p.get(f"{DEV}.NUM.GAIN") == "250")
     setprop(port, f"{DEV}.NUM.GAIN=700")                   # refused: out of range
+    getprop_until(port, f"{DEV}.NUM._STATE", lambda p: p.get(f"{DEV}.NUM._STATE") == "Alert")
     setprop(port, f"{DEV}.TXT.T=hello world")   # indi_setprop sends text unescaped
+    getprop_until(port, f"{DEV}.TXT.T", lambda p: p.get(f"{DEV}.TXT.T") == "hello world")
     setprop(port, f"{DEV}.SW.B=On")
-    props = getprop(port, "*.*.*")
+    props = getprop_until(port, "*.*.*", lambda p: p.get(f"{DEV}.SW.B") == "On")
     assert float(props[f"{DEV}.NUM.RA"]) == 12.5
     assert props[f"{DEV}.NUM.GAIN"] == "250"
     assert props[f"{DEV}.TXT.T"] == "hello world"

@@ -157,10 +157,10 @@ CPU_HEAVY = {
     ),
     "cpu-heavy-2": (
         "tests/test_native_sanitizers.py::",
-        "tests/test_fake_sdk.py::test_c_stress_under_sanitizers",
-        "tests/test_fake_sdk.py::test_struct_layouts_hold_on_arm",
-        "tests/test_fake_sdk.py::test_builds_warning_free",
-        "tests/test_fake_sdk_faults.py::test_c_stress_with_fault_lines_under_sanitizers",
+        "tests/test_simsdk.py::test_c_stress_under_sanitizers",
+        "tests/test_simsdk.py::test_struct_layouts_hold_on_arm",
+        "tests/test_simsdk.py::test_builds_warning_free",
+        "tests/test_simsdk_faults.py::test_c_stress_with_fault_lines_under_sanitizers",
     ),
 }
 #: Modules whose tests are handed out one by one: their module-scoped fixtures are cheap to make

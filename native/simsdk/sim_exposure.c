@@ -100,11 +100,23 @@ static double frame_period(const sim_cam *c) {
 
 static double ddr_capacity(const sim_cam *c) { return c->opt.ddr_mb * 1048576.0; }
 
+/* splitmix64's output function. A frame's random stream starts from this mix of the camera's
+ * stream, not from the camera's stream itself: the renderer draws its row offsets with the same
+ * xorshift, so a seed that is the camera's next state would make frame k+1 frame k moved up by
+ * one row (the same noise, frame after frame; measured: column means of consecutive frames
+ * correlated 0.998). */
+static uint64_t mix64(uint64_t z) {
+    z += 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
 /* The frame whose exposure ended at t, from the settings in force. c locked. */
 static void make_frame(sim_cam *c, double t, sim_frame *f) {
     memset(f, 0, sizeof *f);
     f->seq = c->seq++;
-    f->seed = sim_xorshift(&c->rng);
+    f->seed = mix64(sim_xorshift(&c->rng));
     f->width = c->width;
     f->height = c->height;
     f->bin = c->bin;

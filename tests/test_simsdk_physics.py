@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from tests.test_simsdk import (  # noqa: F401 (lib_path, lib: fixtures used by name)
-    EXP, ID0, ID1, RAW8, RAW16, grab, lib, lib_path, ok, open_cam, properties, set_float, set_int,
+    EXP, GUIDE_NORTH, ID0, ID1, RAW8, RAW16, grab, lib, lib_path, ok, open_cam, properties, set_float, set_int,
     small_roi, snap,
 )
 
@@ -101,6 +101,61 @@ def test_each_frame_has_noise_of_its_own(sim) -> None:  # type: ignore[no-untype
             assert abs(r) < 0.02, (shift, r)
         r = np.corrcoef(a.mean(axis=0), b.mean(axis=0))[0, 1]
         assert abs(r) < 0.25, r
+
+
+def video16(lib: ctypes.CDLL, cid: int, shape: tuple[int, int]) -> np.ndarray:
+    rc, buf = grab(lib, cid, 5000)
+    ok(rc)
+    return np.frombuffer(buf, dtype=np.uint16).astype(float).reshape(shape)
+
+
+def centroid_x(data: np.ndarray, x: int, y: int, half: int = 10) -> float:
+    """x of the light above 5 noise sigmas in a box around (x, y) (the noise clipped at zero
+    would pull the centroid to the box's centre); background from a box 3 times as wide."""
+    around = data[y - 3 * half:y + 3 * half + 1, x - 3 * half:x + 3 * half + 1]
+    med = np.median(around)
+    sigma = 1.4826 * np.median(np.abs(around - med))
+    box = data[y - half:y + half + 1, x - half:x + half + 1] - med
+    flux = np.where(box > 5 * sigma, box, 0.0)
+    return float((flux * np.arange(x - half, x + half + 1)).sum() / flux.sum())
+
+
+def test_frames_that_ended_before_a_guide_pulse_do_not_show_it(sim) -> None:  # type: ignore[no-untyped-def]
+    """Video of 20 ms exposures that the host leaves in the camera's buffer; a 0.5 s pulse
+    West (2 px/s: 1 px). The frames that ended before the pulse began come out where the
+    stars were (the library makes frames lazily, when a call looks at the camera: a guide
+    switch must not reach frames already exposed), the last ones moved by the pulse's
+    length as the wall clock timed it around the two calls."""
+    lib = cameras(sim, "Apollo-M MAX PRO", "st4,sky=0,stars=30")
+    open_cam(lib, ID0)
+    shape = (1104, 1608)
+    small_roi(lib, ID0, RAW16, shape[1], shape[0])
+    ok(set_int(lib, ID0, GAIN, 300))
+    ok(set_float(lib, ID0, EXP, 0.02))
+    ok(lib.POAStartExposure(ID0, 0))
+    first = video16(lib, ID0, shape)
+    d = first - np.median(first)  # the brightest 5 x 5 box: a star, not a hot pixel
+    boxes = sum(np.roll(np.roll(d, dy, 0), dx, 1) for dy in range(-2, 3) for dx in range(-2, 3))
+    y, x = np.unravel_index(int(np.argmax(boxes[40:-40, 40:-40])), (shape[0] - 80, shape[1] - 80))
+    x, y = int(x) + 40, int(y) + 40
+    x0 = centroid_x(first, x, y)
+    time.sleep(0.3)  # about 15 frames end meanwhile, none looked at
+    west = GUIDE_NORTH + 3
+    t0 = time.monotonic()
+    ok(set_int(lib, ID0, west, 1))
+    t_on = time.monotonic()
+    time.sleep(0.5)
+    t1 = time.monotonic()
+    ok(set_int(lib, ID0, west, 0))
+    pulse = (t1 - t_on, time.monotonic() - t0)  # its length lies between the two
+    moved = []
+    while time.monotonic() < t_on + 2.0:  # the buffered frames, then about a second of new ones
+        moved.append(centroid_x(video16(lib, ID0, shape), x, y) - x0)
+    ok(lib.POAStopExposure(ID0))
+    assert max(abs(m) for m in moved[:10]) < 0.15, moved[:10]
+    assert min(moved) > -0.15, moved
+    last = float(np.mean(moved[-5:]))
+    assert 2 * pulse[0] - 0.1 < last < 2 * pulse[1] + 0.1, (moved[-5:], pulse)
 
 
 # ---- sensor modes and readout --------------------------------------------------------------------

@@ -331,6 +331,11 @@ static POAErrors set_config(int id, POAConfig confID, double v, POABool isAuto, 
     sim_cam *c;
     POAErrors err = sim_lock_cam_fn(id, LOCK_OPEN, &c, func);
     if (err != POA_OK) return err;
+    /* Frames whose exposure ended before this call are made with the settings they had: the
+     * timing model runs lazily, so without this a frame that ended before a guide pulse began
+     * but was looked at after it would carry the pulse's shift (a negative one for a pulse
+     * still on), and one that ended before a gain change the new gain. */
+    sim_advance(c, sim_now());
     const cfg_desc *d = find_desc(c, confID);
     double lo = 0, hi = 0;
     if (d != NULL) range_of(c, d, &lo, &hi);

@@ -89,7 +89,7 @@ void sim_guide_shift(const sim_cam *c, double now, double *dx, double *dy) {
     static const double step[4][2] = {{0, -1}, {0, 1}, {-1, 0}, {1, 0}}; /* N, S, E, W */
     double x = c->guide_x, y = c->guide_y;
     for (int d = 0; d < 4; d++) {
-        if (c->guide_on_t[d] > 0) {
+        if (c->guide_on_t[d] > 0 && now > c->guide_on_t[d]) {
             x += step[d][0] * (now - c->guide_on_t[d]) * GUIDE_PX_PER_S;
             y += step[d][1] * (now - c->guide_on_t[d]) * GUIDE_PX_PER_S;
         }

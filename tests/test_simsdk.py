@@ -673,7 +673,7 @@ def test_frames_left_justified_raw8_is_top_byte_stars_and_offset(sdk: ctypes.CDL
     f16 = np.frombuffer(snap(sdk, ID1, 1.0), dtype=np.uint16)
     assert np.all(f16 % 4 == 0), "14-bit data left-justified in 16 bits"
     median = float(np.median(f16))
-    assert median == pytest.approx(4 * 30 - 106, abs=8)  # 4 x offset 30 (HCG preset) - the IMX533's pedestal
+    assert median == pytest.approx(4 * 40 - 106, abs=8)  # 4 x offset 40 (HCG preset) - the IMX533's pedestal
     assert f16.max() > median + 1000, "no stars in the frame"
     assert 2 < float(f16.std()) < 200
     ok(sdk.POASetImageFormat(ID1, RAW8))

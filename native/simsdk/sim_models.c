@@ -113,12 +113,16 @@ int sim_unity_gain(const sim_model *m) {
     return (int)lround(clamp(g, 0, SIM_GAIN_MAX));
 }
 
-/* The smallest multiple of 10, at least `base`, whose bias clears zero by PRESET_CLEAR_SIGMA
- * read-noise sigmas at this gain (the manual's own criterion in 6.6.2: the left side of a dark
- * frame's histogram no longer clipped). */
+/* The smallest multiple of 10, at least `base`, at which a dark frame's histogram clears zero
+ * (the manual's criterion in 6.6.2: its left side no longer cut off): the bias minus
+ * PRESET_CLEAR_SIGMA sigmas still reads at least the first code above zero (half an ADC step
+ * rounds up to it). The sigma is the frame's: read noise and the ADC's rounding (a step^2 / 12
+ * variance), which a frame's histogram shows too. */
 static int clear_offset(const sim_model *m, int gain, int base) {
-    double sigma16 = sim_read_noise_e(m, gain, 0) / sim_egain(m, gain) * (double)(1 << (16 - m->adc_bits));
-    double need = (m->pedestal16 + PRESET_CLEAR_SIGMA * sigma16) / BIAS16_PER_OFFSET;
+    double rn_adu = sim_read_noise_e(m, gain, 0) / sim_egain(m, gain);
+    double sigma16 = sqrt(rn_adu * rn_adu + 1.0 / 12.0) * (double)(1 << (16 - m->adc_bits));
+    double half_step16 = 0.5 * (double)(1 << (16 - m->adc_bits)); /* rounds up to the first code above 0 */
+    double need = (m->pedestal16 + PRESET_CLEAR_SIGMA * sigma16 + half_step16) / BIAS16_PER_OFFSET;
     int o = base;
     while (o < need && o < 1500) o += 10;
     return o;
@@ -128,13 +132,18 @@ static int clear_offset(const sim_model *m, int gain, int base) {
  * four offsets. Gains 0 (the manual's "Zero"), the HCG switch, unity, 550 (the scan's
  * "Highest 550(?)"); offsets 20 (the manual's "Zero 0/20"), 30, 30, 50, each raised where the
  * bias would not clear zero (the high-gain presets of the 12-bit sensors, the IMX533's pedestal).
+ *
+ * The manual's "Highest Analog Gain" gives the lowest read noise; the read noise falls with the
+ * gain all the way to 600 here, so that preset never has less gain than the Standard one. Where
+ * unity lies above 550 (the Apollo-M MAX: 100 ke- in 12 bits reaches 1 e-/ADU at 575), it is
+ * the top of the range, 600: at 550 it would read noisier than the Standard preset.
  * A fresh camera starts at the HCG preset. */
 void sim_presets(const sim_model *m, int out[8]) {
     static const int base[4] = {20, 30, 30, 50};
     out[0] = 0;
     out[1] = m->hcg_gain;
     out[2] = sim_unity_gain(m);
-    out[3] = LOWEST_RN_GAIN;
+    out[3] = out[2] > LOWEST_RN_GAIN ? SIM_GAIN_MAX : LOWEST_RN_GAIN;
     for (int i = 0; i < 4; i++) out[4 + i] = clear_offset(m, out[i], base[i]);
 }
 

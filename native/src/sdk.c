@@ -357,6 +357,11 @@ struct poa_sdk_cam {
     pthread_cond_t cv_job;   /* reader: a job, an abort, quit */
     pthread_cond_t cv_done;  /* waiters: the result changed, the reader became idle */
     int locked;              /* the SDK lock (a flag, so it can be waited for with a timeout) */
+    /* Hand-off: a release while others wait reserves the lock for one of them (see sdk_lock). */
+    int lock_waiters;        /* threads waiting for the SDK lock */
+    int handoff;             /* the lock is reserved for a thread that waited at the release */
+    int handoff_left;        /* those threads still waiting */
+    uint64_t releases;       /* SDK lock releases so far (handoff: the one that reserved it) */
     pthread_t thread;
     int quit;
     poa_ring_t *ring;
@@ -373,22 +378,42 @@ struct poa_sdk_cam {
     poa_sdk_video_stats_t vstats;
 };
 
+/* The SDK lock. Fair between the reader and the API calls: a thread that releases it while
+ * others wait cannot take it back before one of them had it. Without that, the video reader,
+ * which releases the lock after each POAGetImageData slice and asks for it again at once, won
+ * the race nearly every time: with a stream running, a guide pulse's POASetConfig waited 0.3 to
+ * 17 s (measured), so a 2 s pulse lasted up to 19 s. */
 static int sdk_lock(poa_sdk_cam_t *c, int lock_ms)
 {
     pthread_mutex_lock(&c->mu);
     struct timespec deadline = ts_add_ms(cond_now(), lock_ms > 0 ? lock_ms : 0);
-    while (c->locked) {
-        if (lock_ms == 0) break;
+    int waiting = 0, mine = 0;
+    uint64_t since = 0; /* releases before this thread began to wait */
+    for (;;) {
+        mine = !c->locked && (!c->handoff || (waiting && since < c->releases));
+        if (mine || lock_ms == 0) break;
+        if (!waiting) {
+            waiting = 1;
+            since = c->releases;
+            c->lock_waiters++;
+        }
         if (lock_ms < 0) {
             pthread_cond_wait(&c->cv_lock, &c->mu);
         } else if (pthread_cond_timedwait(&c->cv_lock, &c->mu, &deadline) == ETIMEDOUT) {
+            mine = !c->locked && (!c->handoff || since < c->releases);
             break;
         }
     }
+    int reserved_for_me = waiting && c->handoff && since < c->releases;
+    if (waiting) c->lock_waiters--;
     int rc = POA_SDK_EBUSY;
-    if (!c->locked) {
+    if (mine) {
         c->locked = 1;
+        c->handoff = 0;
         rc = POA_OK;
+    } else if (reserved_for_me && --c->handoff_left == 0) {
+        c->handoff = 0; /* every thread it was kept for gave up: free for all */
+        pthread_cond_broadcast(&c->cv_lock);
     }
     pthread_mutex_unlock(&c->mu);
     return rc;
@@ -398,7 +423,10 @@ static void sdk_unlock(poa_sdk_cam_t *c)
 {
     pthread_mutex_lock(&c->mu);
     c->locked = 0;
-    pthread_cond_signal(&c->cv_lock);
+    c->releases++;
+    c->handoff = c->lock_waiters > 0;
+    c->handoff_left = c->lock_waiters;
+    pthread_cond_broadcast(&c->cv_lock); /* the reserved one may not be the first to wake */
     pthread_mutex_unlock(&c->mu);
 }
 

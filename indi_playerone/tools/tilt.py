@@ -22,6 +22,12 @@ in focus (z0 ≈ 0) both sides of a tilt blur alike and only the axis and size a
 frame with the focuser moved a few steps **out** (camera away from the objective: the whole
 sensor behind focus, z > 0) and say so with ``--racked out`` (or ``in``): the sign of z0 then fixes
 the sign of the tilt, and the report names the side that is too far back and the screws to turn.
+Without it the axis is named with its larger component positive ("bottom–top", "right–left").
+
+No tilt is the flat field: every star the same FWHM, F0 and z0 then inseparable. The plane is
+kept only if it fits clearly better (F-test, ``FLAT_FIELD_LEVEL``): otherwise the fit can lay the
+focal plane through the sensor centre, where the FWHM grows only with the square of the tilt, and
+turn the FWHMs' noise into tens of µm of tilt.
 
 Screw geometry assumed (the manual's drawings are not in its scan; check against your plate and
 use ``--plate-rotation``): viewed from behind the camera, with the image as displayed (first row at
@@ -53,6 +59,8 @@ MIN_TILT_UM = 10.0
 SIGNIFICANCE = 3.0
 #: |z0| at least this many standard errors (and >= MIN_TILT_UM) fixes the sign with --racked.
 SIGN_SIGNIFICANCE = 3.0
+#: A tilted plane must fit the FWHMs better than a flat field at this level (F-test) to count.
+FLAT_FIELD_LEVEL = 0.05
 MIN_STARS = 8
 PLATES = {"front3": (90.0, 330.0, 210.0), "rear4": (90.0, 0.0, 270.0, 180.0)}  # degrees, CCW from 3 o'clock
 PLATE_NAMES = {"front3": "front 3-point", "rear4": "rear 4-point"}
@@ -84,6 +92,9 @@ class TiltFit:
     rms_px: float
     n_stars: int
     sign_known: bool = False
+    #: p-value of the flat field (every star the same FWHM, no tilt) against the fitted plane
+    #: (F-test, 3 parameters more): above FLAT_FIELD_LEVEL the data do not need a tilt.
+    flat_p: float = 0.0
 
     @property
     def tilt_um(self) -> float:
@@ -97,8 +108,14 @@ class TiltFit:
         return math.hypot(self.tx_um * self.errors[2], self.ty_um * self.errors[3]) / t
 
     @property
+    def flat(self) -> bool:
+        """A flat field explains the FWHMs as well as the tilted plane does."""
+        return self.flat_p > FLAT_FIELD_LEVEL
+
+    @property
     def significant(self) -> bool:
-        return self.tilt_um >= MIN_TILT_UM and self.tilt_um >= SIGNIFICANCE * self.tilt_error_um
+        return (not self.flat and self.tilt_um >= MIN_TILT_UM
+                and self.tilt_um >= SIGNIFICANCE * self.tilt_error_um)
 
 
 @dataclass
@@ -264,7 +281,30 @@ def fit_tilt(u: np.ndarray, v: np.ndarray, fwhm: np.ndarray, k: float) -> TiltFi
     except np.linalg.LinAlgError:
         errs = (math.inf,) * 4
     return TiltFit(float(abs(p[0])), float(p[1]), float(p[2]), float(p[3]), errs,  # type: ignore[arg-type]
-                   float(math.sqrt(s2)), int(fwhm.size))
+                   float(math.sqrt(s2)), int(fwhm.size), flat_p=flat_field_p(fwhm, resid))
+
+
+def flat_field_p(fwhm: np.ndarray, resid: np.ndarray) -> float:
+    """p-value of "no tilt" against the fitted plane (F-test of nested models).
+
+    Without tilt the model is one number, the FWHM everywhere (F0 and z0 then only show as
+    F0² + (k·z0)²); the plane has three parameters more. Why a test and not only the standard
+    errors: on a flat field the fit can put the focal plane through the sensor centre (z0 ≈ 0),
+    where FWHM grows only quadratically with the tilt and any tilt of tens of µm bends the
+    surface less than the FWHMs' noise; there the Jacobian's errors understate the spread (a
+    simulated Ares-M PRO, no tilt, 80 µm behind focus, ~18 stars with 0.07 px FWHM noise: six
+    frames gave tilts of 9 to 45 µm, one "significant")."""
+    from scipy.stats import f as f_dist
+
+    n = int(fwhm.size)
+    if n <= 4:
+        return 1.0
+    ssr_plane = float(np.sum(resid ** 2))
+    ssr_flat = float(np.sum((fwhm - fwhm.mean()) ** 2))
+    if ssr_plane <= 0:
+        return 0.0 if ssr_flat > 0 else 1.0
+    stat = max(ssr_flat - ssr_plane, 0.0) / 3 / (ssr_plane / (n - 4))
+    return float(f_dist.sf(stat, 3, n - 4))
 
 
 def analyse(path: Path, fratio: float | None = None, pixel_um: float | None = None,
@@ -292,6 +332,12 @@ def analyse(path: Path, fratio: float | None = None, pixel_um: float | None = No
         elif fit.significant:
             notes.append(f"--racked {racked} given, but the sensor centre is in focus "
                          f"(z0 = {fit.z0_um:.0f} ± {fit.errors[1]:.0f} µm): rack further")
+    if not fit.sign_known:
+        # Either mirror image fits: name the axis one way whichever the fit landed on (the
+        # larger component positive), so the same frame always reads the same.
+        lead = fit.ty_um if abs(fit.ty_um) >= abs(fit.tx_um) else fit.tx_um
+        if lead < 0:
+            fit.z0_um, fit.tx_um, fit.ty_um = -fit.z0_um, -fit.tx_um, -fit.ty_um
     g, count = grid(stars, stars.fwhm)
     e, _ = grid(stars, stars.elongation)
     sp = facts["superpixel"]
@@ -358,12 +404,29 @@ def report(a: Analysis, plate: str, radius_mm: float, rotation_deg: float, pitch
         lines.append(f"corners: top left {corners[0]:.2f}, top right {corners[1]:.2f}, bottom left "
                      f"{corners[2]:.2f}, bottom right {corners[3]:.2f} px (centre "
                      f"{a.grid_fwhm[1, 1]:.2f})")
-    lines.append(f"fit (f/{a.fratio:g}, {a.pixel_um:g} µm pixels): in-focus FWHM {f.f0_px:.2f} px, "
-                 f"centre {abs(f.z0_um):.0f} ± {f.errors[1]:.0f} µm from focus, residual "
-                 f"{f.rms_px:.2f} px")
-    lines.append(f"tilt: right minus left {f.tx_um:+.0f} ± {f.errors[2]:.0f} µm, bottom minus top "
-                 f"{f.ty_um:+.0f} ± {f.errors[3]:.0f} µm ({f.tilt_um:.0f} ± {f.tilt_error_um:.0f} µm)")
-    if not f.significant:
+    if f.flat:
+        mean, spread = float(np.mean(a.stars.fwhm)), float(np.std(a.stars.fwhm))
+        lines.append(f"fit (f/{a.fratio:g}, {a.pixel_um:g} µm pixels): FWHM {mean:.2f} px everywhere "
+                     "(a flat field: the in-focus FWHM and the distance from focus cannot be told "
+                     f"apart), residual {spread:.2f} px")
+    else:
+        lines.append(f"fit (f/{a.fratio:g}, {a.pixel_um:g} µm pixels): in-focus FWHM {f.f0_px:.2f} px, "
+                     f"centre {abs(f.z0_um):.0f} ± {f.errors[1]:.0f} µm from focus, residual "
+                     f"{f.rms_px:.2f} px")
+    if f.flat:
+        # The flat field's tilt, 0; the data allow about as much as the plane's estimate.
+        ex, ey = max(f.errors[2], abs(f.tx_um)), max(f.errors[3], abs(f.ty_um))
+        lines.append(f"tilt: right minus left +0 ± {ex:.0f} µm, bottom minus top +0 ± {ey:.0f} µm "
+                     f"(0 ± {max(f.tilt_error_um, f.tilt_um):.0f} µm)")
+        lines.append(f"flat field: one FWHM everywhere fits as well as the best tilted plane "
+                     f"(F-test p = {f.flat_p:.2f}; that plane: right minus left {f.tx_um:+.0f} µm, "
+                     f"bottom minus top {f.ty_um:+.0f} µm)")
+    else:
+        lines.append(f"tilt: right minus left {f.tx_um:+.0f} ± {f.errors[2]:.0f} µm, bottom minus top "
+                     f"{f.ty_um:+.0f} ± {f.errors[3]:.0f} µm ({f.tilt_um:.0f} ± {f.tilt_error_um:.0f} µm)")
+    if f.flat:
+        lines.append(f"result: no significant tilt (a flat field fits as well: p > {FLAT_FIELD_LEVEL:g})")
+    elif not f.significant:
         lines.append(f"result: no significant tilt (below {MIN_TILT_UM:g} µm or {SIGNIFICANCE:g} "
                      "standard errors)")
     else:

@@ -28,8 +28,9 @@
  *    POA_ERROR_EXPOSURE_FAILED at once when the exposure it waited for is stopped or restarted by
  *    another thread (the real SDK's answer there is unknown; returning early lets an abort end
  *    the wait) or lost on the link (fault short_next_frame);
- *  - exposure, gain, offset, flips, bandwidth and the frame rate limit may change during video;
- *    they apply from the next frame.
+ *  - exposure, gain, offset, flips, bandwidth, the frame rate limit and the ST4 outputs may
+ *    change during video; they apply to the exposures that end after the change (POASetConfig
+ *    runs the model up to the call first: frames already exposed keep what they had).
  */
 #include <math.h>
 #include <stdio.h>

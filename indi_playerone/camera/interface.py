@@ -238,6 +238,12 @@ class CameraBackend(ABC):
         exposure keeps running); :class:`CameraError` if no exposure was started.
         """
 
+    def frame_wait_s(self) -> float:
+        """Seconds after the end of the exposure started last that ``wait_frame`` may need for
+        its frame, retries included, before the backend itself gives up: callers pass at least
+        this as the timeout (a slow USB link must not be cut short by a caller's guess)."""
+        return 15.0
+
     @abstractmethod
     def abort_exposure(self) -> None:
         """Abort the exposure (and drop an uncollected frame). No-op if there is none."""

@@ -7,10 +7,12 @@ Threads and locks:
 * the frame is read by a C thread that sleeps through the exposure, then calls
   ``POAGetImageData`` straight into a slot of the camera's frame ring, with the SDK's
   recommended timeout, exposure + 500 ms, counted from the exposure's start, plus the frame's
-  transfer time at USB 2 speed (:func:`readout_timeout_s`). Python waits on a condition in C:
-  nobody polls ``POAImageReady``.
+  transfer time over this camera's link at its bandwidth limit, with margin
+  (:func:`.sdk_link.readout_allowance_s`). Python waits on a condition in C: nobody polls
+  ``POAImageReady``.
 
-Behaviour taken from the facts file (§1.6, §3.3, §3.7), each with its reason:
+Behaviour taken from the SDK's documented hazards and the field reports
+(``docs/upstream-facts.md`` sections 3 and 7), each with its reason:
 
 * the exposure is stopped before a bin, size, format or sensor-mode change (the SDK wants
   it stopped, and the SDK changelog 3.4.1 lists crashes when the format changes mid-stream);
@@ -19,10 +21,17 @@ Behaviour taken from the facts file (§1.6, §3.3, §3.7), each with its reason:
   ``POASetImageBin`` resets size and start and ``POASetImageSize`` rounds silently;
 * the first frame after a bin change is thrown away by a short flush exposure (the same
   issue: that frame can be garbage), so the user's exposure is never the bad one;
-* a frame that never becomes ready (INDI issues #1165 and #1328: the C++ driver hangs for
-  ever) is retried once by the C watchdog (stop, start again), then :class:`CameraTimeout`;
+* a frame that does not come within the allowance (INDI issues #1165 and #1328: the C++ driver
+  hangs for ever) is tried once more, then :class:`CameraTimeout`; a snap-mode frame that never
+  came switches the camera to single frames in continuous (video) mode for the rest of the
+  session (the Saturn-C report, indi-3rdparty #824, and INDIGO's fix for it), and the second
+  attempt is already taken that way (:meth:`SdkCamera.wait_frame`);
+* ``POAStartExposure`` answering ``POA_ERROR_EXPOSING`` just after a frame (sub-second loops,
+  a Ceres-M on a Pi 5) is asked again for up to :data:`START_BUSY_S`;
 * config values are read through the union member of their value type (issue #684: a FLOAT
-  config read as an integer gives garbage).
+  config read as an integer gives garbage);
+* every setting made through this class is remembered, so a camera reopened after a USB reset
+  gets them back (:meth:`SdkCamera.recover`).
 """
 from __future__ import annotations
 
@@ -41,44 +50,50 @@ import numpy as np
 
 from ..native import FrameRing, NativeError
 from .interface import CameraBackend, CameraError, CameraTimeout, ExposureAborted, Frame, Roi
-from .models import EXPOSURE_RANGE_S, GAIN_RANGE, OFFSET_RANGE
+from .models import EXPOSURE_RANGE_S, GAIN_RANGE, OFFSET_RANGE, find_model
 from .sdk_binding import SdkCameraHandle, SdkLibrary
 from .sdk_controls import SdkCapabilitiesMixin
+from .sdk_link import readout_allowance_s
 from .sdk_types import (
     BITS_FORMAT, EBUSY, FORMAT_BITS, CameraProps, Config, ConfigAttr, ConfigValue, Err, ImgFormat,
     UNPLUGGED_TEXT, ReadoutResult, ReadoutState, SdkError, ValueType, base_model, sdk_camera_info,
 )
 
-__all__ = ["SdkCamera", "VIDEO_SINGLE_FRAME_MODELS", "readout_timeout_s"]
+__all__ = ["SdkCamera", "VIDEO_SINGLE_FRAME_MODELS"]
 
 log = logging.getLogger(__name__)
 
 #: Models whose snap mode misbehaves: single frames are taken in video mode (start continuous,
-#: read the first frame, stop), as INDIGO does. Facts §1.6: on the Saturn-C, ``POAImageReady``
-#: never becomes TRUE on every second snap frame (indi-3rdparty issue #824; INDIGO: "Single
-#: exposure mode does not work for Saturn-C, due to a bug in the POAImageReady() function").
-#: Names are ``cameraModelName`` without a custom id.
+#: read the first frame, stop), as INDIGO does. On the Saturn-C, ``POAImageReady`` never becomes
+#: TRUE on every second snap frame (indi-3rdparty issue #824; INDIGO: "Single exposure mode does
+#: not work for Saturn-C, due to a bug in the POAImageReady() function"). Names are
+#: ``cameraModelName`` without a custom id. Any other camera switches to video mode the first
+#: time a snap frame never comes (``docs/upstream-facts.md`` section 3, row 3.18).
 VIDEO_SINGLE_FRAME_MODELS: frozenset[str] = frozenset({"Saturn-C"})
 
-READOUT_SLACK_MS = 500  # the SDK's recommended margin after the exposure
-#: Transfer rate assumed for the timeout: USB 2 high speed moves 30-40 MB/s in practice (an
-#: assumption, not measured here); a 122 MB Zeus frame then gets 4.6 s, an 18 MB Ares frame
-#: 1.1 s, all well inside the driver's readout allowance, so the watchdog acts before it.
-SLOW_LINK_BYTES_PER_S = 30e6
-WATCHDOG_RESTARTS = 1  # a never-ready frame: stop and start again once, then give up
+#: A frame that did not come within the allowance is tried this many more times, then the
+#: exposure fails with CameraTimeout (the driver may then reset the camera's USB device).
+FRAME_RETRIES = 1
+#: ``POAStartExposure`` answering POA_ERROR_EXPOSING although nothing of ours runs (the camera
+#: finishing the last frame: sub-second loops on a Pi 5) is asked again for this long.
+START_BUSY_S = 2.0
+START_BUSY_TICK_S = 0.05
+#: Python's own wait for a frame ends this long after the C reader's allowance would have: the
+#: reader is the watchdog, this is only the backstop should it never report.
+WAIT_BACKSTOP_S = 5.0
 #: Status reads (temperature, cooler power) wait at most this long for the camera lock and
 #: otherwise return the last value: a readout holds the lock and must not stall the 1 s poll.
 STATUS_LOCK_MS = 250
+#: Sensor temperatures outside this range are no reading (NaN fails the test too).
+PLAUSIBLE_TEMP_C = (-80.0, 90.0)
 #: A caller's cancel Event is checked at this tick while waiting in C (a sleep, not a spin).
 CANCEL_TICK_S = 0.02
 #: The flush exposure after a bin change: short, and waited for at most this long.
 FLUSH_EXPOSURE_S = 0.001
 FLUSH_WAIT_S = 10.0
-
-
-def readout_timeout_s(nbytes: int) -> float:
-    """How long after the exposure time the frame may take before it counts as never ready."""
-    return READOUT_SLACK_MS / 1000 + nbytes / SLOW_LINK_BYTES_PER_S
+#: What ``POAGetImageData`` answers for a frame that has not come: a timeout, or (SDK 3.10.1)
+#: POA_ERROR_OPERATION_FAILED for a wait that ended while the camera was still exposing.
+NOT_YET = frozenset({Err.TIMEOUT, Err.OPERATION_FAILED})
 
 
 @dataclass
@@ -91,6 +106,7 @@ class _Exposure:
     offset: int
     temperature_c: float
     readout_s: float = 0.0
+    attempts: int = 0  # starts made for this exposure
     aborted: bool = False
     done: bool = False
 
@@ -351,20 +367,38 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
             offset = int(h.get_config(Config.OFFSET, ValueType.INT)[0]) if Config.OFFSET in self._attrs else 0
             exp = _Exposure(self._next_seq(), actual, self._roi, FORMAT_BITS.get(self._format, 8),
                             gain, offset, temp)
+            self._start_when_free(h, exp)
+            self._exp = exp
+
+    def _start_when_free(self, h: SdkCameraHandle, exp: _Exposure) -> None:
+        """Start the exposure; a camera answering POA_ERROR_EXPOSING although nothing of ours
+        runs is stopped and asked again until it takes the start or START_BUSY_S passed. Two
+        causes are known: the camera still finishing the frame just read (sub-second loops on
+        a Ceres-M on a Pi 5; the simulated SDK's ``busy_after_frame``), and an abort whose
+        POAStopExposure failed (the C reader cannot report it; with ``fail_call`` the next start
+        answered POA_ERROR_EXPOSING). The C++ driver tries three times, 100 ms apart. Lock held."""
+        deadline = time.monotonic() + START_BUSY_S
+        tries = 0
+        while True:
             try:
                 self._expose(h, exp)
             except SdkError as exc:
-                if exc.code != Err.EXPOSING:
+                if exc.code != Err.EXPOSING or time.monotonic() >= deadline:
+                    if tries:
+                        raise CameraError(
+                            f"the camera stayed busy with its last frame for {START_BUSY_S:g} s "
+                            f"(POAStartExposure: {exc.text}); try the exposure again") from exc
                     raise
-                # The camera is still exposing although no exposure of ours runs: an abort whose
-                # POAStopExposure failed (the C reader cannot report it; measured with the fake
-                # SDK's fail_call, the next start then answered POA_ERROR_EXPOSING). Stop it and
-                # start once more; a second failure is reported as it is.
-                log.warning("%s: the camera was still exposing; stopped it before the new "
-                            "exposure", self.info.model)
-                h.stop_exposure()
-                self._expose(h, exp)
-            self._exp = exp
+                tries += 1
+                if tries == 1:
+                    h.stop_exposure()
+                else:
+                    time.sleep(START_BUSY_TICK_S)
+                continue
+            if tries:
+                log.debug("%s: the camera took the exposure after %d busy answers",
+                          self.info.model, tries)
+            return
 
     def _next_seq(self) -> int:
         self._seq = (self._seq + 1) & 0xFFFFFFFF
@@ -378,12 +412,46 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
         h.set_config(Config.EXPOSURE, ValueType.INT, max(1, round(seconds * 1e6)))
         return int(h.get_config(Config.EXPOSURE, ValueType.INT)[0]) / 1e6
 
-    def _expose(self, h: SdkCameraHandle, exp: _Exposure, restarts: int = WATCHDOG_RESTARTS) -> None:
-        nbytes = exp.roi.width * exp.roi.height * (2 if self._format == ImgFormat.RAW16 else 1)
-        exp.readout_s = readout_timeout_s(nbytes)
-        h.expose(exp.exposure_s, single=self.snap, restarts=restarts,
+    def _link_allowance_s(self, h: SdkCameraHandle, nbytes: int) -> float:
+        """The readout allowance of a frame of ``nbytes`` over this camera's link now (its
+        ``isUSB3Speed`` and the ``POA_USB_BANDWIDTH_LIMIT`` it has). Lock held."""
+        pct = 100.0
+        if Config.USB_BANDWIDTH_LIMIT in self._attrs:
+            pct = float(h.get_config(Config.USB_BANDWIDTH_LIMIT, ValueType.INT)[0])
+        try:
+            sensor_s: float | None = 1.0 / find_model(base_model(self.props.model)).max_fps
+        except KeyError:
+            sensor_s = None
+        return readout_allowance_s(nbytes, usb3=self.props.usb3, bandwidth_pct=pct,
+                                   sensor_readout_s=sensor_s)
+
+    def readout_allowance_s(self) -> float:
+        """How long after its exposure a frame of the current settings may take to arrive."""
+        with self._lock:
+            h = self._need_open()
+            return self._link_allowance_s(h, self._frame_bytes())
+
+    def frame_wait_s(self) -> float:
+        """How long after the end of the exposure started last its frame may take, a second
+        attempt included, before the camera counts as not answering (plus a backstop)."""
+        with self._lock:
+            exp = self._exp
+            if exp is None:
+                return WAIT_BACKSTOP_S
+            return ((1 + FRAME_RETRIES) * exp.readout_s + FRAME_RETRIES * exp.exposure_s
+                    + WAIT_BACKSTOP_S)
+
+    def _frame_bytes(self) -> int:
+        return self._roi.width * self._roi.height * (2 if self._format == ImgFormat.RAW16 else 1)
+
+    def _expose(self, h: SdkCameraHandle, exp: _Exposure, snap: bool | None = None) -> None:
+        """Hand the exposure to the C reader. Its own watchdog is not used (``restarts`` 0):
+        :meth:`wait_frame` decides about a second attempt, and how to take it."""
+        exp.readout_s = self._link_allowance_s(h, self._frame_bytes())
+        h.expose(exp.exposure_s, single=self.snap if snap is None else snap, restarts=0,
                  readout_ms=round(exp.readout_s * 1000), seq=exp.seq, width=exp.roi.width,
                  height=exp.roi.height, pixfmt=int(self._format))
+        exp.attempts += 1
 
     def _flush_frame(self, h: SdkCameraHandle) -> None:
         """One short exposure whose frame is dropped: the first frame after a bin change may be
@@ -393,7 +461,7 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
             lo = self.info.exposure_range_s[0]
             exp = _Exposure(self._next_seq(), self._set_exposure(h, max(lo, FLUSH_EXPOSURE_S)),
                             self._roi, 0, 0, 0, 0.0)
-            self._expose(h, exp, restarts=0)
+            self._expose(h, exp)
             res = h.wait(int(FLUSH_WAIT_S * 1000))
             if res.state in (ReadoutState.EXPOSING, ReadoutState.READING):
                 h.abort()
@@ -405,13 +473,17 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
             log.debug("%s: flush frame after the bin change failed: %s", self.info.model, exc)
 
     def wait_frame(self, timeout: float, cancel: threading.Event | None = None) -> Frame:
+        """The frame of the exposure started last, or CameraTimeout after ``timeout`` seconds
+        (the exposure goes on). The C reader's allowance for the frame is the watchdog: a frame
+        that did not come within it is tried again once (:meth:`_try_again`, whose time is
+        added to ``timeout``), then CameraTimeout. :meth:`frame_wait_s` says how long a caller
+        must be prepared to wait for all that."""
         with self._lock:
             h = self._need_open()
             exp, ring = self._exp, self._ring
             if exp is None:
                 raise CameraError("no exposure was started")
         end = time.monotonic() + timeout
-        seen_restarts = 0
         while True:
             if exp.aborted:
                 raise ExposureAborted("exposure aborted")
@@ -426,25 +498,25 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
                 raise ExposureAborted("the camera was closed") from None
             if res.seq != exp.seq:
                 raise ExposureAborted("another exposure was started")
-            if res.restarts > seen_restarts:
-                # The watchdog started the exposure again: that attempt gets its full time.
-                end += (res.restarts - seen_restarts) * (exp.exposure_s + exp.readout_s)
-                seen_restarts = res.restarts
-                log.warning("%s: no image %.1f s after the %g s exposure ended; stopped and "
-                            "started it again", self.info.model, exp.readout_s, exp.exposure_s)
             if res.state == ReadoutState.READY:
                 assert ring is not None
                 return self._collect(exp, res, ring)
             if res.state in (ReadoutState.ABORTED, ReadoutState.IDLE):
                 raise ExposureAborted("exposure aborted")
-            if res.state == ReadoutState.TIMED_OUT:
+            not_yet = res.state == ReadoutState.TIMED_OUT or (
+                res.state == ReadoutState.FAILED and res.func == "POAGetImageData"
+                and res.code in NOT_YET)
+            if not_yet:
+                if exp.attempts <= FRAME_RETRIES:
+                    self._try_again(exp, res)
+                    end += exp.exposure_s + exp.readout_s
+                    continue
                 exp.done = True
                 raise CameraTimeout(
-                    f"{self.info.model}: no image from the camera {exp.readout_s:.1f} s "
-                    f"after a {exp.exposure_s:g} s exposure, {1 + res.restarts} times (the "
-                    "exposure was stopped and restarted once, then stopped). This is the known "
-                    "'frame never ready' failure: check the USB cable and the camera's power, "
-                    f"then try again. ({res.func}: {self.sdk.error_text(res.code)})")
+                    f"{self.info.model}: no image from the camera {exp.readout_s:.1f} s after "
+                    f"the {exp.exposure_s:g} s exposure, {exp.attempts} times ({res.func}: "
+                    f"{self.sdk.error_text(res.code)}). This is the known 'frame never ready' "
+                    "failure: check the USB cable and the camera's power, then try again.")
             if res.state == ReadoutState.FAILED:
                 exp.done = True
                 if res.func.startswith("POA"):
@@ -453,6 +525,29 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
                 raise CameraError(f"readout failed: {res.func}: {self.sdk.error_text(res.code)}")
             if time.monotonic() >= end:
                 raise CameraTimeout(f"no frame within {timeout:g} s")
+
+    def _try_again(self, exp: _Exposure, res: ReadoutResult) -> None:
+        """Start the exposure again after its frame did not come (the reader has stopped it). A
+        snap-mode frame that never came switches the camera to single frames in continuous mode
+        for the rest of the session, starting with this attempt: the Saturn-C's snap mode loses
+        every second frame (indi-3rdparty #824) and INDIGO takes its single frames that way."""
+        with self._lock, _unplug_said_plainly():
+            h = self._need_open()
+            if exp.aborted or self._exp is not exp:
+                raise ExposureAborted("exposure aborted")
+            why = f"{res.func}: {self.sdk.error_text(res.code)}" if res.func else "no answer"
+            if self.snap:
+                self.snap = False
+                log.warning("%s: no image %.1f s after the %g s exposure ended (%s); taking it "
+                            "again, and single frames from now on in continuous mode (the known "
+                            "snap-mode failure; INDIGO's fix)", self.info.model, exp.readout_s,
+                            exp.exposure_s, why)
+            else:
+                log.warning("%s: no image %.1f s after the %g s exposure ended (%s); taking it "
+                            "again", self.info.model, exp.readout_s, exp.exposure_s, why)
+            assert self._ring is not None
+            self._ring.flush()
+            self._start_when_free(h, exp)
 
     def _collect(self, exp: _Exposure, res: ReadoutResult, ring: FrameRing) -> Frame:
         with self._lock:
@@ -496,7 +591,9 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
 
     # -- temperature --------------------------------------------------------------------------
     def _status_float(self, h: SdkCameraHandle, cid: Config, cache: str) -> float:
-        """A status value, or the last one when a readout holds the camera lock."""
+        """A status value, or the last one when a readout holds the camera lock. A temperature
+        no sensor reads (the SDK's -300 °C of indi-3rdparty #1165 and #1328, NaN) is dropped:
+        the last good reading stands, so it never reaches a FITS header or the client."""
         if cid not in self._attrs:
             return getattr(self, cache)
         try:
@@ -504,6 +601,9 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
         except SdkError as exc:
             if exc.code != EBUSY:
                 raise
+            return getattr(self, cache)
+        if cid == Config.TEMPERATURE and not PLAUSIBLE_TEMP_C[0] <= value <= PLAUSIBLE_TEMP_C[1]:
+            log.debug("%s: dropped a sensor temperature of %r C", self.info.model, value)
             return getattr(self, cache)
         setattr(self, cache, value)
         return value
@@ -581,7 +681,7 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
             nbytes = self._roi.width * self._roi.height * (2 if bits == 16 else 1)
             self._video: SdkVideo | None = SdkVideo(
                 h, self._ring, self._roi, bits, int(self._format), actual,
-                actual + readout_timeout_s(nbytes), self._next_seq(), meta,
+                actual + self._link_allowance_s(h, nbytes), self._next_seq(), meta,
                 getattr(self, "video_buffer_bytes", None) or VIDEO_BUFFER_BYTES)
 
     def video_frame(self, timeout: float, cancel: threading.Event | None = None) -> Frame:

@@ -297,7 +297,8 @@ class Controls(Component):
                 if abort.is_set():
                     return False
                 self.camera.start_exposure(seconds)
-                self.camera.wait_frame(seconds + BLINK_READOUT_S, abort).release()
+                wait = max(BLINK_READOUT_S, self.camera.frame_wait_s())
+                self.camera.wait_frame(seconds + wait, abort).release()
         except CameraError as exc:  # ExposureAborted included: abort already reported
             with self.device.lock:
                 if not abort.is_set():

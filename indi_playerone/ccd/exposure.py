@@ -21,9 +21,10 @@ from ..camera.interface import CameraBackend, CameraError, CameraTimeout, Exposu
 
 log = logging.getLogger(__name__)
 
-# Time allowed for readout after the exposure ends. The simulator needs about
-# 0.3 s for a 61 MP frame, a real camera on USB 2 up to ~5 s; a frame that has not
-# arrived by then is the known "never ready" field failure (indi-3rdparty issue #1165).
+# Time allowed for readout after the exposure ends, at least: the camera says how long its
+# frame may take over its link (``frame_wait_s``: a 16-bit Zeus frame over USB 2 at 35 %
+# bandwidth needs about 9 s, allowed 24 s, twice); a frame that has not arrived by then is the
+# known "never ready" field failure (indi-3rdparty issue #1165).
 READOUT_TIMEOUT_S = 15.0
 
 
@@ -183,7 +184,8 @@ class ExposureWorker:
             if abort.wait(min(left, max(0.05, self._progress_period()))):
                 return None
         try:
-            return self._camera.wait_frame(READOUT_TIMEOUT_S, abort)
+            return self._camera.wait_frame(max(READOUT_TIMEOUT_S, self._camera.frame_wait_s()),
+                                           abort)
         except ExposureAborted:
             return None
         except CameraTimeout as exc:

@@ -374,10 +374,10 @@ def test_ser_guard_cuts_a_half_written_frame_after_sigkill(tmp_path: Path, run: 
 
 
 def test_frame_rate_limit_control_caps_the_stream(apollo) -> None:
-    """CCD_CONTROLS.FrameRateLimit (the SDK's POA_FRAME_LIMIT) caps the video rate."""
+    """CCD_CONTROLS.FrameLimit (the SDK's POA_FRAME_LIMIT) caps the video rate."""
     _, client, device, rec_dir = apollo
     client.wait_property(device, "CCD_CONTROLS", timeout=10)
-    client.set_number(device, "CCD_CONTROLS", {"FrameRateLimit": 20}, partial=True)
+    client.set_number(device, "CCD_CONTROLS", {"FrameLimit": 20}, partial=True)
     client.wait_state(device, "CCD_CONTROLS", {"Ok"}, timeout=5)
     client.set_switch(device, "CCD_VIDEO_STREAM", ["STREAM_ON"])
     client.wait_state(device, "CCD_VIDEO_STREAM", {"Busy", "Ok"}, timeout=10)

@@ -5,8 +5,10 @@
  * models, the ST4 guide outputs only with the option st4 (the PRO cooled line has no ST4 port),
  * no HQI (the PRO line has a DDR buffer). Names: the SDK produces them at run time, so a driver
  * must take them from szConfName and act on the POAConfig IDs; docs/upstream-facts.md section
- * 2.5 says which names are known, which read from the vendor's binary and which uncertain. Here
- * eGain, CoolerPower, Heater, FrameRateLimit, PixelBinSum and MonoBin are guesses.
+ * 2.5 says which names are known, which read from the vendor's binary and which uncertain. The
+ * names here are the vendor binary's where it shows them whole ("Mono Bin" with its space);
+ * CoolPowerPerc and FrameLimit complete the pieces the binary shows ("CoolPowerPer", "FrameLim");
+ * eGain, Heater and PixelBinSum are guesses (nothing of them could be read).
  *
  * Exposure: the manual's 32 us to 2000 s for every model, in both views (the header's generic
  * ranges are 10 us .. 2000 s for POA_EXPOSURE and 10 us .. 7200 s for POA_EXP; a camera's own
@@ -58,7 +60,7 @@ static const cfg_desc CONFIGS[] = {
     {POA_GUIDE_EAST, VAL_BOOL, 1, 0, ONLY_ST4, "Guide East", "ST4 guide output east", 0, 1, 0},
     {POA_GUIDE_WEST, VAL_BOOL, 1, 0, ONLY_ST4, "Guide West", "ST4 guide output west", 0, 1, 0},
     {POA_EGAIN, VAL_FLOAT, 0, 0, 0, "eGain", "Electrons per ADU at this gain", 0, 100, MODEL_DEFAULT},
-    {POA_COOLER_POWER, VAL_INT, 0, 0, 0, "CoolerPower", "Cooler power (%)", 0, 100, 0},
+    {POA_COOLER_POWER, VAL_INT, 0, 0, 0, "CoolPowerPerc", "Cooler power (%)", 0, 100, 0},
     {POA_TARGET_TEMP, VAL_INT, 1, 0, 0, "TargetTemp", "Cooler target temperature (C)", -50, 50, 0},
     {POA_COOLER, VAL_BOOL, 1, 0, 0, "CoolerOn", "Cooler and fan on/off", 0, 1, 0},
     {POA_HEATER, VAL_BOOL, 0, 0, 0, "Heater", "Window heater on (follows the cooler)", 0, 1, 0},
@@ -68,10 +70,10 @@ static const cfg_desc CONFIGS[] = {
     {POA_FLIP_HORI, VAL_BOOL, 1, 0, 0, "Flip Hori", "Flip horizontally", 0, 1, 0},
     {POA_FLIP_VERT, VAL_BOOL, 1, 0, 0, "Flip Vert", "Flip vertically", 0, 1, 0},
     {POA_FLIP_BOTH, VAL_BOOL, 1, 0, 0, "Flip Both", "Flip both ways", 0, 1, 0},
-    {POA_FRAME_LIMIT, VAL_INT, 1, 0, 0, "FrameRateLimit", "Frame rate limit (fps), 0 = none", 0, 2000, 0},
+    {POA_FRAME_LIMIT, VAL_INT, 1, 0, 0, "FrameLimit", "Frame rate limit (fps), 0 = none", 0, 2000, 0},
     {POA_USB_BANDWIDTH_LIMIT, VAL_INT, 1, 0, 0, "USBBandWidthLimit", "USB bandwidth limit (%)", 35, 100, 100},
     {POA_PIXEL_BIN_SUM, VAL_BOOL, 1, 0, 0, "PixelBinSum", "Sum binned pixels (else average)", 0, 1, 0},
-    {POA_MONO_BIN, VAL_BOOL, 1, 0, ONLY_COLOR, "MonoBin", "Binning mixes colours into mono", 0, 1, 0},
+    {POA_MONO_BIN, VAL_BOOL, 1, 0, ONLY_COLOR, "Mono Bin", "Binning mixes colours into mono", 0, 1, 0},
     {POA_EXP, VAL_FLOAT, 1, 1, ONLY_EXP, "Exp", "Exposure time (s)", 32e-6, 2000.0, 0.01},
 };
 #define N_CONFIGS ((int)(sizeof CONFIGS / sizeof CONFIGS[0]))

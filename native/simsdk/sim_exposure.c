@@ -14,7 +14,7 @@
  *    transfer overlap, and a frame is ready after the longer of the two;
  *  - snap (POAStartExposure(id, POA_TRUE)): one frame; the state is STATE_EXPOSING until it is on
  *    the host, then STATE_OPENED;
- *  - video (POA_FALSE): exposures follow each other every max(E, R, 1/FrameRateLimit) (a rolling
+ *  - video (POA_FALSE): exposures follow each other every max(E, R, 1/FrameLimit) (a rolling
  *    readout overlaps the next exposure) until POAStopExposure, whatever the host does. A frame
  *    that ends its exposure while the DDR buffer has no room for it is lost and counted by
  *    POAGetDroppedImagesCount (reset at start and stop): a host that does not read stalls the

@@ -68,6 +68,7 @@ typedef struct sim_options {
     int no_12v, st4, usb2;
     double ddr_mb;                 /* test knob: the camera's buffer, MB (default 512) */
     char sdk_version[16];          /* "3.10.1"; older versions change the SDK's behaviour */
+    char custom_id[17];            /* the user custom ID in the camera's flash when plugged in */
     int n_faults;                  /* faults armed at every open */
     char fault_name[SIM_MAX_OPEN_FAULTS][24];
     int fault_arg[SIM_MAX_OPEN_FAULTS];

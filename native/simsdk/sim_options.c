@@ -15,6 +15,8 @@
  *   no12v                start without the 12 V supply (images, cannot cool)
  *   st4                  give the camera an ST4 guide port
  *   usb2                 the camera is on a USB 2 link (40 MB/s instead of 400 MB/s)
+ *   custom_id=<text>     the user custom ID (POASetUserCustomID, up to 16 bytes) the camera's
+ *                        flash holds when it is plugged in: a camera named on another computer
  *   <fault>[=n]          a fault of sim_faults.c armed at every open ("open_error=2": the first
  *                        two opens fail)
  * Test knobs (documented in README.md, not for users):
@@ -37,7 +39,7 @@
 #include "sim_internal.h"
 
 #define ENV_NAME "INDI_PLAYERONE_SIM_OPTIONS"
-#define KNOWN "ambient, cooler_tau, tilt, focus, fratio, seeing, sky, stars, no12v, st4, usb2, a fault name"
+#define KNOWN "ambient, cooler_tau, tilt, focus, fratio, seeing, sky, stars, no12v, st4, usb2, custom_id, a fault name"
 
 static pthread_mutex_t g_err_mu = PTHREAD_MUTEX_INITIALIZER;
 static char g_err[512];     /* the problem of the last scan or open, for SimPOA_GetConfigError */
@@ -137,7 +139,7 @@ static void apply(sim_options *o, char *key, char *value) {
     } else if (value == NULL) {
         if (!strcmp(key, "ambient") || !strcmp(key, "cooler_tau") || !strcmp(key, "tilt") || !strcmp(key, "focus") ||
             !strcmp(key, "fratio") || !strcmp(key, "seeing") || !strcmp(key, "sky") || !strcmp(key, "stars") ||
-            !strcmp(key, "ddr_mb") || !strcmp(key, "sdk_version")) {
+            !strcmp(key, "ddr_mb") || !strcmp(key, "sdk_version") || !strcmp(key, "custom_id")) {
             sim_config_error("%s: '%s' needs a value (%s=...)", ENV_NAME, key, key);
         } else {
             sim_config_error("%s: unknown option '%s' (known: %s)", ENV_NAME, key, KNOWN);
@@ -172,6 +174,12 @@ static void apply(sim_options *o, char *key, char *value) {
         if (number(key, value, 0, 0, &v) == 0) o->star_scale = v;
     } else if (!strcmp(key, "ddr_mb")) {
         if (number(key, value, 0, 1, &v) == 0) o->ddr_mb = v;
+    } else if (!strcmp(key, "custom_id")) {
+        if (strlen(value) > 16) {
+            sim_config_error("%s: custom_id='%s' is longer than 16 bytes", ENV_NAME, value);
+        } else {
+            sim_copy_str(o->custom_id, sizeof o->custom_id, value);
+        }
     } else if (!strcmp(key, "sdk_version")) {
         int a, b, c;
         if (sscanf(value, "%d.%d.%d", &a, &b, &c) != 3) {

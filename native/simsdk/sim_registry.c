@@ -154,13 +154,17 @@ POACAMERA_API int POAGetCameraCount(void) {
         sim_cam *c = &g_cams[i];
         pthread_mutex_lock(&c->mu);
         if (!c->opened) {
+            int plugged = 0;
             if (i < n && (!c->present || c->model != want[i])) {
                 assign_model(c, want[i], nth[i]);
+                plugged = 1;
             } else if (i >= n && c->present) {
                 c->present = 0;
             }
             /* st4, usb2 show in the properties; not while a closing camera's last frame renders */
             if (c->present && !c->render_running) sim_options_for(c->serial, c->id, &c->opt);
+            /* custom_id: what the flash of a camera just plugged in holds */
+            if (plugged) sim_copy_str(c->custom_id, sizeof c->custom_id, c->opt.custom_id);
         }
         pthread_mutex_unlock(&c->mu);
     }

@@ -14,7 +14,7 @@
  *
  * Colour models have an RGGB pattern relative to the frame origin, with channel responses
  * R 0.7, G 1.0, B 0.5 (assumed) for the sky and the stars. Binning averages b x b pixels (levels
- * stay, noise / b) or, with PixelBinSum, sums them (levels, bias included, x b^2, noise x b).
+ * stay, noise / b) or, with PixelBinSum (POA_PIXEL_BIN_SUM), sums them (levels, bias included, x b^2, noise x b).
  * Flips mirror the scene within the frame.
  *
  * Speed: noise is not drawn per pixel. One table of 2^20 standard normal samples is made per

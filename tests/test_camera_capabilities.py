@@ -82,9 +82,15 @@ def test_controls_are_the_librarys(model: str, monkeypatch: pytest.MonkeyPatch) 
     with SimulatedCamera(monkeypatch, model) as cam:
         got = [(c.name, c.is_bool, c.supports_auto) for c in cam.controls()]
         assert got == library_controls(MODELS[model].is_color)
-        assert ("MonoBin" in [c[0] for c in got]) == MODELS[model].is_color
+        assert ("Mono Bin" in [c[0] for c in got]) == MODELS[model].is_color
         fan = {c.name: c for c in cam.controls()}["FanPower"]
         assert fan.default == 50  # carbon fibre body: the manual's 50 %
+        # each control carries the key of its POAConfig ID, whatever the camera names it
+        keys = {c.name: c.key for c in cam.controls()}
+        assert keys["Gain"] == "gain" and keys["Offset"] == "offset"
+        assert keys["USBBandWidthLimit"] == "usb_bandwidth_limit"
+        assert keys["FanPower"] == "fan_power" and keys["LensHeaterPower"] == "heater_power"
+        assert keys.get("Mono Bin") == ("mono_bin" if MODELS[model].is_color else None)
 
 
 def test_get_and_set_control(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,7 +105,7 @@ def test_get_and_set_control(monkeypatch: pytest.MonkeyPatch) -> None:
         assert cam.get_control("PixelBinSum") == (1.0, False)
         cam.set_control("FanPower", 30, auto=True)  # auto not supported: ignored
         assert cam.get_control("FanPower") == (30.0, False)
-        for name, value in (("Gain", 601), ("USBBandWidthLimit", 20), ("MonoBin", 0.5),
+        for name, value in (("Gain", 601), ("USBBandWidthLimit", 20), ("Mono Bin", 0.5),
                             ("FanPower", float("nan")), ("Nonsense", 1)):
             with pytest.raises(CameraError):
                 cam.set_control(name, value)

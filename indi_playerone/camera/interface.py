@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -30,6 +30,12 @@ __all__ = [
     "Frame",
     "CameraBackend",
     "Control",
+    "control_by_key",
+    "KEY_GAIN",
+    "KEY_OFFSET",
+    "KEY_USB_BANDWIDTH",
+    "KEY_FAN_POWER",
+    "KEY_HEATER_POWER",
     "GainPreset",
     "PRESET_KEYS",
     "GUIDE_DIRECTIONS",
@@ -89,8 +95,25 @@ class Control:
     minimum: float
     maximum: float
     default: float
-    is_bool: bool  # 0/1 settings (HardwareBin, PixelBinSum, MonoBin)
+    is_bool: bool  # 0/1 settings (HardwareBin, PixelBinSum, Mono Bin)
     supports_auto: bool  # gets an AUTO_<name> switch in CCD_CONTROLS_MODE
+    #: What the setting is, whatever the camera calls it: the driver finds the controls it acts
+    #: on by key, never by a name it guessed (the SDK backend derives the key from the SDK's
+    #: ``POAConfig`` ID: "gain", "offset", "usb_bandwidth_limit", "fan_power", ...).
+    key: str = ""
+
+
+#: Keys of the controls the driver itself sets or reads (:attr:`Control.key`).
+KEY_GAIN = "gain"
+KEY_OFFSET = "offset"
+KEY_USB_BANDWIDTH = "usb_bandwidth_limit"
+KEY_FAN_POWER = "fan_power"
+KEY_HEATER_POWER = "heater_power"
+
+
+def control_by_key(controls: Iterable[Control], key: str) -> Control | None:
+    """The control with this key among ``controls``, or None when the camera has none."""
+    return next((c for c in controls if c.key == key), None)
 
 
 #: Keys of :class:`GainPreset`, in the order the driver shows them (the manual's four cases).

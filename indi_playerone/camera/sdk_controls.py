@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .sdk_types import CameraProps
     from .interface import CameraInfo
 
-__all__ = ["SdkCapabilitiesMixin", "NOT_CONTROLS", "FLIP_CONFIGS"]
+__all__ = ["SdkCapabilitiesMixin", "NOT_CONTROLS", "FLIP_CONFIGS", "config_key"]
 
 log = logging.getLogger(__name__)
 
@@ -60,22 +60,33 @@ class SdkCapabilitiesMixin:
 
     # -- neutral controls (CCD_CONTROLS): the writable configs by szConfName --------------------
     def _control_attrs(self) -> dict[str, ConfigAttr]:
-        """Writable configs that are controls, by name, in the SDK's order. Lock held."""
-        return {a.name: a for cid, a in self._attrs.items()
-                if a.writable and cid not in NOT_CONTROLS}
+        """Writable configs that are controls, by element name, in the SDK's order. Lock held.
+
+        The name is the camera's own ``szConfName`` (as the C++ driver shows it, so saved
+        configurations and clients keep their names); a config whose name is empty or already
+        taken gets ``POA_<config>`` instead, so every control stays reachable."""
+        out: dict[str, ConfigAttr] = {}
+        for cid, a in self._attrs.items():
+            if not a.writable or cid in NOT_CONTROLS:
+                continue
+            name = a.name.strip()
+            if not name or name in out:
+                name = _config_label(cid)
+            out[name] = a
+        return out
 
     def controls(self) -> tuple[Control, ...]:
         """Every writable config except exposure, cooler, target temperature, guide and flip
         (those have their own properties), as the C++ driver builds CCD_CONTROLS
-        (``docs/upstream-facts.md`` section 5.2);
+        (``docs/upstream-facts.md`` section 5.2), each with the key of its ``POAConfig`` ID;
         empty while closed."""
         with self._lock:
             if self._handle is None:
                 return ()
             return tuple(
-                Control(a.name, a.description, float(a.min), float(a.max), float(a.default),
-                        a.value_type == ValueType.BOOL, a.supports_auto)
-                for a in self._control_attrs().values())
+                Control(name, a.description, float(a.min), float(a.max), float(a.default),
+                        a.value_type == ValueType.BOOL, a.supports_auto, config_key(a.config_id))
+                for name, a in self._control_attrs().items())
 
     def _control_attr(self, name: str) -> ConfigAttr:
         a = self._control_attrs().get(name)
@@ -191,3 +202,19 @@ class SdkCapabilitiesMixin:
 
     def sdk_version(self) -> str:
         return self.sdk.version
+
+
+def config_key(cid: int) -> str:
+    """The neutral key of a config (:attr:`Control.key`): its ``POAConfig`` name in lower case
+    ("gain", "usb_bandwidth_limit"), ``config_<n>`` for an ID newer than this binding."""
+    try:
+        return Config(cid).name.lower()
+    except ValueError:
+        return f"config_{cid}"
+
+
+def _config_label(cid: int) -> str:
+    try:
+        return f"POA_{Config(cid).name}"
+    except ValueError:
+        return f"POA_CONFIG_{cid}"

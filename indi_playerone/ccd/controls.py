@@ -27,7 +27,11 @@ import logging
 import threading
 from typing import Any, Callable
 
-from ..camera.interface import CameraBackend, CameraError, Control, GainPreset
+from ..camera.interface import (
+    KEY_GAIN, KEY_OFFSET, KEY_USB_BANDWIDTH, CameraBackend, CameraError, Control, GainPreset,
+    control_by_key,
+)
+from ..camera.sdk_link import default_bandwidth_pct
 from ..indi.component import Component, handles
 from ..indi.defaultdevice import DefaultDevice
 from ..indi.properties import State
@@ -57,6 +61,7 @@ class Controls(Component):
         self.frame = frame
         self._save_item = save_item  # configuration: the C++ driver saves some changes at once
         self._controls: dict[str, Control] = {}
+        self._names: dict[str, str] = {}  # Control.key -> element name
         self._presets: dict[str, GainPreset] = {}
         self.controls: Any = None
         self.controls_mode: Any = None
@@ -71,7 +76,9 @@ class Controls(Component):
         """Build the vectors from the opened camera (before they are defined)."""
         cam = self.camera
         self._controls = {c.name: c for c in cam.controls()}
+        self._names = {c.key: c.name for c in self._controls.values() if c.key}
         self._presets = {}
+        self._bandwidth_default()
         self.controls = self.controls_mode = self.preset = self.flip = self.sensor_mode = None
         if self._controls:
             numbers, modes = [], []
@@ -84,7 +91,7 @@ class Controls(Component):
             self.controls = self.build(P.CCD_CONTROLS, numbers)
             if modes:
                 self.controls_mode = self.build(P.CCD_CONTROLS_MODE, modes)
-            if {"Gain", "Offset"} <= set(self._controls):
+            if self._gain_offset() is not None:
                 self._presets = {p.key: p for p in cam.gain_presets()}
         if self._presets:
             elements = []
@@ -119,6 +126,30 @@ class Controls(Component):
 
     # --- helpers ------------------------------------------------------------------------
 
+    def _gain_offset(self) -> tuple[str, str] | None:
+        """The CCD_CONTROLS element names of gain and offset (the camera's own: "Gain" and
+        "Offset" on every SDK seen), found by their POAConfig IDs; None without both."""
+        gain, offset = self._names.get(KEY_GAIN), self._names.get(KEY_OFFSET)
+        return (gain, offset) if gain and offset else None
+
+    def _bandwidth_default(self) -> None:
+        """The C++ driver's USB bandwidth limit at connect (camera/sdk_link.py says which and
+        why); a saved CCD_CONTROLS value, loaded after connect, replaces it."""
+        control = control_by_key(self._controls.values(), KEY_USB_BANDWIDTH)
+        if control is None:
+            return
+        info = self.camera.info
+        value = default_bandwidth_pct(usb3=info.usb3, lowest=int(control.minimum),
+                                      highest=int(control.maximum))
+        try:
+            self.camera.set_control(control.name, value)
+        except CameraError as exc:
+            self.device.log(f"Could not set the USB bandwidth limit ({control.name}) to "
+                            f"{value} %: {exc}", "WARNING")
+            return
+        log.info("%s: %s set to %d %% (%s link)", self.device.name, control.name, value,
+                 "USB 3" if info.usb3 else "USB 2")
+
     def _read_back(self, names: list[str]) -> None:
         """CCD_CONTROLS values and CCD_CONTROLS_MODE switches of `names` from the camera."""
         controls = self.controls
@@ -144,8 +175,10 @@ class Controls(Component):
         vector = self.preset
         if vector is None or not self._presets:
             return
-        controls = self.controls
-        pair = (round(controls["Gain"].value), round(controls["Offset"].value))
+        controls, names = self.controls, self._gain_offset()
+        if names is None:
+            return
+        pair = (round(controls[names[0]].value), round(controls[names[1]].value))
         chosen = next((elem for elem, key in P.GAIN_PRESET_KEYS.items()
                        if key in self._presets and elem in vector
                        and (self._presets[key].gain, self._presets[key].offset) == pair),
@@ -177,7 +210,7 @@ class Controls(Component):
                 return
             applied.append(name)
         self._read_back(applied)
-        if {"Gain", "Offset"} & set(applied):
+        if set(self._gain_offset() or ()) & set(applied):
             self._select_preset()  # before the Ok: a client that saw Ok sees the preset too
         vector.state = State.OK
         if applied:
@@ -232,15 +265,16 @@ class Controls(Component):
             return
         preset = self._presets[P.GAIN_PRESET_KEYS[chosen]]
         controls = self.controls
+        pair = list(self._gain_offset() or ())
         old = controls.values()
         try:
             self.camera.set_gain(preset.gain)
             self.camera.set_offset(preset.offset)
         except CameraError as exc:
-            self._restore(["Gain", "Offset"], old)
+            self._restore(pair, old)
             self.device.alert(vector, f"The camera refused the {vector[chosen].label} preset: {exc}")
             return
-        self._read_back(["Gain", "Offset"])
+        self._read_back(pair)
         controls.state = State.OK
         vector.set_only(chosen)
         vector.state = State.OK

@@ -17,8 +17,8 @@ Readings are polled by `TemperatureMonitor` (temperature.py).
 Beyond the C++ driver (issue 5, "Cooling"):
 - Fan and dew-heater defaults at connect, from the manual's cooler chapter: fan 50 % on
   carbon-fibre bodies, 70 % on aluminium ones, heater 10 %. Set through the camera's own
-  controls (`FanPower`, `LensHeaterPower`) when it has them, before the saved config is
-  loaded, so a saved CCD_CONTROLS value wins.
+  controls (POA_FAN_POWER and POA_HEATER_POWER, whatever the camera names them) when it has
+  them, before the saved config is loaded, so a saved CCD_CONTROLS value wins.
 - A cooler that does not cool is reported: CCD_TEMPERATURE turns Alert with the reason,
   "12 V" supply missing (no power drawn; the camera images but cannot cool) or the target
   beyond the model's ΔT below ambient (full power, temperature flat); it goes back to Busy/Ok
@@ -36,7 +36,9 @@ import os
 import time
 from typing import Any, Callable
 
-from ..camera.interface import CameraBackend, CameraError
+from ..camera.interface import (
+    KEY_FAN_POWER, KEY_HEATER_POWER, CameraBackend, CameraError, Control, control_by_key,
+)
 from ..camera.models import find_model
 from ..indi.component import Component, handles
 from ..indi.defaultdevice import DefaultDevice
@@ -58,8 +60,6 @@ SETPOINT_RESEND_C = 0.5
 #: default power is 70%"; "Anti-Dew ... Default power is 10%".
 FAN_DEFAULT_PCT = {"carbon fibre": 50.0, "aluminium": 70.0}
 HEATER_DEFAULT_PCT = 10.0
-FAN_CONTROL = "FanPower"
-HEATER_CONTROL = "LensHeaterPower"
 
 #: libindi's camera class (indiccd.cpp): a target above what the sensor reaches (warming above
 #: ambient: a cooler cannot heat) counts as reached once the temperature has been stable this
@@ -106,17 +106,19 @@ class Cooling(Component):
     def fan_heater_defaults(self) -> None:
         """The manual's fan and heater defaults, set as soon as the camera is open: before
         CCD_CONTROLS is built from the camera's values and before a saved config loads."""
-        names: set[str] = set()
+        controls: tuple[Control, ...] = ()
         try:
-            names = {c.name for c in self.camera.controls()}
+            controls = self.camera.controls()
         except (CameraError, AttributeError) as exc:  # a backend without neutral controls
             log.debug("%s: no controls for the fan/heater defaults: %s", self.device.name, exc)
         defaults = []
-        fan = FAN_DEFAULT_PCT.get(self.camera.info.body)
-        if FAN_CONTROL in names and fan is not None:
-            defaults.append((FAN_CONTROL, fan))
-        if HEATER_CONTROL in names:
-            defaults.append((HEATER_CONTROL, HEATER_DEFAULT_PCT))
+        fan = control_by_key(controls, KEY_FAN_POWER)
+        fan_pct = FAN_DEFAULT_PCT.get(self.camera.info.body)
+        if fan is not None and fan_pct is not None:
+            defaults.append((fan.name, fan_pct))
+        heater = control_by_key(controls, KEY_HEATER_POWER)
+        if heater is not None:
+            defaults.append((heater.name, HEATER_DEFAULT_PCT))
         for control, value in defaults:
             try:
                 self.camera.set_control(control, value)
@@ -341,7 +343,10 @@ class Cooling(Component):
                      f"about {self.ambient_c - reach:.0f} C is sure to be reachable)")
         fan = ""
         try:
-            value, _ = self.camera.get_control(FAN_CONTROL)
+            control = control_by_key(self.camera.controls(), KEY_FAN_POWER)
+            if control is None:
+                raise ValueError("no fan control")
+            value, _ = self.camera.get_control(control.name)
             if value < 100:
                 fan = f" The fan runs at {value:g} %; 100 % gives the largest ΔT (manual)."
         except (CameraError, AttributeError, TypeError, ValueError):

@@ -21,7 +21,7 @@
 
 #include "PlayerOneCamera.h"
 
-#define SIM_MAX_CAMERAS 8
+#define SIM_MAX_CAMERAS 16 /* every model of the line at once (the USB 2 test), with room */
 #define SIM_ID_BASE 100 /* camera id = SIM_ID_BASE + SIM_ID_STEP * slot: never equal to an index */
 #define SIM_ID_STEP 7
 #define SIM_HOST_SLOTS 2       /* frames the SDK holds on the host, ready for POAGetImageData */

@@ -24,6 +24,7 @@ from astropy.io import fits
 
 from helpers import simsdk
 from indi_playerone.camera.models import MODELS
+from indi_playerone.camera.sdk_link import default_bandwidth_pct
 from tests.harness.client import IndiClient
 from tests.harness.server import IndiServer
 
@@ -65,6 +66,8 @@ def test_every_model_full_16bit_frame_over_usb2_at_lowest_bandwidth(rig) -> None
         dev = device(model)
         client.connect_device(dev, timeout=30)
         assert client.text(dev, "USB_LINK")["USB_LINK_SPEED"] == "USB2"
+        # the C++ driver's default on a USB 2 link: 80 % of the highest (x86: not an ARM board)
+        assert client.number(dev, "CCD_CONTROLS")[BANDWIDTH] == 80
         # the lowest limit the camera accepts, from the camera's own CCD_CONTROLS element
         lowest = next(e.min for e in client.describe(dev, "CCD_CONTROLS").elements
                       if e.name == BANDWIDTH)
@@ -121,3 +124,37 @@ def _bad(message: str) -> bool:
     text = message.lower()
     return any(word in text for word in ("warning", "error", "again", "timed out", "timeout",
                                          "no image"))
+
+
+def test_bandwidth_default_per_link_and_the_saved_value_wins(tmp_path: Path) -> None:
+    """At connect the limit is the C++ driver's (lowest on USB 3, 80 % on USB 2); a value the
+    user set is saved with CCD_CONTROLS and replaces the default at the next connect, also in
+    a new driver process."""
+    env = simsdk.env("Ares-C PRO,Ares-M PRO", INDI_PLAYERONE_SIM_OPTIONS="usb2@SIM-ARES-M-PRO-0001",
+                     INDI_PLAYERONE_HOTPLUG_S="0")
+    usb3, usb2 = device("Ares-C PRO"), device("Ares-M PRO")
+    for run in range(2):
+        with IndiServer([DRIVER], env=env, home=tmp_path / "home", workdir=tmp_path / f"s{run}") as server, \
+                IndiClient(server.port) as client:
+            for dev in (usb3, usb2):
+                client.wait_device(dev, timeout=20)
+                client.connect_device(dev, timeout=20)
+            got = client.number(usb3, "CCD_CONTROLS")[BANDWIDTH]
+            assert got == (35 if run == 0 else 60)  # the lowest, then the saved value
+            assert client.number(usb2, "CCD_CONTROLS")[BANDWIDTH] == 80
+            if run == 0:
+                client.set_number(usb3, "CCD_CONTROLS", {BANDWIDTH: 60}, partial=True)
+                client.wait_until(usb3, "CCD_CONTROLS", lambda s: s.state == "Ok"
+                                  and s.values()[BANDWIDTH] == 60, timeout=10)
+                client.disconnect_device(usb3)
+                client.connect_device(usb3, timeout=20)
+                assert client.number(usb3, "CCD_CONTROLS")[BANDWIDTH] == 60
+
+
+def test_bandwidth_default_on_arm_is_the_lowest() -> None:
+    """The C++ driver's LOW_USB_BANDWIDTH build (for ARM boards): the lowest on any link."""
+    for machine in ("aarch64", "armv7l"):
+        assert default_bandwidth_pct(usb3=False, lowest=35, highest=100, machine=machine) == 35
+        assert default_bandwidth_pct(usb3=True, lowest=35, highest=100, machine=machine) == 35
+    assert default_bandwidth_pct(usb3=False, lowest=35, highest=100, machine="x86_64") == 80
+    assert default_bandwidth_pct(usb3=True, lowest=35, highest=100, machine="x86_64") == 35

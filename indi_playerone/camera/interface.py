@@ -261,6 +261,12 @@ class CameraBackend(ABC):
         exposure keeps running); :class:`CameraError` if no exposure was started.
         """
 
+    def recover(self) -> list[str]:
+        """Bring back a camera that stopped answering without unplugging it (close, reset its
+        USB device, reopen, restore this session's settings); returns what could not be
+        restored. CameraError when that is not possible (the camera is then closed)."""
+        raise CameraError(f"{type(self).__name__} cannot reset its camera")
+
     def frame_wait_s(self) -> float:
         """Seconds after the end of the exposure started last that ``wait_frame`` may need for
         its frame, retries included, before the backend itself gives up: callers pass at least

@@ -54,6 +54,7 @@ from .models import EXPOSURE_RANGE_S, GAIN_RANGE, OFFSET_RANGE, find_model
 from .sdk_binding import SdkCameraHandle, SdkLibrary
 from .sdk_controls import SdkCapabilitiesMixin
 from .sdk_link import readout_allowance_s
+from .sdk_recovery import SdkRecoveryMixin, UsbReset, not_answering_said_plainly
 from .sdk_types import (
     BITS_FORMAT, EBUSY, FORMAT_BITS, CameraProps, Config, ConfigAttr, ConfigValue, Err, ImgFormat,
     UNPLUGGED_TEXT, ReadoutResult, ReadoutState, SdkError, ValueType, base_model, sdk_camera_info,
@@ -111,12 +112,13 @@ class _Exposure:
     done: bool = False
 
 
-class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
+class SdkCamera(SdkCapabilitiesMixin, SdkRecoveryMixin, CameraBackend):
     """One camera of the vendor SDK. ``single_frame_mode`` "snap" or "video" overrides the
-    per-model choice of :data:`VIDEO_SINGLE_FRAME_MODELS`."""
+    per-model choice of :data:`VIDEO_SINGLE_FRAME_MODELS`; ``usb_reset`` replaces the USB
+    device reset of :meth:`recover` (default: :func:`.sdk_recovery.default_usb_reset`)."""
 
     def __init__(self, sdk: SdkLibrary, props: CameraProps, *,
-                 single_frame_mode: str | None = None) -> None:
+                 single_frame_mode: str | None = None, usb_reset: UsbReset | None = None) -> None:
         self.sdk, self.props = sdk, props
         self.info = sdk_camera_info(props)
         if single_frame_mode not in (None, "snap", "video"):
@@ -134,6 +136,11 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
         self._flush_pending = False
         self._last_temp = float("nan")
         self._last_power = 0.0
+        #: What this session set, by POAConfig ID (value, auto), and the sensor mode: a camera
+        #: reopened after a USB reset gets them back (sdk_recovery.py).
+        self._settings: dict[int, tuple[ConfigValue, bool]] = {}
+        self._sensor_mode: int | None = None
+        self._usb_reset: UsbReset | None = usb_reset
 
     def __repr__(self) -> str:
         return f"SdkCamera({self.info.model!r}, id={self.props.camera_id}, serial={self.info.serial!r})"
@@ -143,21 +150,25 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
         with self._lock:
             if self._handle is not None:
                 return
-            h = self.sdk.camera(self.props.camera_id)
+            self._open_locked()
+            self._settings.clear()  # a new session: the driver sets what it wants again
+
+    def _open_locked(self) -> None:
+        h = self.sdk.camera(self.props.camera_id)
+        try:
+            h.open()
             try:
-                h.open()
-                try:
-                    h.init()
-                    self._setup(h)
-                except BaseException:
-                    with contextlib.suppress(CameraError):
-                        h.close()
-                    raise
+                h.init()
+                self._setup(h)
             except BaseException:
-                self._drop_ring()
-                h.destroy()
+                with contextlib.suppress(CameraError):
+                    h.close()
                 raise
-            self._handle = h
+        except BaseException:
+            self._drop_ring()
+            h.destroy()
+            raise
+        self._handle = h
 
     def _setup(self, h: SdkCameraHandle) -> None:
         """After Open+Init: configs, ranges, serial, the ring, a stopped camera at full frame."""
@@ -198,24 +209,27 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
 
     def close(self) -> None:
         with self._lock:
-            if self._handle is not None:
-                try:  # a stream left running: ended first, so a later open starts clean
-                    self._end_video_locked()
-                except (CameraError, NativeError) as exc:
-                    log.warning("%s: stopping video at close: %s", self.info.model, exc)
-            h, self._handle = self._handle, None
-            if h is None:
-                return
-            if self._ring is not None:
-                self._ring.shutdown()  # a reader waiting for a free slot gives up
-            try:
-                h.close()  # aborts the readout (the C reader stops the exposure), then closes
-            except CameraError as exc:
-                log.warning("%s: closing: %s", self.info.model, exc)
-            finally:
-                h.destroy()
-                self._drop_ring()
-                self._exp = None
+            self._close_locked()
+
+    def _close_locked(self) -> None:
+        if self._handle is not None:
+            try:  # a stream left running: ended first, so a later open starts clean
+                self._end_video_locked()
+            except (CameraError, NativeError) as exc:
+                log.warning("%s: stopping video at close: %s", self.info.model, exc)
+        h, self._handle = self._handle, None
+        if h is None:
+            return
+        if self._ring is not None:
+            self._ring.shutdown()  # a reader waiting for a free slot gives up
+        try:
+            h.close()  # aborts the readout (the C reader stops the exposure), then closes
+        except CameraError as exc:
+            log.warning("%s: closing: %s", self.info.model, exc)
+        finally:
+            h.destroy()
+            self._drop_ring()
+            self._exp = None
 
     def _drop_ring(self) -> None:
         ring, self._ring = self._ring, None
@@ -309,6 +323,7 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
         if a.value_type != ValueType.BOOL and not a.min <= value <= a.max:
             raise CameraError(f"{a.name} {value:g} outside {a.min:g}..{a.max:g}")
         h.set_config(cid, a.value_type, value, auto)
+        self._remember(cid, value, auto)
 
     def config(self, cid: int, lock_ms: int = -1) -> ConfigValue:
         """An SDK config's value, read through the union member of its type."""
@@ -339,7 +354,7 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
         lo, hi = self.info.exposure_range_s
         if not lo <= seconds <= hi:  # also refuses NaN
             raise CameraError(f"exposure {seconds} s outside {lo:g}..{hi:g} s")
-        with self._lock, _unplug_said_plainly():
+        with self._lock, _unplug_said_plainly(), not_answering_said_plainly(self.info.model):
             h = self._need_open()
             if self._running():
                 raise CameraError("an exposure is already in progress")
@@ -531,7 +546,7 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
         snap-mode frame that never came switches the camera to single frames in continuous mode
         for the rest of the session, starting with this attempt: the Saturn-C's snap mode loses
         every second frame (indi-3rdparty #824) and INDIGO takes its single frames that way."""
-        with self._lock, _unplug_said_plainly():
+        with self._lock, _unplug_said_plainly(), not_answering_said_plainly(self.info.model):
             h = self._need_open()
             if exp.aborted or self._exp is not exp:
                 raise ExposureAborted("exposure aborted")
@@ -623,7 +638,9 @@ class SdkCamera(SdkCapabilitiesMixin, CameraBackend):
                 if not a.min <= target <= a.max:
                     raise CameraError(f"target temperature {target_c} °C outside {a.min}..{a.max} °C")
                 h.set_config(Config.TARGET_TEMP, a.value_type, target)
+                self._remember(Config.TARGET_TEMP, target)
             h.set_config(Config.COOLER, self._attr(Config.COOLER).value_type, bool(on))
+            self._remember(Config.COOLER, bool(on))
 
     def cooler_power(self) -> float:
         with self._lock, _unplug_said_plainly():

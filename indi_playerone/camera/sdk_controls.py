@@ -50,11 +50,13 @@ class SdkCapabilitiesMixin:
     _lock: threading.Lock
     _handle: SdkCameraHandle | None
     _attrs: dict[int, ConfigAttr]
+    _sensor_mode: int | None
 
     if TYPE_CHECKING:  # SdkCamera's methods, declared for type checkers only
         def _need_open(self) -> SdkCameraHandle: ...
         def _need_idle(self, what: str) -> SdkCameraHandle: ...
         def _attr(self, cid: int) -> ConfigAttr: ...
+        def _remember(self, cid: int, value: ConfigValue, auto: bool = False) -> None: ...
         def _set_config_locked(self, h: SdkCameraHandle, cid: int, value: ConfigValue,
                                auto: bool = False) -> None: ...
 
@@ -165,6 +167,7 @@ class SdkCapabilitiesMixin:
             h = self._need_idle("the sensor mode")
             h.stop_exposure()
             h.set_sensor_mode(index)
+            self._sensor_mode = index
 
     def can_flip(self) -> bool:
         """The C++ driver's test: the camera lists POA_FLIP_BOTH among its configs."""
@@ -192,6 +195,7 @@ class SdkCapabilitiesMixin:
             self._attr(cid)
             h.stop_exposure()
             h.set_config(cid, ValueType.BOOL, True)
+            self._remember(cid, True)
 
     def dropped_frames(self) -> int:
         with self._lock:

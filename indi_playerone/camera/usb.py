@@ -28,6 +28,8 @@ __all__ = [
     "speed_name",
     "can_open",
     "access_problem",
+    "UsbResetError",
+    "reset_device",
 ]
 
 #: "the vID of PlayerOne is 0xA0A0" (SDK header); every camera uses it.
@@ -52,6 +54,10 @@ _SPEEDS = {
 
 class UsbUnavailable(Exception):
     """pyusb or a libusb backend is missing: the USB bus cannot be listed (the text says which)."""
+
+
+class UsbResetError(Exception):
+    """The camera's USB device could not be reset (the text says why and what to do)."""
 
 
 @dataclass(frozen=True)
@@ -166,3 +172,57 @@ def access_problem(devices: list[UsbDevice]) -> str | None:
             "then `sudo udevadm control --reload-rules && sudo udevadm trigger "
             "--subsystem-match=usb` and unplug and replug the camera. If the rule is installed, "
             "add the user to the plugdev group (`sudo usermod -aG plugdev $USER`, log in again).")
+
+
+def reset_device(product_id: int, local_path: str = "", backend: Any = None) -> str:
+    """Reset the USB device of a Player One camera: libusb's ``libusb_reset_device`` through
+    pyusb, which is the kernel's ``USBDEVFS_RESET`` on ``/dev/bus/usb/BBB/DDD`` (what unplugging
+    and replugging does to the device, without touching the cable). Returns which device was
+    reset ("bus 002 address 005").
+
+    The camera is the device with vendor 0xa0a0 and the SDK's ``pID`` (``POACameraProperties``,
+    SDK 3.3.0 and later). Several devices with that product id are told apart by the SDK's
+    ``localPath`` when it names the bus and ports (``<bus>-<port>.<port>``); otherwise nothing is
+    reset: resetting the wrong camera would break another imaging session. Close the camera in
+    the SDK first: the reset takes the device from under whoever holds it.
+    """
+    try:
+        import usb.core
+        import usb.util
+    except ImportError as exc:
+        raise UsbResetError(f"pyusb is not installed ({exc})") from None
+    if not product_id:
+        raise UsbResetError("the SDK did not say the camera's USB product id (SDK before 3.3.0)")
+    try:
+        found = [d for d in usb.core.find(find_all=True, backend=backend,
+                                          idVendor=PLAYERONE_VENDOR_ID)
+                 if int(d.idProduct) == product_id]
+    except usb.core.NoBackendError:
+        raise UsbResetError("pyusb found no USB backend: install libusb-1.0") from None
+    except usb.core.USBError as exc:
+        raise UsbResetError(f"listing the USB bus failed: {exc}") from None
+    if len(found) > 1 and local_path:
+        def path_of(dev: Any) -> str:
+            ports = getattr(dev, "port_numbers", None) or ()
+            return f"{dev.bus}-{'.'.join(str(p) for p in ports)}" if ports else ""
+        found = [d for d in found if path_of(d) and path_of(d) in local_path]
+    if not found:
+        raise UsbResetError(f"no Player One device {PLAYERONE_VENDOR_ID:04x}:{product_id:04x} "
+                            "is on the USB bus")
+    if len(found) > 1:
+        raise UsbResetError(f"{len(found)} Player One devices {PLAYERONE_VENDOR_ID:04x}:"
+                            f"{product_id:04x} are on the bus and the SDK's path of the camera "
+                            f"({local_path or 'none'}) does not say which is this one")
+    dev = found[0]
+    where = f"bus {int(dev.bus or 0):03d} address {int(dev.address or 0):03d}"
+    try:
+        dev.reset()
+    except usb.core.USBError as exc:
+        raise UsbResetError(f"resetting the USB device on {where} failed: {exc} (the udev "
+                            f"rule {UDEV_RULE_FILENAME} gives this user access)") from None
+    finally:
+        try:
+            usb.util.dispose_resources(dev)
+        except Exception:  # the device may be gone and back under a new address
+            pass
+    return where

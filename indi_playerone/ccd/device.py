@@ -14,6 +14,7 @@ StreamManager into INDI::CCD:
 `Streaming`        libindi's StreamManager family; the stream worker (streaming.py)
 `Guiding`          ST4 pulses (guide.py)
 `Identity`         ADC depth, SDK, serial number, nickname, USB link (identity.py)
+`Recovery`         CCD_USB_RESET: a hung camera reset and reopened (recovery.py)
 =================  ==============================================================
 
 Each part owns its vectors and handlers; they reach each other only through what they are
@@ -39,6 +40,7 @@ from .frame import FrameSettings
 from .guide import Guiding
 from .identity import Identity
 from .imaging import Imaging
+from .recovery import Recovery
 from .snoop import Snooping
 from .streaming import Streaming
 
@@ -70,7 +72,9 @@ class PlayerOneCCD(DefaultDevice):
         self.imaging = Imaging(self, camera, self.frame, self.snooping)
         self.controls = Controls(self, camera, self.activity, self.frame,
                                  self.configuration.save_item)
-        self.exposure = Exposure(self, camera, self.activity, self.imaging, self.controls)
+        self.recovery = Recovery(self, camera)
+        self.exposure = Exposure(self, camera, self.activity, self.imaging, self.controls,
+                                 self.recovery)
         self.cooling = Cooling(self, camera, self.finish_disconnect)
         self.streaming = Streaming(self, camera, self.activity, self.frame)
         self.guiding = Guiding(self, camera)

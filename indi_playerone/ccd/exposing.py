@@ -39,10 +39,17 @@ class BeforeExposure(Protocol):
         """Take and drop the BLINK frames; False if aborted or failed (reported with `failed`)."""
 
 
+class CameraRecovery(Protocol):
+    def recover(self, reason: str) -> str | None:
+        """Bring back a camera that stopped answering; None when it answers again, else the
+        words to add to the failure report (ccd/recovery.py)."""
+
+
 class Exposure(Component):
     def __init__(self, device: DefaultDevice, camera: CameraBackend, activity: CameraActivity,
-                 output: ImageOutput, before: BeforeExposure) -> None:
+                 output: ImageOutput, before: BeforeExposure, recovery: CameraRecovery) -> None:
         super().__init__(device)
+        self.recovery = recovery
         self.camera = camera
         self.activity = activity
         self.output = output
@@ -146,3 +153,6 @@ class Exposure(Component):
 
     def blink_before_exposure(self, abort: threading.Event) -> bool:
         return self.before.blink_before_exposure(abort, self.exposure_failed)
+
+    def recover_camera(self, reason: str) -> str | None:
+        return self.recovery.recover(reason)

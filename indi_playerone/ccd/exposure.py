@@ -43,6 +43,9 @@ class ExposureSink(Protocol):
         """Before each exposure: take and drop the BLINK frames; False if aborted or failed
         (the sink has then reported the failure itself)."""
     def exposure_failed(self, message: str) -> None: ...
+    def recover_camera(self, reason: str) -> str | None:
+        """The camera stopped answering: bring it back (a USB reset). None when it answers
+        again (the exposure is then taken once more), else words for the failure report."""
     def next_fast_frame(self) -> bool:
         """Fast exposure: True (and one frame counted off) if another frame follows this one."""
 
@@ -161,12 +164,15 @@ class ExposureWorker:
             if request.abort.is_set():
                 return
 
-    def _expose_once(self, request: _Request) -> Frame | None:
+    def _expose_once(self, request: _Request, recovered: bool = False) -> Frame | None:
         seconds, abort = request.seconds, request.abort
         if not self._sink.blink_before_exposure(abort):  # BLINK (ccd/controls.py)
             return None
         try:
             self._camera.start_exposure(seconds)
+        except CameraTimeout as exc:  # the camera stopped answering
+            return self._not_answering(request, recovered, f"Could not start the exposure: {exc}",
+                                       str(exc))
         except CameraError as exc:
             self._report(request, self._sink.exposure_failed, f"Could not start the exposure: {exc}")
             return None
@@ -193,11 +199,28 @@ class ExposureWorker:
                 self._camera.abort_exposure()
             except CameraError:
                 pass
-            self._report(
-                request, self._sink.exposure_failed,
-                f"The camera delivered no image ({exc}); the exposure was stopped. "
-                "Check the USB cable and power.")
-            return None
+            return self._not_answering(
+                request, recovered, f"The camera delivered no image ({exc}); the exposure was "
+                "stopped. Check the USB cable and power.", str(exc))
         except CameraError as exc:
             self._report(request, self._sink.exposure_failed, f"Reading the image failed: {exc}")
             return None
+
+    def _not_answering(self, request: _Request, recovered: bool, failure: str,
+                       reason: str) -> Frame | None:
+        """The camera gave no frame or stopped answering: once per exposure the sink may bring
+        it back (a USB reset, ccd/recovery.py) and the exposure is taken again; otherwise, or
+        the second time, the failure is reported."""
+        if request.abort.is_set():
+            return None
+        if not recovered:
+            extra = self._sink.recover_camera(reason)
+            if extra is None:
+                if request.abort.is_set():
+                    return None
+                return self._expose_once(request, recovered=True)
+            failure = f"{failure} {extra}"
+        else:
+            failure = f"{failure} (again after a USB reset)"
+        self._report(request, self._sink.exposure_failed, failure)
+        return None

@@ -197,6 +197,16 @@ CCD_WARMUP_SETTINGS = PropertySpec(
     saved=True,
     notes="ours: the warm-up ends at ambient or after WARMUP_MAX_MIN, whichever comes first",
 )
+#: Ours: what the driver does when the camera stops answering (the watchdog gave up on a frame,
+#: or SDK calls time out): close it, reset its USB device, reopen it, restore its settings and
+#: take the exposure again (ccd/recovery.py). On by default; saved, so a user who wants to see
+#: the failure as it is turns it off once.
+CCD_USB_RESET = PropertySpec(
+    "Switch", "CCD_USB_RESET", "Reset USB when hung", OPTIONS, "rw", 0,
+    (SwitchSpec("INDI_ENABLED", "Enabled", True), SwitchSpec("INDI_DISABLED", "Disabled")),
+    rule="OneOfMany", saved=True,
+    notes="ours: close, USB device reset (usbdevfs through pyusb), reopen, restore settings",
+)
 GUIDER_GROUP = "Guider Control"
 TELESCOPE_TIMED_GUIDE_NS = PropertySpec(
     "Number", "TELESCOPE_TIMED_GUIDE_NS", "Guide N/S", GUIDER_GROUP, "rw", 60,
@@ -395,4 +405,5 @@ def connected_specs(*, has_cooler: bool, is_color: bool, has_st4: bool = False,
         specs += [CCD_COOLER_POWER, CCD_COOLER, CCD_WARMUP, CCD_WARMUP_SETTINGS]
     if has_st4:  # libindi's GuiderInterface, defined with the camera's ST4 port
         specs += [TELESCOPE_TIMED_GUIDE_NS, TELESCOPE_TIMED_GUIDE_WE]
+    specs.append(CCD_USB_RESET)
     return specs

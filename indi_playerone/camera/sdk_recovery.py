@@ -1,0 +1,192 @@
+"""Bringing back a camera that stopped answering, without unplugging it: close it in the SDK,
+reset its USB device, open it again and give it back its settings (:meth:`SdkRecoveryMixin.recover`).
+
+A hung camera (indi-3rdparty #1165, #1328: exposures that never end, every call timing out)
+needs the cable pulled. The kernel can do the same to the device: ``USBDEVFS_RESET``, which
+libusb's ``libusb_reset_device`` issues and pyusb's ``Device.reset`` calls
+(:func:`.usb.reset_device`). The camera is closed in the SDK first, so the reset does not take
+the device from under a session the SDK still holds; after the reset the SDK is asked to look
+at the bus again (``POAGetCameraCount``) and the camera is opened under the same camera ID
+(assumed: the SDK keeps a camera's ID while it stays on the same port; a real camera must
+confirm it, see the README's "Real cameras").
+
+The simulated SDK models it: its ``hang`` fault makes a camera answer nothing but
+``POACloseCamera`` and ``POAGetCameraState`` until ``SimPOA_UsbReset`` (or a replug). That
+function is the simulated camera's USB, not an SDK call, so it is called here through the
+same seam as pyusb's reset (:func:`default_usb_reset`), never through the SDK binding.
+
+Mixed into :class:`~.sdk_camera.SdkCamera`, whose lock, handle and settings it uses.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from .interface import CameraError, CameraTimeout, Roi
+from .sdk_types import CameraProps, Config, ConfigValue, Err, ImgFormat, SdkError
+
+if TYPE_CHECKING:
+    import threading
+
+    from .interface import CameraInfo
+    from .sdk_binding import SdkCameraHandle, SdkLibrary
+    from .sdk_types import ConfigAttr
+
+__all__ = ["SdkRecoveryMixin", "UsbReset", "default_usb_reset", "not_answering_said_plainly",
+           "REOPEN_S"]
+
+log = logging.getLogger(__name__)
+
+#: Resets the USB device of the camera these properties describe; returns which device (for
+#: the log); raises on failure.
+UsbReset = Callable[[CameraProps], str]
+
+#: How long the camera may take to be back on the bus after the reset (a real device
+#: re-enumerates in well under a second; the margin is for slow hubs).
+REOPEN_S = 10.0
+REOPEN_TICK_S = 0.5
+#: Flip configs: one of them is the active flip, so only the last one set is remembered.
+_FLIPS = frozenset({Config.FLIP_NONE, Config.FLIP_HORI, Config.FLIP_VERT, Config.FLIP_BOTH})
+
+
+@contextlib.contextmanager
+def not_answering_said_plainly(model: str) -> Iterator[None]:
+    """An SDK call other than the frame read answering POA_ERROR_TIMEOUT means the camera
+    stopped answering: CameraTimeout, which the driver answers with a USB reset."""
+    try:
+        yield
+    except SdkError as exc:
+        if exc.code != Err.TIMEOUT or exc.func == "POAGetImageData":
+            raise
+        raise CameraTimeout(f"{model} stopped answering ({exc.func}: {exc.text})") from exc
+
+
+def _simulated_reset(sdk_path: str) -> Callable[[int], int] | None:
+    """``SimPOA_UsbReset`` of the simulated SDK library at ``sdk_path`` (already loaded: the
+    dynamic loader hands back the same library); None for any other library."""
+    try:
+        func = ctypes.CDLL(sdk_path).SimPOA_UsbReset
+    except (OSError, AttributeError):
+        return None
+    func.argtypes, func.restype = [ctypes.c_int], ctypes.c_int
+    return func
+
+
+def default_usb_reset(sdk: SdkLibrary) -> UsbReset:
+    """The USB reset for cameras of this library: the simulated SDK's ``SimPOA_UsbReset`` when
+    the library has it, else pyusb's reset of the device with the camera's product id."""
+    sim = _simulated_reset(sdk.path)
+    if sim is not None:
+        def reset_simulated(props: CameraProps) -> str:
+            rc = sim(props.camera_id)
+            if rc != 0:
+                raise CameraError(f"the simulated USB reset failed: {sdk.error_text(rc)}")
+            return f"simulated camera {props.camera_id}"
+        return reset_simulated
+
+    def reset_usb(props: CameraProps) -> str:
+        from . import usb
+
+        try:
+            return usb.reset_device(props.product_id, props.local_path)
+        except usb.UsbResetError as exc:
+            raise CameraError(str(exc)) from None
+    return reset_usb
+
+
+class SdkRecoveryMixin:
+    # Provided by SdkCamera.
+    sdk: SdkLibrary
+    props: CameraProps
+    info: CameraInfo
+    _lock: threading.Lock
+    _handle: SdkCameraHandle | None
+    _attrs: dict[int, ConfigAttr]
+    _roi: Roi
+    _format: ImgFormat
+    _settings: dict[int, tuple[ConfigValue, bool]]
+    _sensor_mode: int | None
+    _usb_reset: UsbReset | None
+
+    if TYPE_CHECKING:  # SdkCamera's methods, declared for type checkers only
+        def _open_locked(self) -> None: ...
+        def _close_locked(self) -> None: ...
+        def _apply_roi(self, h: SdkCameraHandle, x: int, y: int, width: int, height: int,
+                       b: int) -> Roi: ...
+
+    def _remember(self, cid: int, value: ConfigValue, auto: bool = False) -> None:
+        """Note a setting made this session (lock held), for :meth:`recover`."""
+        if cid in _FLIPS:
+            for flip in _FLIPS:
+                self._settings.pop(flip, None)
+        self._settings.pop(cid, None)  # re-inserted last: settings are restored in their order
+        self._settings[cid] = (value, auto)
+
+    def recover(self, reopen_s: float = REOPEN_S) -> list[str]:
+        """Close the camera, reset its USB device, open it again and restore what this session
+        set (sensor mode, format, every config set, flip, frame, then the cooler). A running
+        exposure or stream ends. Returns what could not be restored (empty when all was);
+        CameraError when the reset failed or the camera did not open again within
+        ``reopen_s`` (it is left closed: unplugging it is what remains)."""
+        with self._lock:
+            roi, fmt, mode = self._roi, self._format, self._sensor_mode
+            settings = dict(self._settings)
+            self._close_locked()
+            reset = self._usb_reset or default_usb_reset(self.sdk)
+            where = reset(self.props)
+            log.info("%s: USB device reset (%s)", self.info.model, where)
+            deadline = time.monotonic() + reopen_s
+            while True:
+                try:
+                    self.sdk.camera_count()  # the SDK looks at the bus again
+                    self._open_locked()
+                    break
+                except CameraError as exc:
+                    if time.monotonic() >= deadline:
+                        raise CameraError(f"{self.info.model} did not open again within "
+                                          f"{reopen_s:g} s of the USB reset: {exc}") from exc
+                    time.sleep(REOPEN_TICK_S)
+            self._settings, self._sensor_mode = settings, mode
+            return self._restore_locked(roi, fmt, settings, mode)
+
+    def _restore_locked(self, roi: Roi, fmt: ImgFormat,
+                        settings: dict[int, tuple[ConfigValue, bool]], mode: int | None) -> list[str]:
+        h = self._handle
+        assert h is not None
+        problems: list[str] = []
+
+        def attempt(what: str, step: Callable[[], object]) -> None:
+            try:
+                step()
+            except CameraError as exc:
+                problems.append(f"{what}: {exc}")
+
+        if mode is not None:
+            attempt("sensor mode", lambda: h.set_sensor_mode(mode))
+
+        def set_format() -> None:
+            h.set_format(fmt)
+            self._format = h.format()
+        attempt("format", set_format)
+        later = {cid: settings[cid] for cid in (Config.COOLER,) if cid in settings}
+        for cid, (value, auto) in settings.items():
+            if cid in later:
+                continue
+            a = self._attrs.get(cid)
+            if a is None:
+                problems.append(f"config {cid}: the camera no longer lists it")
+                continue
+            attempt(a.name, lambda a=a, v=value, au=auto: h.set_config(a.config_id, a.value_type, v, au))
+        attempt("frame", lambda: self._apply_roi(h, roi.x, roi.y, roi.width, roi.height, roi.bin))
+        for cid, (value, auto) in later.items():
+            a = self._attrs.get(cid)
+            if a is not None:
+                attempt(a.name, lambda a=a, v=value, au=auto: h.set_config(a.config_id, a.value_type, v, au))
+        if problems:
+            log.warning("%s: after the USB reset, not restored: %s", self.info.model,
+                        "; ".join(problems))
+        return problems

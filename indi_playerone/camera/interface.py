@@ -261,6 +261,15 @@ class CameraBackend(ABC):
         exposure keeps running); :class:`CameraError` if no exposure was started.
         """
 
+    def custom_id(self) -> str | None:
+        """The name stored in the camera itself (the SDK's user custom ID), "" for none; None
+        when the camera cannot store one."""
+        return None
+
+    def set_custom_id(self, name: str) -> None:
+        """Store ``name`` in the camera ("" clears it); CameraError when it cannot be."""
+        raise CameraError(f"{type(self).__name__} cannot store a name in the camera")
+
     def recover(self) -> list[str]:
         """Bring back a camera that stopped answering without unplugging it (close, reset its
         USB device, reopen, restore this session's settings); returns what could not be

@@ -256,6 +256,10 @@ class SdkCameraHandle:
     def sensor_mode(self) -> int:
         return self._ints("POAGetSensorMode", lib.poa_sdk_get_sensor_mode, 1)[0]
 
+    def set_user_custom_id(self, custom_id: bytes) -> None:
+        """``POASetUserCustomID`` (at most 16 bytes; empty clears it)."""
+        self._call("POASetUserCustomID", lib.poa_sdk_set_user_custom_id, custom_id, len(custom_id))
+
     def presets(self) -> Presets:
         p = ffi.new("poa_sdk_presets_t *")
         self._call("POAGetGainsAndOffsets", lib.poa_sdk_gains_and_offsets, p)

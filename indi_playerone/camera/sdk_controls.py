@@ -36,6 +36,8 @@ NOT_CONTROLS: frozenset[int] = frozenset({
     Config.EXPOSURE, Config.EXP, Config.TARGET_TEMP, Config.COOLER, Config.GUIDE_NORTH,
     Config.GUIDE_SOUTH, Config.GUIDE_EAST, Config.GUIDE_WEST, Config.FLIP_NONE, Config.FLIP_HORI,
     Config.FLIP_VERT, Config.FLIP_BOTH})
+#: ``POASetUserCustomID``'s limit ("max len is 16", ``PlayerOneCamera.h``).
+CUSTOM_ID_BYTES = 16
 #: (horizontal, vertical) -> the flip config that selects it.
 FLIP_CONFIGS: dict[tuple[bool, bool], Config] = {
     (False, False): Config.FLIP_NONE, (True, False): Config.FLIP_HORI,
@@ -200,6 +202,37 @@ class SdkCapabilitiesMixin:
     def dropped_frames(self) -> int:
         with self._lock:
             return self._need_open().dropped_count()
+
+    # -- the user custom ID: a name stored in the camera ------------------------------------------
+    def custom_id(self) -> str | None:
+        """``userCustomID`` (the SDK shows it in ``cameraModelName`` as "Model [ID]"); None when
+        this SDK lacks ``POASetUserCustomID``."""
+        if not self.sdk.has("POASetUserCustomID"):
+            return None
+        return self.props.custom_id
+
+    def set_custom_id(self, name: str) -> None:
+        """``POASetUserCustomID``: at most 16 bytes, kept in the camera's flash, so the camera
+        carries its name to any computer. It interrupts an exposure (``PlayerOneCamera.h``), so
+        it is refused while one runs. Printable characters only, no slash, backslash or square
+        bracket: the
+        name becomes part of the device name and of its configuration file's name, and the
+        SDK's "Model [ID]" must still parse."""
+        data = name.encode("utf-8")
+        if len(data) > CUSTOM_ID_BYTES:
+            raise CameraError(f"a name stored in the camera has at most {CUSTOM_ID_BYTES} bytes "
+                              f"({len(data)} given)")
+        if any(ord(ch) < 32 or ch in "/\\[]" for ch in name):
+            raise CameraError("a name stored in the camera may not hold control characters, "
+                              "'/', '\\', '[' or ']'")
+        if not self.sdk.has("POASetUserCustomID"):
+            raise CameraError(f"this SDK ({self.sdk.version}) cannot store a name in the camera")
+        with self._lock:
+            h = self._need_idle("the name stored in the camera")
+            if getattr(self, "_video", None) is not None:
+                raise CameraError("cannot change the name stored in the camera while streaming")
+            h.set_user_custom_id(data)
+            self.props = h.props()
 
     def usb_link(self) -> str:
         return "USB3" if self.props.usb3 else "USB2"

@@ -1,16 +1,22 @@
-"""What the camera is: ADC_DEPTH, SDK, Serial Number, NICKNAME and USB_LINK.
+"""What the camera is: ADC_DEPTH, SDK, Serial Number, NICKNAME, USER_CUSTOM_ID and USB_LINK.
 
 Names and elements are the C++ driver's (playerone_base.cpp, playerone_ccd.cpp): `Serial
 Number` with its space, `SN#`,
 `NICKNAME.nickname`. Serial Number and NICKNAME exist only when the camera reported a serial,
 as there. USB_LINK is ours: the vendor manual's first check when downloads are slow is whether
 the camera is on a USB 3 link, so the driver shows the link and warns on USB 2.
+
+USER_CUSTOM_ID is ours too: a name kept in the camera itself (the SDK's user custom ID, 16
+bytes), an alternative to the nickname file for a camera that moves between computers. The SDK
+shows it in the model name ("Ares-C PRO [Juno]"), which both drivers make the device name at
+their next start, so the saved configuration follows the camera; a nickname for the serial
+still wins (ccd/nicknames.py).
 """
 from __future__ import annotations
 
 from typing import Any
 
-from ..camera.interface import CameraBackend
+from ..camera.interface import CameraBackend, CameraError
 from ..indi.component import Component, handles
 from ..indi.defaultdevice import DefaultDevice
 from ..indi.properties import State
@@ -49,6 +55,13 @@ class Identity(Component):
         else:
             for spec in (P.SERIAL_NUMBER, P.NICKNAME):
                 self.drop(spec)
+        stored = self.camera.custom_id()
+        if stored is not None:
+            custom = self.build(P.USER_CUSTOM_ID)
+            custom["ID"].value = stored
+            custom.state = State.OK
+        else:
+            self.drop(P.USER_CUSTOM_ID)
         link = self.camera.usb_link()
         if link:
             usb = self.build(P.USB_LINK)
@@ -75,3 +88,24 @@ class Identity(Component):
         self.device.update(vector, f"Nickname {what} {path}. Restart the driver for the device "
                                    f"to be named '{name}' (its saved configuration follows the "
                                    "device name).")
+
+    @handles(P.USER_CUSTOM_ID)
+    def on_custom_id(self, vector: Any, values: dict) -> None:
+        name = values.get("ID", "").strip()
+        try:
+            self.camera.set_custom_id(name)
+        except CameraError as exc:
+            self.device.alert(vector, f"The camera did not take the name: {exc}")
+            return
+        stored = self.camera.custom_id() or ""
+        vector["ID"].value = stored
+        vector.state = State.OK
+        info = self.camera.info
+        model = info.model.split(" [", 1)[0]
+        shown = f"{model} [{stored}]" if stored else model
+        name_then = device_base_name(info.serial, shown, read_nicknames())
+        what = f"'{stored}' is stored in the camera" if stored else "The camera holds no name now"
+        self.device.update(vector, f"{what}. At the next start of the driver, on any computer, "
+                                   f"the device is named '{name_then}' (a nickname for its "
+                                   "serial number takes precedence; the saved configuration "
+                                   "follows the device name).")

@@ -349,6 +349,15 @@ SENSOR_MODE = PropertySpec(
     "Switch", "SENSOR_MODE", "Sensor Mode", CONTROLS, "rw", 60, (), rule="OneOfMany", saved=True,
     notes="MODE_0 ... MODE_<n-1>, labels = the camera's mode names",
 )
+#: Ours: the SDK's user custom ID (POASetUserCustomID, 16 bytes in the camera's flash). The SDK
+#: shows it in cameraModelName as "Model [ID]", which is the device name both drivers give it at
+#: their next start, on any computer (INDIGO calls its version X_CUSTOM_SUFFIX); a nickname for
+#: the serial (NICKNAME) still wins.
+USER_CUSTOM_ID = PropertySpec(
+    "Text", "USER_CUSTOM_ID", "Name in camera", GENERAL_INFO, "rw", 60,
+    (TextSpec("ID", "Name (16 bytes)"),),
+    notes="defined only when the SDK has POASetUserCustomID",
+)
 #: Ours: the manual's check for slow downloads ("check if connection is USB3.0").
 USB_LINK = PropertySpec(
     "Text", "USB_LINK", "USB Link", GENERAL_INFO, "ro", 60, (TextSpec("USB_LINK_SPEED", "Speed"),),
@@ -373,7 +382,8 @@ NOT_LOADED_AT_CONNECT = frozenset({CCD_FRAME.name, CCD_BINNING.name})
 #: Built at each connect from what the opened camera reports (present or not, by camera), and
 #: defined after the connected_specs() set in this order, as the C++ driver defines them.
 BUILT_AT_CONNECT = (CCD_CONTROLS, CCD_CONTROLS_MODE, CCD_GAIN_PRESET, FLIP, CCD_VIDEO_FORMAT,
-                    BLINK, ADC_DEPTH, SDK, SERIAL_NUMBER, NICKNAME, USB_LINK, SENSOR_MODE)
+                    BLINK, ADC_DEPTH, SDK, SERIAL_NUMBER, NICKNAME, USER_CUSTOM_ID, USB_LINK,
+                    SENSOR_MODE)
 
 #: Defined while a setting asks for them: CCD_FILE_PATH while UPLOAD_MODE saves to disk,
 #: CCD_ROTATION while WCS_CONTROL is enabled (as libindi).

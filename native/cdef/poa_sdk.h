@@ -121,6 +121,7 @@ int poa_sdk_sensor_mode_count(poa_sdk_cam_t *c, int *count);
 int poa_sdk_sensor_mode_info(poa_sdk_cam_t *c, int index, poa_sdk_mode_info_t *out);
 int poa_sdk_set_sensor_mode(poa_sdk_cam_t *c, int index);
 int poa_sdk_get_sensor_mode(poa_sdk_cam_t *c, int *index);
+int poa_sdk_set_user_custom_id(poa_sdk_cam_t *c, const char *id, int len);
 int poa_sdk_gains_and_offsets(poa_sdk_cam_t *c, poa_sdk_presets_t *out);
 int poa_sdk_get_image_data(poa_sdk_cam_t *c, uint8_t *buf, size_t len, int timeout_ms);
 int poa_sdk_expose(poa_sdk_cam_t *c, const poa_sdk_exposure_t *e);

@@ -211,6 +211,9 @@ int poa_sdk_sensor_mode_count(poa_sdk_cam_t *c, int *count);
 int poa_sdk_sensor_mode_info(poa_sdk_cam_t *c, int index, poa_sdk_mode_info_t *out);
 int poa_sdk_set_sensor_mode(poa_sdk_cam_t *c, int index);
 int poa_sdk_get_sensor_mode(poa_sdk_cam_t *c, int *index);
+/* POASetUserCustomID: up to 16 bytes kept in the camera's flash (len 0 clears it); it interrupts
+ * a running exposure. POA_SDK_ENOSYM for an SDK without it. */
+int poa_sdk_set_user_custom_id(poa_sdk_cam_t *c, const char *id, int len);
 int poa_sdk_gains_and_offsets(poa_sdk_cam_t *c, poa_sdk_presets_t *out);
 
 /* Direct, synchronous read (no reader thread): for tests and diagnostics. */

@@ -123,7 +123,8 @@ _Static_assert(sizeof(POASensorModeInfo) == 192, "POASensorModeInfo layout");
     X(0, POASetSensorMode, int, (int, int))                                                    \
     X(0, POAGetSensorMode, int, (int, int *))                                                  \
     X(0, POAGetGainsAndOffsets, int,                                                           \
-      (int, int *, int *, int *, int *, int *, int *, int *, int *))
+      (int, int *, int *, int *, int *, int *, int *, int *, int *))                         \
+    X(0, POASetUserCustomID, int, (int, const char *, int))
 
 struct poa_sdk {
     void *handle;
@@ -944,6 +945,13 @@ int poa_sdk_set_sensor_mode(poa_sdk_cam_t *c, int index)
 {
     OPTIONAL(c, POASetSensorMode);
     LOCKED(c, -1, c->s->POASetSensorMode(c->id, index));
+}
+
+int poa_sdk_set_user_custom_id(poa_sdk_cam_t *c, const char *id, int len)
+{
+    if (len < 0 || (len > 0 && !id)) return POA_EINVAL;
+    OPTIONAL(c, POASetUserCustomID);
+    LOCKED(c, -1, c->s->POASetUserCustomID(c->id, len ? id : NULL, len));
 }
 
 int poa_sdk_get_sensor_mode(poa_sdk_cam_t *c, int *index)

@@ -51,10 +51,14 @@ def test_the_sdk_backend_serves_the_simulated_cameras(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fault", ["timeout=2", "never_ready=2"])
 def test_readout_fault_ends_in_alert_then_next_exposure_works(tmp_path: Path, fault: str) -> None:
-    """Both attempts (the first and the watchdog's restart) fail; the third exposure is clean."""
+    """Both attempts (the first and the second) fail; the next exposure is clean. With the USB
+    reset off (CCD_USB_RESET): on, the camera would be reset and tried a third time
+    (tests/test_driver_field_failures.py)."""
     with sdk_server(tmp_path, "Ares-C PRO") as server, IndiClient(server.port) as client:
         client.connect_device(ARES, timeout=15)
         client.enable_blobs(ARES)
+        client.set_switch(ARES, "CCD_USB_RESET", ["INDI_DISABLED"])
+        client.wait_until(ARES, "CCD_USB_RESET", lambda s: s.values()["INDI_DISABLED"], timeout=10)
         with (tmp_path / "faults").open("a") as f:
             f.write(fault + "\n")
         time.sleep(0.2)  # the library looks at the file at most every 50 ms

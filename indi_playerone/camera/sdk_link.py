@@ -15,13 +15,15 @@ allowance is only how long a really hung camera takes to be noticed.
 
 **Bandwidth at connect.** The C++ driver (indi-3rdparty ``indi-playerone/playerone_base.cpp``,
 ``Connect`` and ``createControls``) sets ``POA_USB_BANDWIDTH_LIMIT`` when a camera connects: to the
-lowest value the camera accepts on a USB 3 link (35 % on the cameras the vendor's Python wrapper
-documents, still over 100 MB/s: the USB 3 timeouts of indi-3rdparty #1090 and #1328 go away with
-less bandwidth), to 80 % of the highest on a USB 2 link (there the limit throttles the slow link
-itself), and to the lowest on any link when built with ``LOW_USB_BANDWIDTH`` (meant for ARM
-boards, whose USB controllers drop data at full rate; its README advises 40 on ARM). We do the
-same, with the ARM choice made at run time from the machine. A value saved in the device's
-configuration (``CCD_CONTROLS``) is loaded after this and wins.
+lowest value the camera accepts on a USB 3 link, to 80 % of the highest on a USB 2 link (there
+the limit throttles the slow link itself), and to the lowest on any link when built with
+``LOW_USB_BANDWIDTH`` (meant for ARM boards, whose USB controllers drop data at full rate, the
+field reports of indi-3rdparty #1090 on a Pi 5; its README advises 40 on ARM). We do the same
+on USB 2 and on ARM, the ARM choice made at run time from the machine. On USB 3 elsewhere we
+set the highest instead: the limit scales the link (the vendor's advice is to lower it to 40 %
+only when downloads fail), and the lowest, 35 %, capped the simulated Apollo-M MAX PRO's stream
+at 39 fps of its 126. A value saved in the device's configuration (``CCD_CONTROLS``) is loaded
+after this and wins: a USB 3 camera that times out (indi-3rdparty #1328) is set lower once.
 """
 from __future__ import annotations
 
@@ -60,8 +62,11 @@ def is_arm(machine: str | None = None) -> bool:
 
 def default_bandwidth_pct(*, usb3: bool, lowest: int, highest: int,
                           machine: str | None = None) -> int:
-    """The C++ driver's bandwidth limit at connect: the lowest the camera accepts on USB 3 and on
-    ARM boards, 80 % of the highest on USB 2 elsewhere (never below the lowest)."""
-    if usb3 or is_arm(machine):
+    """The bandwidth limit at connect: the lowest the camera accepts on ARM boards and 80 % of the
+    highest on USB 2 (the C++ driver's values), the highest on USB 3 elsewhere (the C++ driver's
+    lowest would cap the frame rate; see the module's docstring)."""
+    if is_arm(machine):
         return int(lowest)
+    if usb3:
+        return int(highest)
     return max(int(lowest), min(int(highest), int(0.8 * highest)))

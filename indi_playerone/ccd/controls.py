@@ -133,8 +133,9 @@ class Controls(Component):
         return (gain, offset) if gain and offset else None
 
     def _bandwidth_default(self) -> None:
-        """The C++ driver's USB bandwidth limit at connect (camera/sdk_link.py says which and
-        why); a saved CCD_CONTROLS value, loaded after connect, replaces it."""
+        """The USB bandwidth limit at connect, the C++ driver's on USB 2 and ARM boards
+        (camera/sdk_link.py says which and why); a saved CCD_CONTROLS value, loaded after
+        connect, replaces it."""
         control = control_by_key(self._controls.values(), KEY_USB_BANDWIDTH)
         if control is None:
             return

@@ -1,6 +1,7 @@
 """The vendor's own SDK (``libPlayerOneCamera.so.3``) under the driver, no camera attached: what
-can be verified of a real SDK without a camera. Set ``INDI_PLAYERONE_VENDOR_SDK`` to the file
-(the vendor's Linux SDK for this machine's architecture; verified with SDK 3.7.0, x86_64).
+can be verified of a real SDK without a camera. ``INDI_PLAYERONE_VENDOR_SDK`` names the file (the
+vendor's Linux SDK for this machine's architecture; verified with SDK 3.7.0, x86_64); unset, the
+path ``.ci/setup`` found and wrote to ``build/vendor-sdk`` is used.
 
 Checked: it loads through the driver's loader and C layer (every required function resolved,
 the optional ones the driver looks up present, ``POASetUserCustomID`` among them), says its
@@ -18,11 +19,15 @@ from indi_playerone.camera.sdk_binding import SdkLibrary
 
 VENDOR_ENV = "INDI_PLAYERONE_VENDOR_SDK"
 DRIVER = str(Path(sys.executable).parent / "indi_playerone_ccd")
+#: Written by .ci/setup, in the checkout's build/ folder (the first parent with a pyproject.toml).
+RECORD = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file()) / "build" / "vendor-sdk"
 
 
 @pytest.fixture(scope="module")
 def vendor_sdk() -> str:
     path = os.environ.get(VENDOR_ENV, "")
+    if not path and RECORD.is_file():
+        path = RECORD.read_text().strip()
     if not path:
         pytest.skip(f"needs a Player One camera SDK from the vendor: set {VENDOR_ENV} to its "
                     "libPlayerOneCamera.so.3")

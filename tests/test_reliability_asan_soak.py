@@ -22,7 +22,6 @@ docs/reliability.md).
 """
 from __future__ import annotations
 
-import glob
 import importlib.util
 import os
 import shutil
@@ -66,15 +65,8 @@ def asan_native(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert spec is not None and spec.loader is not None
     build_native = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build_native)  # defines the FFI; compiles nothing on import
-    from cffi import FFI
-
-    ffi = FFI()
-    ffi.cdef(build_native._read_cdefs())
-    ffi.set_source("indi_playerone._native", '#include "poa_core.h"\n',
-                   sources=sorted(glob.glob(str(ROOT / "native" / "src" / "*.c"))),
-                   include_dirs=[str(ROOT / "native" / "include")],
-                   extra_compile_args=["-std=c11", "-O1", "-g", "-D_GNU_SOURCE", *ASAN_FLAGS],
-                   extra_link_args=ASAN_FLAGS, libraries=["pthread", "dl"])
+    ffi = build_native.make_ffi(["-std=c11", "-O1", "-g", "-D_GNU_SOURCE", *ASAN_FLAGS], ASAN_FLAGS,
+                                absolute=True)
     out = tmp_path_factory.mktemp("asan-native")
     so = Path(ffi.compile(tmpdir=str(out)))
     assert so.parent.name == "indi_playerone", so

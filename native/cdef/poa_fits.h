@@ -1,1 +1,0 @@
-void poa_fits_be16(const uint16_t *src, uint8_t *dst, size_t n);

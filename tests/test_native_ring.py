@@ -1,6 +1,6 @@
 """Frame ring: whole frames in, fault rejection, counters, threads, close.
 
-The producer is the SDK reader in C (``native/src/sdk.c``: begin a slot, POAGetImageData into
+The producer is the SDK reader in C (``native/src/sdk_reader.c``: begin a slot, POAGetImageData into
 it, commit) or ``push_frame`` (the same begin/commit path with a copy); here Python threads
 produce with ``push_frame``, a payload pattern per sequence number, against Python consumers.
 """

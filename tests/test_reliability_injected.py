@@ -10,7 +10,7 @@ left-justified 12-bit values over a small bias, garbage is random bytes), the sa
 alive, and the next exposure (after replug where needed) a clean frame.
 
 "Every SDK call failing once" takes its list of calls from the binding
-(``camera/sdk_binding.py`` and the C reader's calls in ``native/src/sdk.c``), so a call added
+(``camera/sdk_binding.py`` and the C layer's calls in ``native/src/sdk_*.c``), so a call added
 there is covered here automatically; the failure is armed before each phase of a session in
 turn (connect, a temperature poll, an exposure, an abort, a video stream, a format change, a
 binning and frame change, disconnect, connect again), and the library's fault log
@@ -52,12 +52,12 @@ FAULT_CHECK_S = 0.1
 #: The SDK functions the driver calls: every name the binding checks (``_call("POA...")`` and
 #: ``check("POA...")``) plus the calls its C reader makes itself.
 BINDING = ROOT / "indi_playerone" / "camera" / "sdk_binding.py"
-READER_C = ROOT / "native" / "src" / "sdk.c"
+SDK_C = sorted((ROOT / "native" / "src").glob("sdk_*.c"))
 
 
 def driver_sdk_calls() -> list[str]:
     names = set(re.findall(r'"(POA[A-Za-z_]+)"', BINDING.read_text()))
-    reader = READER_C.read_text()
+    reader = "".join(p.read_text() for p in SDK_C)
     names |= set(re.findall(r"s->(POA[A-Za-z_]+)\(c->id", reader))
     # POAGetCameraCount returns a count, not an error code: it cannot fail that way.
     names.discard("POAGetCameraCount")

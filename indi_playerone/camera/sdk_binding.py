@@ -1,4 +1,4 @@
-"""Typed, checked Python over the vendor SDK, through our C layer (``native/src/sdk.c``).
+"""Typed, checked Python over the vendor SDK, through our C layer (``native/src/sdk_*.c``).
 
 Python never calls ``libPlayerOneCamera`` directly: the C layer loads it with dlopen, calls it
 with its real C types (``POASetConfig`` takes a union by value, which cffi's ABI mode cannot

@@ -2,7 +2,7 @@
 
 Threads and locks:
 
-* every SDK call of a camera runs under that camera's one C lock (``native/src/sdk.c``);
+* every SDK call of a camera runs under that camera's one C lock (``native/src/sdk_camera.c``);
   this class adds one Python lock for its own state, never held while waiting for a frame;
 * the frame is read by a C thread that sleeps through the exposure, then calls
   ``POAGetImageData`` straight into a slot of the camera's frame ring, with the SDK's

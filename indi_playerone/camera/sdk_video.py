@@ -3,7 +3,7 @@
 The SDK's video mode (``PlayerOneCamera.h``; ``docs/upstream-facts.md`` section 3, row 3.7):
 ``POAStartExposure(id, FALSE)``, then ``POAGetImageData`` again and again, each call returning
 the next finished frame; frames the host did not read in time are lost in the camera and
-counted by ``POAGetDroppedImagesCount``. Here the C reader thread of ``native/src/sdk.c`` makes
+counted by ``POAGetDroppedImagesCount``. Here the C reader thread of ``native/src/sdk_reader.c`` makes
 those calls, straight into the slots of a ring of its own (drop-oldest mode, slots of the video
 frame's size), so Python never touches a frame on its way in and a consumer that falls behind
 loses the oldest frames in the host buffer (counted by the ring) while the camera keeps being

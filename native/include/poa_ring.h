@@ -1,5 +1,5 @@
 /* Frame ring: N pre-allocated slots between one producer (the SDK reader thread of
- * sdk.c, which calls POAGetImageData straight into a slot) and the driver (consumer).
+ * sdk_reader.c, which calls POAGetImageData straight into a slot) and the driver (consumer).
  *
  * A producer reserves a slot (poa_ring_begin_frame), fills it and commits it with the
  * frame's metadata (poa_ring_commit_frame); a frame is delivered only if its size agrees

@@ -1,4 +1,4 @@
-/* Frame ring: pre-allocated slots between one producer (the SDK reader thread of sdk.c)
+/* Frame ring: pre-allocated slots between one producer (the SDK reader thread of sdk_reader.c)
  * and the consumer side. See poa_ring.h for the threading contract.
  *
  * Locking: one mutex guards slot states, the queues, the counters and the last seq. The

@@ -1,0 +1,244 @@
+/* What the three parts of our SDK layer share (not exposed to Python): the vendor's types,
+ * the loaded library's function table, one camera's state, and small time helpers.
+ *
+ *   sdk_library.c  dlopen, the function table, enumeration (a library-wide lock)
+ *   sdk_camera.c   the per-camera SDK lock and the plain calls made under it
+ *   sdk_reader.c   the reader thread: single exposures with their watchdog, video runs
+ *
+ * The vendor's types are declared here, privately, from the C API facts (structure layouts,
+ * enum values, signatures; see docs/upstream-facts.md); nothing of the vendor's header or
+ * library is copied or linked. Enums are passed as int (same size and class in every ABI the
+ * SDK ships for). */
+#ifndef POA_SDK_INTERNAL_H
+#define POA_SDK_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "poa_common.h"
+#include "poa_ring.h"
+#include "poa_sdk.h"
+
+/* ---- the vendor's types ----------------------------------------------------------------- */
+
+typedef struct {
+    char cameraModelName[256];
+    char userCustomID[16];
+    int cameraID;
+    int maxWidth;
+    int maxHeight;
+    int bitDepth;
+    int isColorCamera;
+    int isHasST4Port;
+    int isHasCooler;
+    int isUSB3Speed;
+    int bayerPattern;
+    double pixelSize;
+    char SN[64];
+    char sensorModelName[32];
+    char localPath[256];
+    int bins[8];
+    int imgFormats[8];
+    int isSupportHardBin;
+    int pID;
+    char reserved[248];
+} POACameraProperties;
+
+/* `long` is 8 bytes on LP64 (x86-64, aarch64) and 4 on 32-bit ARM; the double makes the
+ * union 8 bytes, 8-aligned, everywhere. */
+typedef union {
+    long intValue;
+    double floatValue;
+    int boolValue;
+} POAConfigValue;
+
+typedef struct {
+    int isSupportAuto;
+    int isWritable;
+    int isReadable;
+    int configID;
+    int valueType;
+    POAConfigValue maxValue;
+    POAConfigValue minValue;
+    POAConfigValue defaultValue;
+    char szConfName[64];
+    char szDescription[128];
+    char reserved[64];
+} POAConfigAttributes;
+
+typedef struct {
+    char name[64];
+    char desc[128];
+} POASensorModeInfo;
+
+/* The layouts of docs/upstream-facts.md (gcc, x86-64 LP64; aarch64 and armhf EABI identical
+ * because double is 8-aligned there). 32-bit x86 aligns double to 4 inside structs: not
+ * checked. */
+#if !defined(__i386__)
+_Static_assert(sizeof(POACameraProperties) == 992, "POACameraProperties layout");
+_Static_assert(offsetof(POACameraProperties, pixelSize) == 312, "pixelSize offset");
+_Static_assert(offsetof(POACameraProperties, bins) == 672, "bins offset");
+_Static_assert(offsetof(POACameraProperties, pID) == 740, "pID offset");
+_Static_assert(sizeof(POAConfigValue) == 8, "POAConfigValue size");
+_Static_assert(sizeof(POAConfigAttributes) == 304, "POAConfigAttributes layout");
+_Static_assert(offsetof(POAConfigAttributes, maxValue) == 24, "maxValue offset");
+_Static_assert(offsetof(POAConfigAttributes, szConfName) == 48, "szConfName offset");
+_Static_assert(sizeof(POASensorModeInfo) == 192, "POASensorModeInfo layout");
+#endif
+
+#define VAL_INT 0
+#define VAL_FLOAT 1
+#define VAL_BOOL 2
+
+/* X(required, name, return type, parameters) */
+#define POA_SDK_FUNCS(X)                                                                       \
+    X(1, POAGetCameraCount, int, (void))                                                       \
+    X(1, POAGetCameraProperties, int, (int, POACameraProperties *))                            \
+    X(1, POAGetCameraPropertiesByID, int, (int, POACameraProperties *))                        \
+    X(1, POAOpenCamera, int, (int))                                                            \
+    X(1, POAInitCamera, int, (int))                                                            \
+    X(1, POACloseCamera, int, (int))                                                           \
+    X(1, POAGetConfigsCount, int, (int, int *))                                                \
+    X(1, POAGetConfigAttributes, int, (int, int, POAConfigAttributes *))                       \
+    X(1, POAGetConfigAttributesByConfigID, int, (int, int, POAConfigAttributes *))             \
+    X(1, POASetConfig, int, (int, int, POAConfigValue, int))                                   \
+    X(1, POAGetConfig, int, (int, int, POAConfigValue *, int *))                               \
+    X(1, POAGetConfigValueType, int, (int, int *))                                             \
+    X(1, POAGetImageStartPos, int, (int, int *, int *))                                        \
+    X(1, POASetImageStartPos, int, (int, int, int))                                            \
+    X(1, POAGetImageSize, int, (int, int *, int *))                                            \
+    X(1, POASetImageSize, int, (int, int, int))                                                \
+    X(1, POAGetImageBin, int, (int, int *))                                                    \
+    X(1, POASetImageBin, int, (int, int))                                                      \
+    X(1, POAGetImageFormat, int, (int, int *))                                                 \
+    X(1, POASetImageFormat, int, (int, int))                                                   \
+    X(1, POAStartExposure, int, (int, int))                                                    \
+    X(1, POAStopExposure, int, (int))                                                          \
+    X(1, POAGetCameraState, int, (int, int *))                                                 \
+    X(1, POAGetImageData, int, (int, unsigned char *, long, int))                              \
+    X(1, POAGetErrorString, const char *, (int))                                               \
+    X(1, POAGetAPIVersion, int, (void))                                                        \
+    X(1, POAGetSDKVersion, const char *, (void))                                               \
+    X(0, POAImageReady, int, (int, int *))                                                     \
+    X(0, POAGetDroppedImagesCount, int, (int, int *))                                          \
+    X(0, POAGetSensorModeCount, int, (int, int *))                                             \
+    X(0, POAGetSensorModeInfo, int, (int, int, POASensorModeInfo *))                           \
+    X(0, POASetSensorMode, int, (int, int))                                                    \
+    X(0, POAGetSensorMode, int, (int, int *))                                                  \
+    X(0, POAGetGainsAndOffsets, int,                                                           \
+      (int, int *, int *, int *, int *, int *, int *, int *, int *))                         \
+    X(0, POASetUserCustomID, int, (int, const char *, int))
+
+struct poa_sdk {
+    void *handle;
+    pthread_mutex_t enum_mu; /* enumeration calls (bus scans) */
+#define X(req, name, ret, args) ret(*name) args;
+    POA_SDK_FUNCS(X)
+#undef X
+    char missing_optional[512];
+    int (*SimPOA_GetConfigError)(char *, int); /* the simulated SDK only: not an SDK function */
+};
+
+/* ---- small helpers --------------------------------------------------------------------- */
+
+static inline void copy_str(char *dst, size_t dst_size, const char *src, size_t src_size)
+{
+    size_t n = 0;
+    while (n < src_size && n + 1 < dst_size && src[n]) n++;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static inline void cond_init(pthread_cond_t *cv)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+#if !defined(__APPLE__)
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+#endif
+    pthread_cond_init(cv, &ca);
+    pthread_condattr_destroy(&ca);
+}
+
+static inline struct timespec cond_now(void)
+{
+    struct timespec t;
+#if defined(__APPLE__)
+    clock_gettime(CLOCK_REALTIME, &t);
+#else
+    clock_gettime(CLOCK_MONOTONIC, &t);
+#endif
+    return t;
+}
+
+static inline struct timespec ts_add_ms(struct timespec t, int64_t ms)
+{
+    t.tv_sec += (time_t)(ms / 1000);
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+static inline int ts_before(struct timespec a, struct timespec b)
+{
+    return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
+}
+
+static inline uint64_t realtime_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* ---- one camera ------------------------------------------------------------------------ */
+
+struct poa_sdk_cam {
+    poa_sdk_t *s;
+    int id;
+    pthread_mutex_t mu;      /* guards everything below, never held across an SDK call */
+    pthread_cond_t cv_lock;  /* the SDK lock became free */
+    pthread_cond_t cv_job;   /* reader: a job, an abort, quit */
+    pthread_cond_t cv_done;  /* waiters: the result changed, the reader became idle */
+    int locked;              /* the SDK lock (a flag, so it can be waited for with a timeout) */
+    /* Hand-off: a release while others wait reserves the lock for one of them (see
+     * poa__sdk_lock in sdk_camera.c). */
+    int lock_waiters;        /* threads waiting for the SDK lock */
+    int handoff;             /* the lock is reserved for a thread that waited at the release */
+    int handoff_left;        /* those threads still waiting */
+    uint64_t releases;       /* SDK lock releases so far (handoff: the one that reserved it) */
+    pthread_t thread;
+    int quit;
+    poa_ring_t *ring;
+    int busy;      /* a job is owned by expose/the reader (until its SDK calls are done) */
+    int job_ready; /* the reader may run it */
+    int abort;
+    poa_sdk_exposure_t job;
+    struct timespec t0; /* cond clock: when the current attempt started */
+    uint64_t t0_real_ns;
+    poa_sdk_result_t res;
+    /* video mode (busy + video: the reader runs run_video instead of run_job) */
+    int video;
+    poa_sdk_video_t vjob;
+    poa_sdk_video_stats_t vstats;
+};
+
+/* sdk_library.c: the vendor's camera properties in our fixed-width form. */
+void poa__sdk_convert_props(const POACameraProperties *p, poa_sdk_camera_props_t *o);
+
+/* sdk_camera.c: the camera's SDK lock. lock_ms < 0 waits for ever, 0 tries once; POA_OK or
+ * POA_SDK_EBUSY. Every SDK call for the camera is made holding it (the SDK is not documented
+ * as thread-safe). */
+int poa__sdk_lock(poa_sdk_cam_t *c, int lock_ms);
+void poa__sdk_unlock(poa_sdk_cam_t *c);
+
+/* sdk_reader.c: abort a readout in progress and wait until the reader is idle. */
+void poa__sdk_reader_idle(poa_sdk_cam_t *c);
+
+#endif

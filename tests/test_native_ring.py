@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from indi_playerone import native as N
+from indi_playerone._native import lib
 
 
 def pattern(length: int, seq: int) -> bytes:
@@ -69,7 +70,7 @@ def _produce(ring: N.FrameRing, n: int, w: int, h: int, *, oversize_every: int =
         try:
             ring.push_frame(payload, seq=seq, width=width, height=h, pixfmt=N.PixFmt.RAW16)
         except N.NativeError as e:
-            assert e.code == N.lib.POA_EFRAME
+            assert e.code == lib.POA_EFRAME
             continue
         good.add(seq)
         last = seq
@@ -143,7 +144,7 @@ def test_push_frame_checks_order_and_size() -> None:
         ring.push_frame(payload, seq=10, width=4, height=3, pixfmt=N.PixFmt.RAW16)
         with pytest.raises(N.NativeError) as e:
             ring.push_frame(payload, seq=10, width=4, height=3, pixfmt=N.PixFmt.RAW16)
-        assert e.value.code == N.lib.POA_EFRAME
+        assert e.value.code == lib.POA_EFRAME
         with pytest.raises(N.NativeError):
             ring.push_frame(payload, seq=11, width=5, height=3, pixfmt=N.PixFmt.RAW16)
         with pytest.raises(N.NativeError):

@@ -212,8 +212,9 @@ ALLOWED = {
 }
 #: Process spawning the driver itself needs, each with why no client text can reach it.
 ALLOWED_IN_DRIVER = {
-    "indi_playerone/native.py": "the SER kill guard: Popen of sys.executable -I -S with fixed code "
-                                "and integer arguments (two fds, the frame size); no shell",
+    "indi_playerone/native/ser.py": "the SER kill guard: Popen of sys.executable -I -S with a fixed "
+                                    "program (ser_guard.py) and integer arguments (two fds, the "
+                                    "frame size); no shell",
 }
 
 

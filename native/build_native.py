@@ -124,4 +124,5 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--cdefs"]:
         print(cdefs(), end="")
     else:
-        ffibuilder.compile(tmpdir=os.path.join(HERE, "build"), verbose=True)
+        # cffi compiles from inside tmpdir: the sources need absolute paths here.
+        make_ffi(absolute=True).compile(tmpdir=os.path.join(HERE, "build"), verbose=True)

@@ -1,4 +1,6 @@
-"""Benchmark of the C readout core's pixel kernels on a full 9576x6388 frame.
+"""Benchmark of the C readout core's pixel kernels on a full 9576x6388 frame: the driver's
+(FITS conversion, statistics: `indi_playerone.native`) and the ones kept here without a
+caller in the driver (`bench/kernels/`, built on first run).
 
 Each kernel's median time is printed as a ratio to a memcpy of the frame's 16-bit bytes
 (122 MB) measured in the same run, beside the ratio of the best numpy implementation
@@ -22,6 +24,7 @@ from typing import Callable
 
 import numpy as np
 
+import kernels as K  # bench/kernels: the kernels without a caller in the driver
 from indi_playerone import native as N
 from indi_playerone._native import ffi, lib
 
@@ -53,7 +56,9 @@ def main() -> int:
     a = ap.parse_args()
     w, h, rep = a.width - a.width % 4, a.height - a.height % 4, a.repeat
     n = w * h
+    K.load()  # compiles bench/kernels on the first run
     N.set_simd(not a.no_simd)
+    K.set_simd(not a.no_simd)
 
     rng = np.random.default_rng(7)
     src = (rng.integers(0, 4096, n, dtype=np.uint16) << 4).astype(np.uint16)
@@ -172,20 +177,20 @@ def main() -> int:
         np.searchsorted(np.cumsum(hist), cnt // 2)
 
     kernels: dict[str, tuple[Callable[[], object], list[Callable[[], object]]]] = {
-        "unpack12": (lambda: N.unpack12(packed, n, out=dst16), [np_unpack_a, np_unpack_b, np_unpack_c]),
-        "unpack12_fits": (lambda: N.unpack12_fits(packed, n, out=dstb),
+        "unpack12": (lambda: K.unpack12(packed, n, out=dst16), [np_unpack_a, np_unpack_b, np_unpack_c]),
+        "unpack12_fits": (lambda: K.unpack12_fits(packed, n, out=dstb),
                           [lambda: (np_unpack_c(), np.bitwise_xor(dst16, np.uint16(0x8000), out=dst16),
                                     np.copyto(be_view, dst16))]),
-        "shift": (lambda: N.shift_right(src, 4, out=dst16),
+        "shift": (lambda: K.shift_right(src, 4, out=dst16),
                   [lambda: np.right_shift(src, 4, out=dst16)]),
-        "byteswap": (lambda: N.byteswap16(src, out=dst16), [np_bswap_a, np_bswap_b]),
+        "byteswap": (lambda: K.byteswap16(src, out=dst16), [np_bswap_a, np_bswap_b]),
         "fits_be": (lambda: N.fits_be16(src, out=dstb), [np_fits_a, np_fits_b]),
-        "bin2_sum": (lambda: N.bin_image(img, 2, "sum", out=bin2), np_bin2(False)),
-        "bin2_avg": (lambda: N.bin_image(img, 2, "avg", out=bin2), np_bin2(True)),
-        "bin4_avg": (lambda: N.bin_image(img, 4, "avg", out=bin4), [np_bin4_avg]),
-        "to8bit": (lambda: N.narrow16(src, 8, out=dst8), [np_narrow]),
-        "flip_h": (lambda: N.flip(img, "h", out=out_img), [lambda: np.copyto(out_img, img[:, ::-1])]),
-        "flip_v": (lambda: N.flip(img, "v", out=out_img), [lambda: np.copyto(out_img, img[::-1])]),
+        "bin2_sum": (lambda: K.bin_image(img, 2, "sum", out=bin2), np_bin2(False)),
+        "bin2_avg": (lambda: K.bin_image(img, 2, "avg", out=bin2), np_bin2(True)),
+        "bin4_avg": (lambda: K.bin_image(img, 4, "avg", out=bin4), [np_bin4_avg]),
+        "to8bit": (lambda: K.narrow16(src, 8, out=dst8), [np_narrow]),
+        "flip_h": (lambda: K.flip(img, "h", out=out_img), [lambda: np.copyto(out_img, img[:, ::-1])]),
+        "flip_v": (lambda: K.flip(img, "v", out=out_img), [lambda: np.copyto(out_img, img[::-1])]),
         "stats": (lambda: N.stats(src), [np_stats]),
     }
 

@@ -1,4 +1,5 @@
-"""The C core's own test programs (native/tests/*.c) under AddressSanitizer +
+"""The C core's own test programs (native/tests/*.c, and bench/kernels/test_kernels.c for the
+benchmark's kernels with the core's FITS and statistics kernels) under AddressSanitizer +
 UndefinedBehaviorSanitizer, ThreadSanitizer and valgrind memcheck, plus build checks
 for clang and the Raspberry Pi cross compilers (64- and 32-bit ARM).
 
@@ -19,14 +20,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NATIVE = ROOT / "native"
+KERNELS = ROOT / "bench" / "kernels"
 SOURCES = sorted(glob.glob(str(NATIVE / "src" / "*.c")))
-BASE = ["-std=c11", "-D_GNU_SOURCE", f"-I{NATIVE / 'include'}"]
+BENCH_SOURCES = sorted(glob.glob(str(KERNELS / "*.c")))
+BASE = ["-std=c11", "-D_GNU_SOURCE", f"-I{NATIVE / 'include'}", f"-I{KERNELS}"]
+#: Each test program: its file and the sources it links beside the core's.
+PROGRAMS = {
+    "test_kernels": (KERNELS / "test_kernels.c", [p for p in BENCH_SOURCES if not p.endswith("test_kernels.c")]),
+    "test_ring": (NATIVE / "tests" / "test_ring.c", []),
+    "test_ser": (NATIVE / "tests" / "test_ser.c", []),
+}
 ASAN = ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
 ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0", UBSAN_OPTIONS="print_stacktrace=1")
 
 
 def build(cc: str, flags: list[str], test: str, out: Path) -> Path:
-    cmd = [cc, *BASE, *flags, *SOURCES, str(NATIVE / "tests" / f"{test}.c"), "-o", str(out), "-lpthread", "-lm"]
+    program, extra = PROGRAMS[test]
+    cmd = [cc, *BASE, *flags, *SOURCES, *extra, str(program), "-o", str(out), "-lpthread", "-lm", "-ldl"]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, f"{' '.join(cmd)}\n{r.stderr}"
     return out
@@ -86,7 +96,7 @@ def test_plain_c_build_without_x86_simd(tmp_path: Path) -> None:
 
 
 def test_gcc_warning_free(tmp_path: Path) -> None:
-    for src in SOURCES:
+    for src in [*SOURCES, *BENCH_SOURCES]:
         r = subprocess.run(["gcc", *BASE, "-O3", "-Wall", "-Wextra", "-Werror", "-c", src, "-o",
                             str(tmp_path / "x.o")], capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stderr
@@ -103,7 +113,7 @@ def test_clang_builds_and_passes(tmp_path: Path) -> None:
 def test_cross_compiles_for_raspberry_pi(tmp_path: Path, cc: str) -> None:
     """Compile-only: 64-bit and 32-bit ARM (size_t is 32 bits on the latter)."""
     need(cc)
-    for src in [*SOURCES, str(NATIVE / "tests" / "test_kernels.c"), str(NATIVE / "tests" / "test_ring.c")]:
+    for src in [*SOURCES, *BENCH_SOURCES, str(NATIVE / "tests" / "test_ring.c")]:
         r = subprocess.run([cc, *BASE, "-O3", "-Wall", "-Wextra", "-Werror", "-c", src, "-o",
                             str(tmp_path / "x.o")], capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, f"{cc} {src}\n{r.stderr}"

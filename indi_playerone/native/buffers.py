@@ -23,13 +23,6 @@ def as_array(src: Buffer, dtype: Any, name: str = "src") -> np.ndarray:
     return a
 
 
-def as_bytes(src: Buffer) -> np.ndarray:
-    """Any contiguous buffer or array as flat uint8."""
-    if isinstance(src, np.ndarray):
-        return as_array(src, src.dtype).reshape(-1).view(np.uint8)
-    return np.frombuffer(src, dtype=np.uint8)
-
-
 def out_array(out: Optional[Buffer], shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     """`out` checked (writable, contiguous, dtype, big enough) and shaped, or a new array."""
     dt = np.dtype(dtype)

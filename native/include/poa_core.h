@@ -8,9 +8,9 @@
 
 #include "poa_common.h"
 #include "poa_fits.h"
-#include "poa_kernels.h"
 #include "poa_ring.h"
 #include "poa_sdk.h"
 #include "poa_ser.h"
+#include "poa_stats.h"
 
 #endif

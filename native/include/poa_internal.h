@@ -41,6 +41,27 @@ int poa__caps(void);
 
 static inline uint16_t poa__bswap16(uint16_t v) { return (uint16_t)((v >> 8) | (v << 8)); }
 
+/* FITS BITPIX 16 with BZERO 32768: value v is stored as (v - 32768) big-endian, which is
+ * v ^ 0x8000 with its bytes swapped (on a little-endian host). */
+static inline uint16_t poa__fits16(uint16_t v)
+{
+    v ^= 0x8000u;
+#if POA_BIG_ENDIAN
+    return v;
+#else
+    return poa__bswap16(v);
+#endif
+}
+
+#if POA_X86
+/* The byte shuffle that swaps the two bytes of every 16-bit lane. */
+POA_TARGET_AVX2 static inline __m256i poa__bswap_mask(void)
+{
+    return _mm256_setr_epi8(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14,
+                            1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
+}
+#endif
+
 static inline uint32_t poa__le32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;

@@ -20,7 +20,7 @@
 #define POA_PIX_RAW16 1   /* little-endian, as the SDK delivers it */
 #define POA_PIX_RGB24 2
 #define POA_PIX_MONO8 3
-#define POA_PIX_RAW12P 16 /* 12-bit packed, see poa_unpack12 */
+#define POA_PIX_RAW12P 16 /* 12-bit packed (GenICam Mono12p; bench/kernels unpacks it) */
 
 /* What to do when every slot is in use. */
 #define POA_RING_BLOCK 0       /* the producer waits for the consumer (single exposures) */

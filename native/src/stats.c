@@ -1,6 +1,6 @@
 /* Statistics from a histogram built in one pass over the pixels. */
 #include "poa_common.h"
-#include "poa_kernels.h"
+#include "poa_stats.h"
 
 #include <math.h>
 #include <stdlib.h>

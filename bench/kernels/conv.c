@@ -1,6 +1,6 @@
-/* Element-wise pixel conversions: 12-bit unpack, shifts, byte swap, 8<->16 bits, and
- * the FITS big-endian/BZERO conversion (fits.c). Plain-C loops first, AVX2 after. */
-#include "poa_fits.h"
+/* Element-wise pixel conversions: 12-bit unpack (also straight to FITS big-endian/BZERO),
+ * shifts, byte swap, 8<->16 bits. Plain-C loops first, AVX2 after. The driver's own FITS
+ * conversion of uint16 frames is native/src/fits.c. */
 #include "poa_internal.h"
 #include "poa_kernels.h"
 #include "poa_common.h"
@@ -25,29 +25,19 @@ static void unpack12_c(const uint8_t *s, uint16_t *d, size_t n, unsigned sh)
     }
 }
 
-static inline uint16_t fits16(uint16_t v)
-{
-    v ^= 0x8000u;
-#if POA_BIG_ENDIAN
-    return v;
-#else
-    return poa__bswap16(v);
-#endif
-}
-
 static void unpack12_fits_c(const uint8_t *s, uint8_t *d, size_t n, unsigned sh)
 {
     size_t pairs = n / 2;
     for (size_t i = 0; i < pairs; i++) {
         uint32_t b0 = s[3 * i], b1 = s[3 * i + 1], b2 = s[3 * i + 2];
-        uint16_t p0 = fits16((uint16_t)((b0 | (b1 & 0xfu) << 8) << sh));
-        uint16_t p1 = fits16((uint16_t)(((b1 >> 4) | b2 << 4) << sh));
+        uint16_t p0 = poa__fits16((uint16_t)((b0 | (b1 & 0xfu) << 8) << sh));
+        uint16_t p1 = poa__fits16((uint16_t)(((b1 >> 4) | b2 << 4) << sh));
         memcpy(d + 4 * i, &p0, 2);
         memcpy(d + 4 * i + 2, &p1, 2);
     }
     if (n & 1) {
         uint32_t b0 = s[3 * pairs], b1 = s[3 * pairs + 1];
-        uint16_t p0 = fits16((uint16_t)((b0 | (b1 & 0xfu) << 8) << sh));
+        uint16_t p0 = poa__fits16((uint16_t)((b0 | (b1 & 0xfu) << 8) << sh));
         memcpy(d + 2 * (n - 1), &p0, 2);
     }
 }
@@ -95,14 +85,6 @@ static void bswap16_c(const uint16_t *s, uint16_t *d, size_t n)
     for (size_t i = 0; i < n; i++) d[i] = poa__bswap16(s[i]);
 }
 
-void poa__fits_be16_c(const uint16_t *s, uint8_t *d, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint16_t v = fits16(s[i]);
-        memcpy(d + 2 * i, &v, 2);
-    }
-}
-
 /* ---- AVX2 ------------------------------------------------------------------------------
  * Each returns how many elements it did; the caller finishes the tail in plain C.
  * Streaming stores are used for outputs of POA_STREAM_MIN_BYTES and more, after a scalar
@@ -111,13 +93,6 @@ void poa__fits_be16_c(const uint16_t *s, uint8_t *d, size_t n)
 
 #define OP_SHR 0
 #define OP_BSWAP 1
-#define OP_FITS 2
-
-POA_TARGET_AVX2 static inline __m256i bswap_mask(void)
-{
-    return _mm256_setr_epi8(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14,
-                            1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
-}
 
 /* One element-wise 16-bit pass; op is a compile-time constant at each call site, so
  * the switch folds away once inlined. dst is written as bytes through storeu/stream. */
@@ -125,14 +100,13 @@ POA_TARGET_AVX2 static inline size_t ew16_avx2(const uint16_t *s, uint8_t *d, si
                                                unsigned sh, int op)
 {
     const __m128i cnt = _mm_cvtsi32_si128((int)sh);
-    const __m256i bsw = bswap_mask();
-    const __m256i top = _mm256_set1_epi16((short)0x8000);
+    const __m256i bsw = poa__bswap_mask();
     size_t i = 0;
     int stream = n * 2 >= POA_STREAM_MIN_BYTES && ((uintptr_t)d & 1) == 0;
     if (stream) {
         while (((uintptr_t)(d + 2 * i) & 31) && i < n) {
             uint16_t v = s[i];
-            v = op == OP_SHR ? (uint16_t)(v >> sh) : op == OP_BSWAP ? poa__bswap16(v) : fits16(v);
+            v = op == OP_SHR ? (uint16_t)(v >> sh) : poa__bswap16(v);
             memcpy(d + 2 * i, &v, 2);
             i++;
         }
@@ -144,12 +118,9 @@ POA_TARGET_AVX2 static inline size_t ew16_avx2(const uint16_t *s, uint8_t *d, si
         if (op == OP_SHR) {                                                                \
             a = _mm256_srl_epi16(a, cnt);                                                  \
             b = _mm256_srl_epi16(b, cnt);                                                  \
-        } else if (op == OP_BSWAP) {                                                       \
+        } else {                                                                           \
             a = _mm256_shuffle_epi8(a, bsw);                                               \
             b = _mm256_shuffle_epi8(b, bsw);                                               \
-        } else {                                                                           \
-            a = _mm256_shuffle_epi8(_mm256_xor_si256(a, top), bsw);                        \
-            b = _mm256_shuffle_epi8(_mm256_xor_si256(b, top), bsw);                        \
         }                                                                                  \
         STORE((__m256i *)(d + 2 * i), a);                                                  \
         STORE((__m256i *)(d + 2 * i + 32), b);                                             \
@@ -172,10 +143,6 @@ POA_TARGET_AVX2 static size_t bswap16_avx2(const uint16_t *s, uint16_t *d, size_
 {
     return ew16_avx2(s, (uint8_t *)d, n, 0, OP_BSWAP);
 }
-POA_TARGET_AVX2 size_t poa__fits_be16_avx2(const uint16_t *s, uint8_t *d, size_t n)
-{
-    return ew16_avx2(s, d, n, 0, OP_FITS);
-}
 
 /* 12-bit unpack, 16 pixels (24 source bytes) per step. The 32-byte load is spread so
  * that each 128-bit lane holds its 12 bytes at offsets 0..11 (dwords 0-3 and 3-6); one
@@ -189,7 +156,7 @@ POA_TARGET_AVX2 static size_t unpack12_avx2(const uint8_t *s, size_t src_len, ui
     const __m256i shuf = _mm256_setr_epi8(0, 1, 1, 2, 3, 4, 4, 5, 6, 7, 7, 8, 9, 10, 10, 11,
                                           0, 1, 1, 2, 3, 4, 4, 5, 6, 7, 7, 8, 9, 10, 10, 11);
     const __m256i lo12 = _mm256_set1_epi16(0x0fff);
-    const __m256i bsw = bswap_mask();
+    const __m256i bsw = poa__bswap_mask();
     const __m256i top = _mm256_set1_epi16((short)0x8000);
     const __m128i cnt = _mm_cvtsi32_si128((int)sh);
     size_t i = 0; /* pixels done, always even */

@@ -3,6 +3,7 @@
  * any read or write past an end (the AVX2 12-bit unpack loads 8 bytes beyond the 24 it
  * uses; its loop bound must keep that inside the source). Exit 0 = all passed. */
 #include "poa_core.h"
+#include "poa_kernels.h"
 
 #include <stdio.h>
 #include <stdlib.h>

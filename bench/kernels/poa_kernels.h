@@ -1,8 +1,10 @@
-/* Pixel kernels: each takes a source and a destination buffer, never allocates, and
- * touches no Python object (the cffi module releases the GIL around every call).
+/* Pixel kernels kept for the benchmark (bench/native.py) and its tests: none has a caller
+ * in the driver (the SDK delivers RAW8/RAW16/RGB24/MONO8; the camera bins 1..4 and flips
+ * itself). Each takes a source and a destination buffer, never allocates, and touches no
+ * Python object (the cffi module releases the GIL around every call).
  * Pixel counts are size_t; widths/heights uint32_t. Return 0 or a negative POA_E*.
  *
- * Aliasing: the element-wise kernels (shift, byteswap, FITS, 16->8, widen) accept
+ * Aliasing: the element-wise kernels (shift, byteswap, 16->8, widen) accept
  * dst == src (in place) where the element sizes match; partial overlap is not allowed.
  * flip accepts dst == src. Binning, crop and unpacking need distinct buffers. */
 #ifndef POA_KERNELS_H
@@ -68,21 +70,5 @@ int poa_crop(const uint8_t *src, uint32_t src_w, uint32_t src_h, uint32_t bpp,
  * offset the flip implies, bit 0 = x offset, bit 1 = y offset (a horizontal flip of an
  * even-width frame moves the pattern by one column), or a negative POA_E*. */
 int poa_flip(const uint8_t *src, uint8_t *dst, uint32_t w, uint32_t h, uint32_t bpp, int mode);
-
-/* Statistics. The histogram (65536 bins for u16, 256 for u8; pass NULL if not wanted)
- * is filled in the one pass over the pixels; min, max, mean, standard deviation
- * (population, as numpy's std) and median (mean of the two middle values for even n, as
- * numpy's median) are derived from it. n must be 1..2^32-1. */
-typedef struct {
-    uint64_t count;
-    uint32_t min;
-    uint32_t max;
-    double mean;
-    double stddev;
-    double median;
-} poa_stats_t;
-
-int poa_stats_u16(const uint16_t *src, size_t n, uint32_t *hist, poa_stats_t *out);
-int poa_stats_u8(const uint8_t *src, size_t n, uint32_t *hist, poa_stats_t *out);
 
 #endif

@@ -336,6 +336,28 @@ static int claim_reader(poa_sdk_cam_t *c, uint32_t pixfmt, uint32_t width, uint3
     return POA_OK;
 }
 
+/* The other half of claiming the reader: with the job filled in and c->mu held, starts the
+ * exposure (POAStartExposure(single) under the SDK lock, c->mu released meanwhile) and
+ * hands the job to the reader, or gives the reader back when the start failed. Returns the
+ * SDK's code with c->mu HELD again, so the caller records its own state before the reader
+ * or a waiter can look. An abort that came in meanwhile is kept: the reader stops at once. */
+static int start_and_hand_over(poa_sdk_cam_t *c, int single)
+{
+    pthread_mutex_unlock(&c->mu);
+    poa__sdk_lock(c, -1);
+    int rc = c->s->POAStartExposure(c->id, single ? 1 : 0);
+    poa__sdk_unlock(c);
+    pthread_mutex_lock(&c->mu);
+    if (rc != 0) {
+        c->busy = 0;
+        pthread_cond_broadcast(&c->cv_done);
+    } else {
+        c->job_ready = 1;
+        pthread_cond_broadcast(&c->cv_job);
+    }
+    return rc;
+}
+
 int poa_sdk_expose(poa_sdk_cam_t *c, const poa_sdk_exposure_t *e)
 {
     if (!c || !e || !(e->exposure_s >= 0.0) || e->readout_ms < 0 || e->restarts < 0) return POA_EINVAL;
@@ -345,23 +367,10 @@ int poa_sdk_expose(poa_sdk_cam_t *c, const poa_sdk_exposure_t *e)
     memset(&c->res, 0, sizeof c->res);
     c->res.state = POA_SDK_EXPOSING;
     c->res.seq = e->seq;
-    pthread_mutex_unlock(&c->mu);
-
-    poa__sdk_lock(c, -1);
-    int rc = c->s->POAStartExposure(c->id, e->single ? 1 : 0);
-    poa__sdk_unlock(c);
-
-    pthread_mutex_lock(&c->mu);
+    int rc = start_and_hand_over(c, e->single);
     c->t0 = cond_now();
     c->t0_real_ns = realtime_ns();
-    if (rc != 0) {
-        c->busy = 0;
-        c->res.state = POA_SDK_IDLE;
-        pthread_cond_broadcast(&c->cv_done);
-    } else {
-        c->job_ready = 1; /* an abort that came in meanwhile is kept: the reader stops at once */
-        pthread_cond_broadcast(&c->cv_job);
-    }
+    if (rc != 0) c->res.state = POA_SDK_IDLE;
     pthread_mutex_unlock(&c->mu);
     return rc;
 }
@@ -412,21 +421,10 @@ int poa_sdk_video_start(poa_sdk_cam_t *c, const poa_sdk_video_t *v)
     c->vstats.camera_dropped = c->s->POAGetDroppedImagesCount ? 0 : -1;
     /* A single exposure's result is not this; waiters of poa_sdk_wait see IDLE. */
     memset(&c->res, 0, sizeof c->res);
-    pthread_mutex_unlock(&c->mu);
-
-    poa__sdk_lock(c, -1);
-    int rc = c->s->POAStartExposure(c->id, 0);
-    poa__sdk_unlock(c);
-
-    pthread_mutex_lock(&c->mu);
+    int rc = start_and_hand_over(c, 0);
     if (rc != 0) {
-        c->busy = 0;
         c->video = 0;
         c->vstats.state = POA_SDK_IDLE;
-        pthread_cond_broadcast(&c->cv_done);
-    } else {
-        c->job_ready = 1;
-        pthread_cond_broadcast(&c->cv_job);
     }
     pthread_mutex_unlock(&c->mu);
     return rc;

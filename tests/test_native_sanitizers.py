@@ -23,7 +23,7 @@ NATIVE = ROOT / "native"
 KERNELS = ROOT / "bench" / "kernels"
 SOURCES = sorted(glob.glob(str(NATIVE / "src" / "*.c")))
 BENCH_SOURCES = sorted(glob.glob(str(KERNELS / "*.c")))
-BASE = ["-std=c11", "-D_GNU_SOURCE", f"-I{NATIVE / 'include'}", f"-I{KERNELS}"]
+BASE = ["-std=c11", "-D_GNU_SOURCE", f"-I{NATIVE / 'include'}", f"-I{NATIVE / 'tests'}", f"-I{KERNELS}"]
 #: Each test program: its file and the sources it links beside the core's.
 PROGRAMS = {
     "test_kernels": (KERNELS / "test_kernels.c", [p for p in BENCH_SOURCES if not p.endswith("test_kernels.c")]),

@@ -4,21 +4,11 @@
  * uses; its loop bound must keep that inside the source). Exit 0 = all passed. */
 #include "poa_core.h"
 #include "poa_kernels.h"
+#include "poa_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            failures++;                                                                    \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                           \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-        }                                                                                  \
-    } while (0)
 
 static uint64_t rs = 88172645463325252ULL;
 static uint32_t rnd(void)

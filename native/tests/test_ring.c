@@ -4,23 +4,13 @@
  * consumer threads acquire, verify and release. Checks that no bad frame is ever delivered
  * and that the counters add up. argv[1] = frames per phase. Exit 0 = all passed. */
 #include "poa_core.h"
+#include "poa_check.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            failures++;                                                                    \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                           \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-        }                                                                                  \
-    } while (0)
 
 /* Byte i of the frame with this seq. */
 static uint8_t pattern_byte(size_t i, uint32_t seq) { return (uint8_t)(i * 7 + seq * 13 + (i >> 8)); }

@@ -2,19 +2,11 @@
  * trailer, FrameCount after every frame, refusal of a wrong size, failure on a full
  * device. argv[1] = output path. Exit 0 = all passed. */
 #include "poa_core.h"
+#include "poa_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-#define CHECK(cond, msg)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            failures++;                                                                    \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, msg);                  \
-        }                                                                                  \
-    } while (0)
 
 static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
 

@@ -77,13 +77,6 @@ void poa__sdk_unlock(poa_sdk_cam_t *c)
 int poa_sdk_open_camera(poa_sdk_cam_t *c) { LOCKED(c, -1, c->s->POAOpenCamera(c->id)); }
 int poa_sdk_init_camera(poa_sdk_cam_t *c) { LOCKED(c, -1, c->s->POAInitCamera(c->id)); }
 
-int poa_sdk_close_camera(poa_sdk_cam_t *c)
-{
-    if (!c) return POA_EINVAL;
-    poa__sdk_reader_idle(c);
-    LOCKED(c, -1, c->s->POACloseCamera(c->id));
-}
-
 static int cam_props(poa_sdk_cam_t *c, poa_sdk_camera_props_t *out)
 {
     POACameraProperties p;

@@ -3,7 +3,8 @@
  *
  *   sdk_library.c  dlopen, the function table, enumeration (a library-wide lock)
  *   sdk_camera.c   the per-camera SDK lock and the plain calls made under it
- *   sdk_reader.c   the reader thread: single exposures with their watchdog, video runs
+ *   sdk_reader.c   the reader thread (created, closed and destroyed with the camera): single
+ *                  exposures with their watchdog, video runs
  *
  * The vendor's types are declared here, privately, from the C API facts (structure layouts,
  * enum values, signatures; see docs/upstream-facts.md); nothing of the vendor's header or
@@ -237,8 +238,5 @@ void poa__sdk_convert_props(const POACameraProperties *p, poa_sdk_camera_props_t
  * as thread-safe). */
 int poa__sdk_lock(poa_sdk_cam_t *c, int lock_ms);
 void poa__sdk_unlock(poa_sdk_cam_t *c);
-
-/* sdk_reader.c: abort a readout in progress and wait until the reader is idle. */
-void poa__sdk_reader_idle(poa_sdk_cam_t *c);
 
 #endif

@@ -278,12 +278,19 @@ static void abort_locked(poa_sdk_cam_t *c)
     pthread_cond_broadcast(&c->cv_done);
 }
 
-void poa__sdk_reader_idle(poa_sdk_cam_t *c)
+/* Closing is the reader's business first: a readout in progress is aborted and finished
+ * (the reader issues POAStopExposure) before POACloseCamera. */
+int poa_sdk_close_camera(poa_sdk_cam_t *c)
 {
+    if (!c) return POA_EINVAL;
     pthread_mutex_lock(&c->mu);
     abort_locked(c);
     while (c->busy) pthread_cond_wait(&c->cv_done, &c->mu);
     pthread_mutex_unlock(&c->mu);
+    poa__sdk_lock(c, -1);
+    int rc = c->s->POACloseCamera(c->id);
+    poa__sdk_unlock(c);
+    return rc;
 }
 
 void poa_sdk_cam_destroy(poa_sdk_cam_t *c)

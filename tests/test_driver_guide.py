@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from helpers import simsdk
+from helpers.waiting import wait_for
 from indi_playerone.camera.registry import simulated_cameras
 from indi_playerone.camera.sdk_camera import SdkCamera
 from indi_playerone.ccd.guide import GuideAxis
@@ -43,14 +44,6 @@ class Outputs:
 
     def finished(self, generation: int) -> None:
         self.done.append((generation, time.monotonic()))
-
-
-def wait_for(predicate, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met")
-        time.sleep(0.01)
 
 
 def test_axis_pulse_ends_after_its_time_and_reports_once() -> None:

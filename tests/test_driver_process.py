@@ -6,12 +6,11 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
+from helpers.pipe_driver import PipeDriver
 
 DRIVER = str(Path(sys.executable).parent / "indi_playerone_ccd")
 ARES = "PlayerOne CCD Ares-C PRO"
@@ -28,47 +27,6 @@ def parse_stream(data: bytes) -> list[ET.Element]:
         root = el
     assert root is not None and root.tag == "root"
     return list(root)
-
-
-class PipeDriver:
-    """The driver with stdin/stdout pipes; stdout collected by a thread."""
-
-    def __init__(self, tmp_path: Path, models: str = "Ares-C PRO") -> None:
-        env = dict(os.environ, HOME=str(tmp_path), INDI_PLAYERONE_SIMULATE=models,
-                   INDI_PLAYERONE_BLOB_MODE="inline")
-        self.proc = subprocess.Popen([DRIVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=env)
-        self.out = bytearray()
-        self._lock = threading.Lock()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        while chunk := self.proc.stdout.read1(1 << 20):
-            with self._lock:
-                self.out += chunk
-
-    def send(self, xml: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(xml.encode())
-        self.proc.stdin.flush()
-
-    def wait_for(self, needle: bytes, timeout: float = 10) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if needle in self.out:
-                    return
-            time.sleep(0.02)
-        raise TimeoutError(f"{needle!r} not seen; got {bytes(self.out[-2000:])!r}")
-
-    def close_stdin_and_wait(self, timeout: float = 10) -> int:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        code = self.proc.wait(timeout)
-        self._reader.join(5)
-        return code
 
 
 CONNECT = (f"<newSwitchVector device='{ARES}' name='CONNECTION'>"
@@ -100,7 +58,7 @@ def test_malformed_input_is_reported_and_the_driver_carries_on(tmp_path: Path) -
         driver.send(expose(0.1))
         driver.wait_for(b"<setBLOBVector", timeout=20)
         driver.wait_for(b"name='CCD_EXPOSURE' state='Ok'", timeout=20)
-        assert driver.close_stdin_and_wait() == 0
+        assert driver.close() == 0
     finally:
         if driver.proc.poll() is None:
             driver.proc.kill()
@@ -120,7 +78,7 @@ def test_driver_exits_when_stdin_closes_even_mid_exposure(tmp_path: Path) -> Non
         driver.send("<getProperties version='1.7'/>" + CONNECT + expose(30))
         driver.wait_for(b"name='CCD_EXPOSURE' state='Busy'", timeout=15)
         started = time.monotonic()
-        assert driver.close_stdin_and_wait(timeout=10) == 0
+        assert driver.close(timeout=10) == 0
         assert time.monotonic() - started < 5
     finally:
         if driver.proc.poll() is None:
@@ -179,7 +137,7 @@ def test_simulated_cameras_are_the_simulated_sdk_library_in_the_driver(tmp_path:
         with open(f"/proc/{driver.proc.pid}/maps") as f:
             mapped = {line.split(None, 5)[5].strip() for line in f if len(line.split(None, 5)) == 6}
         assert str(SIM_LIBRARY) in mapped, sorted(m for m in mapped if "PlayerOne" in m)
-        assert driver.close_stdin_and_wait() == 0
+        assert driver.close() == 0
     finally:
         if driver.proc.poll() is None:
             driver.proc.kill()

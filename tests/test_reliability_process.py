@@ -8,18 +8,13 @@ What the driver wrote must stay a sequence of well-formed INDI elements througho
 """
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import threading
 import time
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
-DRIVER = str(Path(sys.executable).parent / "indi_playerone_ccd")
-DEV = "PlayerOne CCD Apollo-M MAX PRO"
-MiB = 1 << 20
+from helpers.pipe_driver import MiB, PipeDriver, connected_driver, expose
+
+DEV = "PlayerOne CCD Apollo-M MAX PRO"  # connected_driver's default model
 
 
 def status_kb(pid: int, field: str) -> int:
@@ -29,103 +24,11 @@ def status_kb(pid: int, field: str) -> int:
     return int(m.group(1))
 
 
-class Driver:
-    """The driver with stdin/stdout pipes; stdout collected by a thread and parsed at the end."""
-
-    def __init__(self, home: Path, umask: int = -1) -> None:
-        env = dict(os.environ, HOME=str(home), INDI_PLAYERONE_SIMULATE="Apollo-M MAX PRO",
-                   INDI_PLAYERONE_BLOB_MODE="inline")
-        self.proc = subprocess.Popen([DRIVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=env, umask=umask)
-        self.out = bytearray()
-        self.err = bytearray()
-        self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._read, args=(self.proc.stdout, self.out), daemon=True),
-                         threading.Thread(target=self._read, args=(self.proc.stderr, self.err), daemon=True)]
-        for t in self._threads:
-            t.start()
-        self.pings = 0
-
-    def _read(self, stream, into: bytearray) -> None:
-        while chunk := stream.read1(MiB):
-            with self._lock:
-                into += chunk
-
-    def send(self, data: bytes | str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(data.encode() if isinstance(data, str) else data)
-        self.proc.stdin.flush()
-
-    def wait_for(self, needle: bytes, timeout: float = 20) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if needle in self.out:
-                    return
-            if self.proc.poll() is not None:
-                raise AssertionError(f"driver exited ({self.proc.returncode}): {bytes(self.err[-2000:])!r}")
-            time.sleep(0.02)
-        raise TimeoutError(f"{needle!r} not seen; got {bytes(self.out[-1500:])!r}")
-
-    def wait_count(self, needle: bytes, count: int, timeout: float = 20) -> None:
-        """Wait until stdout holds ``needle`` at least ``count`` times."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                if self.out.count(needle) >= count:
-                    return
-            assert time.monotonic() < deadline, f"{needle!r} not {count} times: {bytes(self.out[-1500:])!r}"
-            time.sleep(0.02)
-
-    def alive(self) -> None:
-        """The driver still reads and answers: a pingRequest comes back as pingReply."""
-        self.pings += 1
-        uid = f"alive-{self.pings}"
-        self.send(f"<pingRequest uid='{uid}'/>")
-        self.wait_for(f"<pingReply uid='{uid}'".encode())
-
-    def close(self, timeout: float = 15) -> int:
-        if self.proc.stdin is not None and not self.proc.stdin.closed:
-            self.proc.stdin.close()
-        try:
-            return self.proc.wait(timeout)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait(5)
-            for t in self._threads:
-                t.join(5)
-
-    def elements(self) -> list[ET.Element]:
-        root = ET.fromstring(b"<root>" + bytes(self.out) + b"</root>")
-        return list(root)
-
-
-def connected_driver(tmp_path: Path, umask: int = -1) -> Driver:
-    driver = Driver(tmp_path, umask)
-    driver.send("<getProperties version='1.7'/>"
-                f"<newSwitchVector device='{DEV}' name='CONNECTION'><oneSwitch name='CONNECT'>On</oneSwitch>"
-                "</newSwitchVector>")
-    driver.wait_for(b"name='CONNECTION' state='Ok'")
-    driver.alive()
-    return driver
-
-
-def expose(driver: Driver) -> None:
-    before = driver.out.count(b"<setBLOBVector")
-    driver.send(f"<newNumberVector device='{DEV}' name='CCD_EXPOSURE'><oneNumber name='CCD_EXPOSURE_VALUE'>"
-                "0.01</oneNumber></newNumberVector>")
-    deadline = time.monotonic() + 30
-    while driver.out.count(b"<setBLOBVector") < before + 1:
-        assert time.monotonic() < deadline, "no frame after an exposure"
-        time.sleep(0.05)
-
-
-def messages(driver: Driver) -> str:
+def messages(driver: PipeDriver) -> str:
     return "\n".join(e.get("message", "") for e in driver.elements() if e.tag == "message")
 
 
-def stream_element(driver: Driver, head: bytes, filler: bytes, total: int, tail: bytes) -> None:
+def stream_element(driver: PipeDriver, head: bytes, filler: bytes, total: int, tail: bytes) -> None:
     driver.send(head)
     block = filler * (MiB // len(filler))
     for _ in range(total // len(block)):
@@ -148,7 +51,7 @@ def test_a_1_gib_text_element_is_streamed_past_with_bounded_memory(tmp_path: Pat
               f"(+{growth_mb:.0f} MB)")
         # The reader buffers an element up to its 64 MiB limit, then discards the rest as it arrives.
         assert growth_mb < 200
-        expose(driver)
+        expose(driver, DEV)
         assert driver.close() == 0
     finally:
         driver.close()
@@ -197,7 +100,7 @@ def test_huge_attribute_deep_nesting_dtds_and_invalid_utf8_are_survived(tmp_path
         peak_after = status_kb(pid, "VmHWM")
         print(f"\nattribute/nesting/DTD/UTF-8: driver peak RSS +{(peak_after - peak_before) / 1024:.0f} MB")
         assert (peak_after - peak_before) / 1024 < 200
-        expose(driver)
+        expose(driver, DEV)
     finally:
         assert driver.close() == 0
     text = messages(driver)

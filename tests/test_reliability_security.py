@@ -29,9 +29,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from fuzz.indi_target import CCD_NAME, CheckingTransport, FailureLog, ccd_device, make_loop
 from harness.client import IndiClient
+from helpers.pipe_driver import connected_driver, expose
 from indi_playerone.ccd.upload import UploadError, save_local
-from test_reliability_process import DEV, connected_driver, expose
 
+DEV = "PlayerOne CCD Apollo-M MAX PRO"  # connected_driver's default model
 DRIVER = str(Path(sys.executable).parent / "indi_playerone_ccd")
 PACKAGE = Path(__file__).resolve().parent.parent / "indi_playerone"
 SO_ACCEPTCON = 1 << 16
@@ -189,7 +190,7 @@ def test_files_and_directories_are_not_world_writable_under_umask_0(tmp_path: Pa
                     f"<newSwitchVector device='{DEV}' name='UPLOAD_MODE'><oneSwitch name='UPLOAD_BOTH'>On"
                     "</oneSwitch></newSwitchVector>")
         driver.wait_for(b"name='UPLOAD_MODE' state='Ok'")
-        expose(driver)
+        expose(driver, DEV)
         driver.wait_for(b"U_001.fits")
     finally:
         assert driver.close() == 0

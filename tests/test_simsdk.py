@@ -31,6 +31,8 @@ from types import ModuleType
 import numpy as np
 import pytest
 
+from helpers.waiting import wait_for
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -250,13 +252,6 @@ def snap(sdk: ctypes.CDLL, cid: int, exposure_s: float = 0.01, timeout_ms: int =
     rc, buf = grab(sdk, cid, timeout_ms)
     ok(rc)
     return buf
-
-
-def wait_for(predicate, timeout: float = 5.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
 
 
 def properties(sdk: ctypes.CDLL, index: int) -> tuple[int, CameraProperties]:

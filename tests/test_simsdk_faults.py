@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers.waiting import wait_for
 from tests.test_simsdk import (  # noqa: F401 (lib_path, lib: fixtures used by name)
     _SIGNATURES, APOLLO_M, ARES_C, COOLER, COOLER_POWER, DEVICE_NOT_FOUND, EXP, ID0, ID1,
     INVALID_ARGU, OK, OPERATION_FAILED, RAW16, SOURCE_DIR, TARGET_TEMP, TEMPERATURE, TIMEOUT,
@@ -75,10 +76,7 @@ def eventually(predicate: Callable[[], bool], what: str, timeout: float = 5.0,
                sdk: ctypes.CDLL | None = None) -> None:
     """Poll until true. The library reads the file only inside its calls: a predicate that
     makes none passes ``sdk``, and POAGetCameraCount is called each round."""
-    deadline = time.monotonic() + timeout
-    while (sdk is None or sdk.POAGetCameraCount() >= 0) and not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
+    wait_for(lambda: (sdk is not None and sdk.POAGetCameraCount() < 0) or predicate(), timeout, what)
 
 
 def temperature_rc(sdk: ctypes.CDLL, cid: int) -> int:

@@ -151,23 +151,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 #: machine with every core compiling would stretch.
 CPU_HEAVY = {
     "cpu-heavy-1": (
-        "tests/test_reliability_asan_soak.py::",
-        "tests/test_packaging_deb.py::",
-        "tests/test_reliability_fuzz.py::",
+        "tests/system/test_reliability_asan_soak.py::",
+        "tests/packaging/test_packaging_deb.py::",
+        "tests/system/test_reliability_fuzz.py::",
     ),
     "cpu-heavy-2": (
-        "tests/test_native_sanitizers.py::",
-        "tests/test_simsdk.py::test_c_stress_under_sanitizers",
-        "tests/test_simsdk.py::test_struct_layouts_hold_on_arm",
-        "tests/test_simsdk.py::test_builds_warning_free",
-        "tests/test_simsdk_faults.py::test_c_stress_with_fault_lines_under_sanitizers",
+        "tests/native/test_native_sanitizers.py::",
+        "tests/simsdk/test_simsdk.py::test_c_stress_under_sanitizers",
+        "tests/simsdk/test_simsdk.py::test_struct_layouts_hold_on_arm",
+        "tests/simsdk/test_simsdk.py::test_builds_warning_free",
+        "tests/simsdk/test_simsdk_faults.py::test_c_stress_with_fault_lines_under_sanitizers",
     ),
 }
 #: Modules whose tests are handed out one by one: their module-scoped fixtures are cheap to make
 #: once per worker and no test depends on another's having run, but the module is too long for
 #: one worker. test_reliability_injected: the fake SDK build is cached on disk, the shared rig
 #: (a server) takes a second, and its every-SDK-call tests take ~190 s in all.
-SPREAD = ("tests/test_reliability_injected.py",)
+SPREAD = ("tests/system/test_reliability_injected.py",)
 
 
 def xdist_scope(nodeid: str) -> str:

@@ -361,7 +361,7 @@ class SdkCamera(SdkCapabilitiesMixin, SdkRecoveryMixin, CameraBackend):
             if getattr(self, "_video", None) is not None:
                 # A stream that is ending (STREAM_OFF answered, its worker not yet out of
                 # video_frame) still holds video mode. Starting a single frame now deadlocked
-                # (measured, tests/test_reliability_injected.py: the C reader stays busy with
+                # (measured, tests/system/test_reliability_injected.py: the C reader stays busy with
                 # video while the stream worker waits for this lock), so stop the video here;
                 # the worker then gets "video capture is not running" and ends.
                 log.info("%s: stopping the video mode a stream left running", self.info.model)
@@ -748,7 +748,7 @@ def _unplug_said_plainly() -> Iterator[None]:
     """An SDK error meaning the camera left the bus gets a text a user acts on (same function
     and code). The SDK's own text for it ("camera not found, may be removed") does not say to
     replug and reconnect; seen with the simulated SDK's ``unplug`` during an exposure and
-    ``unplug_in_read`` (tests/test_reliability_injected.py)."""
+    ``unplug_in_read`` (tests/system/test_reliability_injected.py)."""
     try:
         yield
     except SdkError as exc:

@@ -58,7 +58,7 @@ B64_CHUNK = 57 * 55188
 concatenate into one valid base64 text without inner padding.  Note: `binascii.b2a_base64` does
 NOT wrap lines (multiples of 57 only gave 76-char lines with Python 2's line-limited encoder); each
 chunk is one ~4 MiB line ended by a newline.  Measured: indiserver 1.9.9 and the pyindi-client 2.3.0
-reader decode this byte-exact (tests/test_transport_indiserver.py)."""
+reader decode this byte-exact (tests/indi/test_transport_indiserver.py)."""
 
 MAX_FDS_PER_SENDMSG = 16
 """libindi sends at most 16 fds per sendmsg; indiserver's receive buffer is sized for that."""

@@ -17,7 +17,7 @@ A failed check raises, which libFuzzer records as a crash (``crash-<sha1>`` unde
 this harness (current RSS <= ``FUZZ_INDI_RSS_LIMIT_MB``, see ``_check_memory``), with
 libFuzzer's own ``-rss_limit_mb=0`` (off).
 
-Run (CI runs it for 20 s from ``tests/test_reliability_fuzz.py``; the long variant is
+Run (CI runs it for 20 s from ``tests/system/test_reliability_fuzz.py``; the long variant is
 ``INDI_PLAYERONE_FUZZ_SECONDS=3600``)::
 
     .venv/bin/python tests/fuzz/fuzz_indi.py -max_total_time=600 -dict=tests/fuzz/indi.dict \\

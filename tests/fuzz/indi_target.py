@@ -1,7 +1,7 @@
 """What the hostile-input tests and the atheris fuzzer drive: the real reader, DriverLoop, Device
 and PlayerOneCCD, with a transport that checks every outgoing message.
 
-Shared by ``tests/test_reliability_hostile.py`` (hypothesis) and ``tests/fuzz/fuzz_indi.py``
+Shared by ``tests/system/test_reliability_hostile.py`` (hypothesis) and ``tests/fuzz/fuzz_indi.py``
 (atheris); imports nothing from pytest or atheris.
 
 * :class:`CheckingTransport` has the two sending methods of ``indi.transport.Transport``. Each

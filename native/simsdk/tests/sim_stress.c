@@ -1,6 +1,6 @@
 /*
  * Stress test of the simulated SDK, for ThreadSanitizer and AddressSanitizer builds (run by
- * tests/test_simsdk.py, linked straight to the sources). Per camera, four threads at once:
+ * tests/simsdk/test_simsdk.py, linked straight to the sources). Per camera, four threads at once:
  *   reader   - POAGetImageData in a loop with short timeouts;
  *   poller   - temperature, cooler power, ready/state/dropped, gain and cooler writes, rescans,
  *              properties, and faults switched on and off (timeout, never_ready, corrupt_after_bin,

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 _CHILD = """
 import json, os, sys
-sys.path.insert(0, sys.argv[1])
+sys.path[:0] = [sys.argv[1], os.path.join(sys.argv[1], "tests")]  # tests.*, helpers.*
 import tests.camera.test_usb_access as t
 t.preload()
 uid, gid, name, args = json.loads(sys.argv[2])

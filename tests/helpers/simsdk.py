@@ -33,7 +33,8 @@ def library() -> Path:
     return SIM_LIBRARY
 
 
-def _builder() -> ModuleType:
+def builder() -> ModuleType:
+    """``native/build_simsdk.py``, the on-demand build (the package's own build uses it too)."""
     spec = importlib.util.spec_from_file_location("build_simsdk", ROOT / "native" / "build_simsdk.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -44,10 +45,10 @@ def _builder() -> ModuleType:
 def build(out_dir: Path, **kwargs: Any) -> Path:
     """``build_simsdk.build(out_dir, cc=..., extra_cflags=..., force=...)``: the path of the
     library (skips without a C compiler)."""
-    builder = _builder()
+    module = builder()
     try:
-        return builder.build(out_dir, **kwargs)
-    except builder.BuildError as exc:
+        return module.build(out_dir, **kwargs)
+    except module.BuildError as exc:
         if "not found" in str(exc):
             pytest.skip(str(exc))
         raise

@@ -4,23 +4,11 @@ the two shows up as a failure; and the small calls the simulated-SDK tests share
 from __future__ import annotations
 
 import ctypes
-import importlib.util
-from pathlib import Path
-from types import ModuleType
+import struct
 
-ROOT = Path(__file__).resolve().parents[2]
+from helpers import simsdk
 
-
-def _builder() -> ModuleType:
-    """``native/build_simsdk.py``, the on-demand build (the package's own build uses it too)."""
-    spec = importlib.util.spec_from_file_location("build_simsdk", ROOT / "native" / "build_simsdk.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_BUILD = _builder()
+_BUILD = simsdk.builder()
 CFLAGS, SONAME, SOURCE_DIR = _BUILD.CFLAGS, _BUILD.SONAME, _BUILD.SOURCE_DIR
 build_simsdk, compile_command = _BUILD.build, _BUILD.compile_command
 

@@ -86,7 +86,7 @@ def test_help_documents_the_exit_codes_and_bad_usage_exits_2() -> None:
 
 _CHILD = """
 import json, os, sys
-sys.path.insert(0, sys.argv[1])
+sys.path[:0] = [sys.argv[1], os.path.join(sys.argv[1], "tests")]  # tests.*, helpers.*
 import tests.tools.test_cli as t
 t.preload()
 uid, gid, groups, name, args = json.loads(sys.argv[2])

@@ -5,7 +5,7 @@ the joystick ``indicontroller.cpp``) on DefaultDevice, and the Player One C++ wh
 (indi-3rdparty ``indi-playerone/playerone_wheel.cpp``: ``addAuxControls()``, 250 ms polling,
 FILTER_UNIDIRECTIONAL_MOTION, FILTER_CALIBRATION). Each generation's list was taken from its
 ``indi_simulator_wheel`` (Debian's 1.9.9; 2.2.4.2 from ``.ci/libindi2``) before and after connect
-and checked against it by ``tests/test_wheel_properties.py``; the form (``PropertySpec``,
+and checked against it by ``tests/wheel/test_wheel_properties.py``; the form (``PropertySpec``,
 ``ElementSpec``, conditions) is the CCD references' (``ccd_property_form.py``). Nothing here is
 imported from ``indi_playerone``.
 

@@ -91,7 +91,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "SimPOA_GetFrameCount": (_I, [_I, _P(_I)]),
     "SimPOA_GetConfigError": (_I, [ctypes.c_char_p, _I]),
     "SimPOA_UsbReset": (_I, [_I]),
-    # the filter wheels' (tests/test_simsdk_wheel.py covers them)
+    # the filter wheels' (tests/simsdk/test_simsdk_wheel.py covers them)
     "SimPOA_GetPWConfigError": (_I, [ctypes.c_char_p, _I]),
 }
 #: Every function of the vendor's header: the simulated SDK must export all of them.

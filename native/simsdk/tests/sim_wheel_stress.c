@@ -1,6 +1,6 @@
 /*
  * Stress test of the simulated filter wheels, for ThreadSanitizer and AddressSanitizer builds (run
- * by tests/test_simsdk_wheel.py, linked straight to the sources). Two wheels; per wheel, at once:
+ * by tests/simsdk/test_simsdk_wheel.py, linked straight to the sources). Two wheels; per wheel, at once:
  *   mover   - POAGotoPosition to random slots, then POAGetCurrentPosition until it stops;
  *   poller  - state, properties, one-way, aliases and focus offsets read; rescans (POAGetPWCount);
  *   writer  - aliases, focus offsets, custom name and one-way written (the state file);

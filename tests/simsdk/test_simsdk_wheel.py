@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_simsdk import SOURCE_DIR, build_simsdk
+from helpers.simsdk_api import SOURCE_DIR, build_simsdk
 
 # ---- declarations from the vendor's PlayerOnePW.h --------------------------------------------------
 

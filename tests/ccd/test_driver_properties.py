@@ -42,8 +42,8 @@ OURS = {
     "USB_LINK": "USB link speed (issue 5; tests/ccd/test_driver_controls.py)",
     "CCD_WARMUP_ON_DISCONNECT": "warm-up on disconnect (issue 5; tests/ccd/test_driver_cooling.py)",
     "CCD_WARMUP_SETTINGS": "warm-up rate and limit (issue 5; tests/ccd/test_driver_cooling.py)",
-    "USER_CUSTOM_ID": "the name stored in the camera (issue 15; tests/test_driver_custom_id.py)",
-    "CCD_USB_RESET": "a hung camera reset and reopened (issue 15; tests/test_driver_field_failures.py)",
+    "USER_CUSTOM_ID": "the name stored in the camera (issue 15; tests/ccd/test_driver_custom_id.py)",
+    "CCD_USB_RESET": "a hung camera reset and reopened (issue 15; tests/ccd/test_driver_field_failures.py)",
 }
 
 CAMERAS = [

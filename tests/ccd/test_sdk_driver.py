@@ -53,7 +53,7 @@ def test_the_sdk_backend_serves_the_simulated_cameras(tmp_path: Path) -> None:
 def test_readout_fault_ends_in_alert_then_next_exposure_works(tmp_path: Path, fault: str) -> None:
     """Both attempts (the first and the second) fail; the next exposure is clean. With the USB
     reset off (CCD_USB_RESET): on, the camera would be reset and tried a third time
-    (tests/test_driver_field_failures.py)."""
+    (tests/ccd/test_driver_field_failures.py)."""
     with sdk_server(tmp_path, "Ares-C PRO") as server, IndiClient(server.port) as client:
         client.connect_device(ARES, timeout=15)
         client.enable_blobs(ARES)

@@ -6,7 +6,7 @@ Which camera:
   finds it; ``INDI_PLAYERONE_SDK`` names another file) reports, or the one whose serial number
   is ``INDI_PLAYERONE_HARDWARE_SERIAL``; no SDK or no camera: every test is skipped, saying so;
 * with ``INDI_PLAYERONE_HARDWARE_SIM=<model>`` a camera of the simulated SDK library instead,
-  so the set runs in CI and cannot rot (``tests/test_hardware_set.py`` does that).
+  so the set runs in CI and cannot rot (``tests/system/test_hardware_set.py`` does that).
 
 The report (Markdown, ``INDI_PLAYERONE_HARDWARE_REPORT``, default
 ``playerone-hardware-report.md`` in the current directory) is written when the session ends,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from indi_playerone.camera import usb as pousb
-from tests.test_cli import ARES_USB3, WHEEL, ZEUS_USB2, FakeBackend, FakeDescriptor
+from helpers.usb_fake import ARES_USB3, WHEEL, ZEUS_USB2, FakeBackend, FakeDescriptor
 
 
 @dataclass

@@ -32,9 +32,19 @@ def run_check(tmp_path: Path, options: str, *args: str) -> tuple[subprocess.Comp
     with IndiServer([DRIVER], env=env, workdir=tmp_path) as server, IndiClient(server.port) as client:
         client.connect_device(DEVICE, timeout=15)
         client.wait_property(DEVICE, "CCD_CONTROLS", timeout=10)
+        # The connect-time fan default reaches this client as an update after the definition:
+        # read the fan once the driver has gone quiet, not the value it was defined with.
+        client.wait_quiet(DEVICE)
+        client.wait_state(DEVICE, "CCD_CONTROLS", {"Ok", "Idle"}, timeout=10)
         fan_before = client.number(DEVICE, "CCD_CONTROLS")["FanPower"]
         result = subprocess.run([CLI, "check", "--host", "127.0.0.1", "--port", str(server.port),
                                  *args], capture_output=True, text=True, timeout=120)
+        # The command's last settings reach this second client through indiserver a moment after
+        # the command itself saw them: wait for the restored fan rather than read it at once.
+        try:
+            client.wait_until(DEVICE, "CCD_CONTROLS", lambda s: s.values()["FanPower"] == fan_before, timeout=5)
+        except TimeoutError:
+            pass
         after = {"connected": client.switch(DEVICE, "CONNECTION")["CONNECT"],
                  "cooler_on": client.switch(DEVICE, "CCD_COOLER")["COOLER_ON"],
                  "fan_restored": client.number(DEVICE, "CCD_CONTROLS")["FanPower"] == fan_before}

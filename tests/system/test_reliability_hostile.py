@@ -496,6 +496,10 @@ class CcdMachine(RuleBasedStateMachine):
 
 def test_ccd_device_under_hostile_requests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))  # UPLOAD_DIR "" means $HOME
+    # A relative RECORD_FILE_DIR or UPLOAD_DIR the machine draws (e.g. "Light_ISO8601_XXX") is
+    # relative to the driver's working directory: make that the test's own folder, not the
+    # checkout the suite runs from.
+    monkeypatch.chdir(tmp_path)
     CcdMachine.upload_root = tmp_path / "uploads"
     CcdMachine.upload_root.mkdir()
     run_state_machine_as_test(CcdMachine, settings=settings(

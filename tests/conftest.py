@@ -1,4 +1,5 @@
-"""Generic fixtures and markers for the whole suite (driver-specific fixtures are added by the lead).
+"""Generic fixtures and markers for the whole suite (the drivers' fixtures are in tests/helpers and
+the layer folders' conftest.py).
 
 * ``indiserver`` marker: the test starts Debian's real indiserver; skipped when ``indiserver`` or
   pyindi-client (``PyIndi``) is missing.

@@ -53,9 +53,9 @@ class PlayerOneWheel(DefaultDevice):
                          log_handler=log_handler)
         self.vector(N.POLLING_PERIOD)["PERIOD_MS"].value = N.DEFAULT_POLLING_MS
         self.wheel = wheel
-        self.filters = FilterNames(self)
-        self.slots = FilterSlots(self)
-        self.identity = WheelIdentity(self)
+        self.filters = FilterNames(self, wheel)
+        self.slots = FilterSlots(self, wheel, self.filters.name_of)
+        self.identity = WheelIdentity(self, wheel)
         self.joystick = JoystickControl(
             self, (Mapping(N.CHANGE_FILTER, "JOYSTICK_1"), Mapping(N.RESET, "BUTTON_1")),
             self._on_joystick, self._on_button)

@@ -17,16 +17,14 @@ wheel goes. Scripts and other clients read them here directly.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..camera.wheel_backend import check_name
+from ..camera.wheel_backend import PhoenixWheel, check_name
 from ..camera.wheel_binding import WheelError
 from ..indi.component import Component, handles
+from ..indi.defaultdevice import DefaultDevice
 from ..indi.properties import State
 from . import names as N
-
-if TYPE_CHECKING:
-    from .device import PlayerOneWheel
 
 __all__ = ["FilterNames", "default_name"]
 
@@ -37,11 +35,11 @@ def default_name(slot: int) -> str:
 
 
 class FilterNames(Component):
-    device: "PlayerOneWheel"
+    device: DefaultDevice
 
-    def __init__(self, device: "PlayerOneWheel") -> None:
+    def __init__(self, device: DefaultDevice, wheel: PhoenixWheel) -> None:
         super().__init__(device)
-        self.wheel = device.wheel
+        self.wheel = wheel
         slots = range(1, self.wheel.info.slots + 1)
         self.names = self.build(N.FILTER_NAME, [N.slot_name_element(s, default_name(s)) for s in slots])
         self.offsets = self.build(N.FILTER_FOCUS_OFFSETS, [N.focus_offset_element(s, 0) for s in slots])

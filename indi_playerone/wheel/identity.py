@@ -8,26 +8,24 @@ name never changes while the driver runs: Ekos profiles and saved configurations
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..camera.wheel_backend import check_name
+from ..camera.wheel_backend import PhoenixWheel, check_name
 from ..camera.wheel_binding import WheelError
 from ..indi.component import Component, handles
+from ..indi.defaultdevice import DefaultDevice
 from ..indi.properties import State
 from . import names as N
-
-if TYPE_CHECKING:
-    from .device import PlayerOneWheel
 
 __all__ = ["WheelIdentity"]
 
 
 class WheelIdentity(Component):
-    device: "PlayerOneWheel"
+    device: DefaultDevice
 
-    def __init__(self, device: "PlayerOneWheel") -> None:
+    def __init__(self, device: DefaultDevice, wheel: PhoenixWheel) -> None:
         super().__init__(device)
-        self.wheel = device.wheel
+        self.wheel = wheel
         self.serial = self.build(N.SERIAL_NUMBER)
         self.serial["SN#"].value = self.wheel.info.serial
         self.sdk = self.build(N.SDK)

@@ -29,16 +29,15 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable
 
+from ..camera.wheel_backend import PhoenixWheel
 from ..camera.wheel_binding import PwError, WheelError
 from ..indi.component import Component, handles
+from ..indi.defaultdevice import DefaultDevice
 from ..indi.properties import State
 from . import names as N
 from .motion import Job, Kind, MoveWatcher
-
-if TYPE_CHECKING:
-    from .device import PlayerOneWheel
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +58,13 @@ def move_timeout_s() -> float:
 
 
 class FilterSlots(Component):
-    device: "PlayerOneWheel"
+    device: DefaultDevice
 
-    def __init__(self, device: "PlayerOneWheel") -> None:
+    def __init__(self, device: DefaultDevice, wheel: PhoenixWheel, name_of: Callable[[int], str]) -> None:
+        """``name_of(slot)``: the filter's name, for the messages (:meth:`.FilterNames.name_of`)."""
         super().__init__(device)
-        self.wheel = device.wheel
+        self.wheel = wheel
+        self._name = name_of
         self.slot = self.build(N.FILTER_SLOT)
         self.slot.set_limits("FILTER_SLOT_VALUE", 1, self.wheel.info.slots, 1)
         self.one_way = self.build(N.FILTER_UNIDIRECTIONAL_MOTION)
@@ -214,9 +215,6 @@ class FilterSlots(Component):
         self.slot.state = State.BUSY
         self.device.update(self.slot, f"{reason}: resetting the wheel (POAResetPW).")
         self.watcher.watch(Job(Kind.RECOVER, None, move_timeout_s(), reason))
-
-    def _name(self, slot: int) -> str:
-        return self.device.filters.name_of(slot)
 
     # --- the watcher's reports (its thread, the device's lock held) ------------------------------
 

@@ -17,7 +17,7 @@ wheel goes. Scripts and other clients read them here directly.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from ..camera.wheel_backend import PhoenixWheel, check_name
 from ..camera.wheel_binding import WheelError
@@ -69,21 +69,16 @@ class FilterNames(Component):
             if why is not None:
                 self.device.alert(vector, f"Filter names not changed: {why}.")
                 return
-        try:
+
+        def write() -> None:
             stored = self.wheel.aliases()
             for name, text in new.items():
                 slot = int(name.rsplit("_", 1)[1])
                 shown = stored[slot - 1] or default_name(slot)
                 if text != shown:  # Ekos sends every name: write only the changed ones
                     self.wheel.set_alias(slot - 1, text)
-            aliases = self.wheel.aliases()
-        except WheelError as exc:
-            self._reread_after_failure(vector, self._show_names, self.wheel.aliases,
-                                       f"Filter names not stored in the wheel: {exc}")
-            return
-        self._show_names(aliases)
-        vector.state = State.OK
-        self.device.update(vector, "Filter names stored in the wheel.")
+
+        self._store(vector, write, self.wheel.aliases, self._show_names, "Filter names")
 
     @handles(N.FILTER_FOCUS_OFFSETS)
     def on_offsets(self, vector: Any, values: dict) -> None:
@@ -91,22 +86,27 @@ class FilterNames(Component):
         if bad:
             self.device.alert(vector, f"Focus offsets are whole focuser steps: {', '.join(bad)}.")
             return
-        try:
+
+        def write() -> None:
             for name, value in values.items():
                 self.wheel.set_focus_offset(int(name.rsplit("_", 1)[1]) - 1, int(value))
-            offsets = self.wheel.focus_offsets()
-        except WheelError as exc:
-            self._reread_after_failure(vector, self._show_offsets, self.wheel.focus_offsets,
-                                       f"Focus offsets not stored in the wheel: {exc}")
-            return
-        self._show_offsets(offsets)
-        vector.state = State.OK
-        self.device.update(vector, "Focus offsets stored in the wheel.")
 
-    def _reread_after_failure(self, vector: Any, show: Any, read: Any, text: str) -> None:
-        """After a failed write, show what the wheel holds (some slots may have been written)."""
+        self._store(vector, write, self.wheel.focus_offsets, self._show_offsets, "Focus offsets")
+
+    def _store(self, vector: Any, write: Callable[[], None], read: Callable[[], list],
+               show: Callable[[list], None], what: str) -> None:
+        """``write`` into the wheel, then show what it holds (``read``). After a failed write,
+        show what it holds all the same (some slots may have been written) and alert."""
         try:
-            show(read())
-        except WheelError:
-            pass
-        self.device.alert(vector, text)
+            write()
+            stored = read()
+        except WheelError as exc:
+            try:
+                show(read())
+            except WheelError:
+                pass
+            self.device.alert(vector, f"{what} not stored in the wheel: {exc}")
+            return
+        show(stored)
+        vector.state = State.OK
+        self.device.update(vector, f"{what} stored in the wheel.")

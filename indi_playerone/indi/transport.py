@@ -14,7 +14,8 @@ Why this module exists (the traps it avoids, all observed with indiserver 1.9.9)
 
 BLOBs go out either *attached* (the payload's memfd passed to indiserver by SCM_RIGHTS next to
 ``<oneBLOB ... attached='true'/>``; indiserver base64-encodes for TCP clients itself) or *inline*
-(base64 streamed in ~3 MiB chunks from the payload's memoryview, never the whole BLOB in memory).
+(base64 streamed in ~3 MiB chunks from the payload's memoryview, never the whole BLOB in memory);
+``blob_framing.py`` frames both.
 
 Flow control (libindi's ``IDSetBLOB``): after each setBLOBVector the writer sends
 ``<pingRequest uid='SetBLOB/N'/>`` and, before the next BLOB, waits up to `ping_timeout` for
@@ -27,24 +28,22 @@ otherwise every BLOB after the first waits `ping_timeout` (logged at debug level
 from __future__ import annotations
 
 import array
-import binascii
 import collections
-import fcntl
 import logging
 import os
 import select
 import socket
-import stat
 import threading
 import time
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Sequence
 
-from .payload import SharedPayload, memfd_supported
+from .blob_framing import B64_CHUNK, BlobItem, attached_pieces, inline_pieces, unix_socket
+from .payload import memfd_supported
 from .xmlout import quote_attr
 
-__all__ = ["BlobItem", "Transport", "TransportClosed", "ENV_BLOB_MODE", "BLOB_MODES"]
+__all__ = ["BlobItem", "B64_CHUNK", "Transport", "TransportClosed", "ENV_BLOB_MODE", "BLOB_MODES"]
 
 _log = logging.getLogger(__name__)
 
@@ -53,35 +52,12 @@ ENV_BLOB_MODE = "INDI_PLAYERONE_BLOB_MODE"
 
 BLOB_MODES = ("auto", "inline", "attached")
 
-B64_CHUNK = 57 * 55188
-"""Raw bytes per base64 chunk: 3,145,716 (~3 MiB).  A multiple of 3, so consecutive chunks
-concatenate into one valid base64 text without inner padding.  Note: `binascii.b2a_base64` does
-NOT wrap lines (multiples of 57 only gave 76-char lines with Python 2's line-limited encoder); each
-chunk is one ~4 MiB line ended by a newline.  Measured: indiserver 1.9.9 and the pyindi-client 2.3.0
-reader decode this byte-exact (tests/indi/test_transport_indiserver.py)."""
-
-MAX_FDS_PER_SENDMSG = 16
-"""libindi sends at most 16 fds per sendmsg; indiserver's receive buffer is sized for that."""
-
 _STATES = frozenset({"Idle", "Ok", "Busy", "Alert"})
 _PEER_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 
 class TransportClosed(Exception):
     """The transport was closed, or the peer (indiserver) went away; nothing more can be sent."""
-
-
-@dataclass
-class BlobItem:
-    """One ``oneBLOB`` element of a setBLOBVector."""
-
-    name: str
-    format: str
-    payload: SharedPayload
-    size: int | None = None
-    """The ``size`` attribute: the uncompressed size (libindi semantics); default payload.size.
-    For attached BLOBs indiserver 1.9.9 sends min(size, memfd length) bytes, so never make it
-    smaller than the payload."""
 
 
 def xml_attr(value: object) -> str:
@@ -146,7 +122,7 @@ class Transport:
         self._sock: socket.socket | None = None
         self.attached = False
         if blob_mode != "inline":
-            sock = _unix_socket(out_fd)
+            sock = unix_socket(out_fd)
             usable = sock is not None and memfd_supported()
             if blob_mode == "attached" and not usable:
                 _log.warning("attached BLOBs need an AF_UNIX out_fd and memfd; using inline BLOBs")
@@ -358,53 +334,16 @@ class Transport:
         if not acked:
             _log.debug("no pingReply for %s within %.1f s; proceeding", uid, self._ping_timeout)
 
-    @staticmethod
-    def _blob_open(blob: BlobItem) -> str:
-        size = blob.size if blob.size is not None else blob.payload.size
-        return f"<oneBLOB name={xml_attr(blob.name)} size='{size}' format={xml_attr(blob.format)}"
-
     def _write_inline(self, item: _Item) -> None:
         assert item.header is not None
-        self._write_all(item.header)
-        for blob in item.blobs:
-            self._write_all((self._blob_open(blob) + ">\n").encode("utf-8"))
-            view = blob.payload.view
-            for off in range(0, len(view), B64_CHUNK):
-                with view[off : off + B64_CHUNK] as part:
-                    self._write_all(binascii.b2a_base64(part))
-            self._write_all(b"</oneBLOB>\n")
-        self._write_all(b"</setBLOBVector>\n")
+        for piece in inline_pieces(item.header, item.blobs):
+            self._write_all(piece)
 
     def _write_attached(self, item: _Item) -> None:
         assert item.header is not None
-        pieces: list[tuple[bytes, list[int]]] = []
-        text, fds = item.header.decode("utf-8"), []
-        copies: list[SharedPayload] = []
-        try:
-            for blob in item.blobs:
-                payload = blob.payload
-                if payload.size == 0:
-                    # Nothing to map: the state-only inline form (size 0, no data).
-                    text += self._blob_open(blob) + "></oneBLOB>\n"
-                    continue
-                fd = payload.fileno()
-                if fd is None:  # anonymous mapping: copy into a fresh memfd
-                    copy = SharedPayload.allocate(payload.size)
-                    copies.append(copy)
-                    copy.view[:] = payload.view
-                    fd = copy.fileno()
-                    assert fd is not None
-                if len(fds) == MAX_FDS_PER_SENDMSG:
-                    pieces.append((text.encode("utf-8"), fds))
-                    text, fds = "", []
-                text += self._blob_open(blob) + f" len='{payload.size}' attached='true'/>\n"
-                fds.append(fd)
-            pieces.append(((text + "</setBLOBVector>\n").encode("utf-8"), fds))
-            for data, piece_fds in pieces:
-                self._sendmsg_all(data, piece_fds)
-        finally:
-            for copy in copies:
-                copy.close()
+        with attached_pieces(item.header, item.blobs) as pieces:
+            for data, fds in pieces:
+                self._sendmsg_all(data, fds)
 
     def _sendmsg_all(self, data: bytes, fds: list[int]) -> None:
         """One sendmsg carrying all `fds` (SCM_RIGHTS); the rest of a partial write goes without."""
@@ -440,33 +379,3 @@ class Transport:
         poller.register(self._fd, select.POLLOUT)
         poller.poll(1000)
 
-
-def _unix_socket(fd: int) -> socket.socket | None:
-    """A socket object on a dup of `fd` if `fd` is an AF_UNIX socket, else None.
-
-    Never changes the flags of `fd`'s open file description: a socket object is created in
-    non-blocking mode if `socket.setdefaulttimeout()` was called, so the original flags are put back.
-    """
-    try:
-        if not stat.S_ISSOCK(os.fstat(fd).st_mode):
-            return None
-        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
-    except OSError:
-        return None
-    dup = os.dup(fd)
-    try:
-        sock = socket.socket(fileno=dup)
-    except OSError:
-        os.close(dup)
-        return None
-    if sock.gettimeout() is not None:
-        sock.settimeout(None)
-    if fcntl.fcntl(fd, fcntl.F_GETFL) != flags:
-        fcntl.fcntl(fd, fcntl.F_SETFL, flags)
-    domain = (
-        sock.getsockopt(socket.SOL_SOCKET, socket.SO_DOMAIN) if hasattr(socket, "SO_DOMAIN") else sock.family
-    )
-    if domain != socket.AF_UNIX or sock.type != socket.SOCK_STREAM:
-        sock.close()
-        return None
-    return sock

@@ -32,7 +32,9 @@ import logging
 import os
 from dataclasses import dataclass
 
+from . import enumeration
 from .interface import CameraBackend, CameraError
+from .library_search import is_file, load_or_log
 from .models import MODELS, find_model
 from .sdk_binding import SdkLibrary
 from .sdk_camera import SdkCamera
@@ -87,23 +89,14 @@ def _simulated_library(quiet: bool = False) -> SdkLibrary | None:
     bad name), else None."""
     if not simulated_models():
         return None
-    try:
-        sdk = load_simulated_sdk()
-    except SdkLoadError as exc:
-        log.log(logging.DEBUG if quiet else logging.ERROR, "%s", exc)
-        return None
-    return sdk
+    return load_or_log(load_simulated_sdk, SdkLoadError, logging.DEBUG if quiet else logging.ERROR)
 
 
 def _vendor_library(quiet: bool) -> SdkLibrary | None:
     """The vendor's SDK, or None when it is not installed (logged at WARNING, or DEBUG when
     ``quiet``: the caller has simulated cameras to serve)."""
-    try:
-        sdk = load_sdk()
-    except SdkLoadError as exc:
-        log.log(logging.DEBUG if quiet else logging.WARNING, "%s", exc)
-        return None
-    if os.sep in sdk.path and os.path.realpath(sdk.path) == os.path.realpath(simulated_sdk_path()):
+    sdk = load_or_log(load_sdk, SdkLoadError, logging.DEBUG if quiet else logging.WARNING)
+    if sdk is not None and is_file(sdk.path, simulated_sdk_path()):
         return None  # INDI_PLAYERONE_SDK names the simulated library: served once, as simulated
     return sdk
 
@@ -119,32 +112,15 @@ def libraries(quiet: bool | None = None) -> list[SdkLibrary]:
 
 def _list(sdk: SdkLibrary) -> list[CameraProps] | None:
     """One library's cameras now, in its order; None when listing failed."""
-    try:
-        count = sdk.camera_count()
-    except SdkError as exc:
-        log.debug("%s: listing cameras failed: %s", sdk.path, exc)
-        return None
-    found = []
-    for index in range(count):
-        try:
-            found.append(sdk.camera_props(index))
-        except SdkError as exc:  # unplugged between the count and this call
-            log.debug("%s: camera #%d: %s", sdk.path, index, exc)
-    return found
+    return enumeration.list_devices(sdk.path, sdk.camera_count, sdk.camera_props, SdkError)
 
 
 def scan(libs: list[SdkLibrary] | None = None) -> dict[CameraKey, CameraProps] | None:
     """Every camera present now, by key, in the libraries' order (only enumeration calls: no
     open camera is disturbed). None when a library's listing failed: a caller comparing
     lists must not take that for "every camera is gone"."""
-    present: dict[CameraKey, CameraProps] = {}
-    for sdk in libraries() if libs is None else libs:
-        found = _list(sdk)
-        if found is None:
-            return None
-        for props in found:
-            present[CameraKey(sdk.path, int(props.camera_id))] = props
-    return present
+    return enumeration.scan(libraries() if libs is None else libs, _list,
+                            lambda sdk, props: CameraKey(sdk.path, int(props.camera_id)))
 
 
 def camera_for(key: CameraKey, props: CameraProps) -> CameraBackend:
@@ -193,18 +169,9 @@ def with_serial(sdk: SdkLibrary, props: CameraProps) -> CameraProps:
 def _cameras(libs: list[SdkLibrary]) -> list[CameraBackend]:
     """Each library's cameras, serials filled in. ``ValueError`` for what the simulated SDK's
     scan found wrong with its configuration (a bad option: its own parser's words)."""
-    cameras: list[CameraBackend] = []
-    for sdk in libs:
-        found = _list(sdk)
-        problem = sdk.sim_config_error()
-        if problem:
-            raise ValueError(problem)
-        if found is None:
-            log.error("Player One SDK %s (%s): listing cameras failed", sdk.version, sdk.path)
-            continue
-        cameras += [SdkCamera(sdk, with_serial(sdk, props)) for props in found]
-        log.debug("Player One SDK %s (%s): %d camera(s)", sdk.version, sdk.path, len(found))
-    return cameras
+    return enumeration.discover(libs, _list, lambda sdk: sdk.sim_config_error(),
+                                lambda sdk, props: SdkCamera(sdk, with_serial(sdk, props)),
+                                lambda sdk: f"Player One SDK {sdk.version} ({sdk.path})", "cameras")
 
 
 def sdk_cameras(quiet: bool = False) -> list[CameraBackend]:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import logging
 import os
 
+from . import enumeration
+from .library_search import is_file, load_or_log
 from .wheel_backend import PhoenixWheel, WheelKey
 from .wheel_binding import PwLibrary, WheelError, WheelLoadError, WheelProps
 from .wheel_loader import load_pw_sdk, load_simulated_pw, simulated_pw_path
@@ -26,7 +28,6 @@ from .wheel_loader import load_pw_sdk, load_simulated_pw, simulated_pw_path
 __all__ = ["SIMULATE_WHEEL_ENV", "SIM_WHEEL_OPTIONS_ENV", "simulated_wheel_names", "libraries", "scan",
            "discover_wheels", "wheel_for"]
 
-log = logging.getLogger(__name__)
 
 SIMULATE_WHEEL_ENV = "INDI_PLAYERONE_SIMULATE_WHEEL"
 SIM_WHEEL_OPTIONS_ENV = "INDI_PLAYERONE_SIM_WHEEL_OPTIONS"
@@ -41,20 +42,12 @@ def simulated_wheel_names(spec: str | None = None) -> list[str]:
 def _simulated(quiet: bool = False) -> PwLibrary | None:
     if not simulated_wheel_names():
         return None
-    try:
-        return load_simulated_pw()
-    except WheelLoadError as exc:
-        log.log(logging.DEBUG if quiet else logging.ERROR, "%s", exc)
-        return None
+    return load_or_log(load_simulated_pw, WheelLoadError, logging.DEBUG if quiet else logging.ERROR)
 
 
 def _vendor(quiet: bool) -> PwLibrary | None:
-    try:
-        lib = load_pw_sdk()
-    except WheelLoadError as exc:
-        log.log(logging.DEBUG if quiet else logging.WARNING, "%s", exc)
-        return None
-    if os.sep in lib.path and os.path.realpath(lib.path) == os.path.realpath(simulated_pw_path()):
+    lib = load_or_log(load_pw_sdk, WheelLoadError, logging.DEBUG if quiet else logging.WARNING)
+    if lib is not None and is_file(lib.path, simulated_pw_path()):
         return None  # INDI_PLAYERONE_PW_SDK names the simulated library: served once, as simulated
     return lib
 
@@ -68,32 +61,15 @@ def libraries(quiet: bool | None = None) -> list[PwLibrary]:
 
 
 def _list(lib: PwLibrary) -> list[WheelProps] | None:
-    """One library's wheels now, in its order; None when listing failed."""
+    """One library's wheels now, in its order; None when listing failed (POAGetPWCount < 0)."""
     with lib.enumeration_lock:
-        count = lib.count()
-        if count < 0:
-            log.debug("%s: POAGetPWCount returned %d", lib.path, count)
-            return None
-        found = []
-        for index in range(count):
-            try:
-                found.append(lib.props(index))
-            except WheelError as exc:  # unplugged between the count and this call
-                log.debug("%s: wheel #%d: %s", lib.path, index, exc)
-        return found
+        return enumeration.list_devices(lib.path, lib.count, lib.props, WheelError)
 
 
 def scan(libs: list[PwLibrary]) -> dict[WheelKey, WheelProps] | None:
     """Every wheel present now, by key (enumeration calls only: no open wheel is disturbed).
     None when a listing failed: a caller comparing lists must not take that for "all gone"."""
-    present: dict[WheelKey, WheelProps] = {}
-    for lib in libs:
-        found = _list(lib)
-        if found is None:
-            return None
-        for props in found:
-            present[WheelKey(lib.path, props.handle)] = props
-    return present
+    return enumeration.scan(libs, _list, lambda lib, props: WheelKey(lib.path, props.handle))
 
 
 def wheel_for(libs: list[PwLibrary], key: WheelKey, props: WheelProps) -> PhoenixWheel:
@@ -105,15 +81,7 @@ def discover_wheels(libs: list[PwLibrary] | None = None) -> list[PhoenixWheel]:
     """Every wheel the driver can serve now, unopened, the vendor's first. ``ValueError`` with
     the simulated library's words for a bad ``INDI_PLAYERONE_SIMULATE_WHEEL`` (an unknown name:
     the message lists the valid ones) or ``INDI_PLAYERONE_SIM_WHEEL_OPTIONS``."""
-    libs = libraries() if libs is None else libs
-    wheels: list[PhoenixWheel] = []
-    for lib in libs:
-        found = _list(lib)
-        problem = lib.config_error()
-        if problem:
-            raise ValueError(problem)
-        if found is None:
-            log.error("Player One filter wheel SDK %s (%s): listing wheels failed", lib.version, lib.path)
-            continue
-        wheels += [PhoenixWheel(lib, props) for props in found]
-    return wheels
+    return enumeration.discover(libraries() if libs is None else libs, _list,
+                                lambda lib: lib.config_error(), PhoenixWheel,
+                                lambda lib: f"Player One filter wheel SDK {lib.version} ({lib.path})",
+                                "wheels")

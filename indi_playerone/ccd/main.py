@@ -12,14 +12,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections import Counter
 
 from .. import __version__, driver_version
 from ..camera import registry
 from ..camera.interface import CameraBackend
 from ..indi import xmlout
 from ..indi.driver import DriverLoop
-from ..indi.logbridge import setup_logging
+from ..indi.process import numbered_names, open_process, serve
 from ..indi.transport import Transport
 from .device import PlayerOneCCD
 from .hotplug import HotPlugWatcher, poll_period, unique_name
@@ -32,15 +31,8 @@ def device_names(cameras: list[CameraBackend]) -> list[str]:
     """`PlayerOne CCD <model>`, or the nickname stored for the camera's serial number
     (`~/.indi/PlayerOneNicknames.xml`, ccd/nicknames.py); the second camera of one name
     gets ` 1`, the third ` 2`."""
-    seen: Counter[str] = Counter()
-    names = []
     nicknames = read_nicknames()
-    for camera in cameras:
-        base = device_base_name(camera.info.serial, camera.info.model, nicknames)
-        n = seen[base]
-        seen[base] += 1
-        names.append(base if n == 0 else f"{base} {n}")
-    return names
+    return numbered_names(device_base_name(c.info.serial, c.info.model, nicknames) for c in cameras)
 
 
 def tune_malloc() -> None:
@@ -88,13 +80,8 @@ def start_hotplug(loop: DriverLoop, transport: Transport, devices: list[PlayerOn
 
 def main(argv: list[str] | None = None) -> int:
     tune_malloc()
-    # fd 1 belongs to the transport's writer thread alone. Anything a library might
-    # print() goes to stderr, which indiserver records in its log.
-    sys.stdout = sys.stderr
-    transport = Transport(out_fd=1)
-    transport.start()
-    log_handler = setup_logging(transport)
-    loop = DriverLoop(transport, in_fd=0)
+    process = open_process()
+    transport, log_handler, loop = process.transport, process.log_handler, process.loop
 
     try:
         cameras = registry.discover_cameras()
@@ -114,20 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     log.info("indi_playerone_ccd %s serving %s (pid %d); images are sent as %s BLOBs",
              __version__, ", ".join(d.name for d in devices) or "no camera", os.getpid(),
              "attached" if transport.attached else "inline")
-    watcher = start_hotplug(loop, transport, devices, log_handler)
-    try:
-        loop.run()
-    finally:
-        if watcher is not None:
-            watcher.close()
-            devices += [d for d in watcher.served() if d not in devices]
-        for device in devices:
-            try:
-                device.disconnect()
-            except Exception:  # shutting down: report, keep closing the others
-                log.exception("disconnecting %s", device.name)
-        transport.close()
-    return 0
+    return serve(process, devices, start_hotplug(loop, transport, devices, log_handler))
 
 
 if __name__ == "__main__":

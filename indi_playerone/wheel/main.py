@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections import Counter
 from typing import Any
 
 from .. import __version__, driver_version
@@ -27,7 +26,8 @@ from ..camera.wheel_registry import SIMULATE_WHEEL_ENV, discover_wheels, librari
 from ..indi import xmlout
 from ..indi.driver import DriverLoop
 from ..indi.hotplug import DeviceWatcher, poll_period, unique_name
-from ..indi.logbridge import NOT_TO_CLIENT, setup_logging
+from ..indi.logbridge import NOT_TO_CLIENT
+from ..indi.process import numbered_names, open_process, serve
 from ..indi.transport import Transport
 from . import names as N
 from .device import PlayerOneWheel
@@ -43,14 +43,7 @@ def device_base_name(wheel: PhoenixWheel) -> str:
 
 def device_names(wheels: list[PhoenixWheel]) -> list[str]:
     """The device name of each wheel: the base name, then ` 1`, ` 2` for more of one name."""
-    seen: Counter[str] = Counter()
-    names = []
-    for wheel in wheels:
-        base = device_base_name(wheel)
-        n = seen[base]
-        seen[base] += 1
-        names.append(base if n == 0 else f"{base} {n}")
-    return names
+    return numbered_names(device_base_name(wheel) for wheel in wheels)
 
 
 def start_hotplug(loop: DriverLoop, transport: Transport, libs: list[PwLibrary],
@@ -70,13 +63,8 @@ def start_hotplug(loop: DriverLoop, transport: Transport, libs: list[PwLibrary],
 
 
 def main(argv: list[str] | None = None) -> int:
-    # fd 1 belongs to the transport's writer thread alone: anything printed goes to stderr,
-    # which indiserver records in its log.
-    sys.stdout = sys.stderr
-    transport = Transport(out_fd=1)
-    transport.start()
-    log_handler = setup_logging(transport)
-    loop = DriverLoop(transport, in_fd=0)
+    process = open_process()
+    transport, log_handler, loop = process.transport, process.log_handler, process.loop
 
     libs = libraries()
     try:
@@ -97,20 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         transport.send(xmlout.message(None, f"[WARNING] {text}"))
     log.info("indi_playerone_wheel %s serving %s (pid %d)", __version__,
              ", ".join(d.name for d in devices) or "no filter wheel", os.getpid())
-    watcher = start_hotplug(loop, transport, libs, devices, log_handler)
-    try:
-        loop.run()
-    finally:
-        if watcher is not None:
-            watcher.close()
-            devices += [d for d in watcher.served() if d not in devices]
-        for device in devices:
-            try:
-                device.disconnect()
-            except Exception:  # shutting down: report, keep closing the others
-                log.exception("disconnecting %s", device.name)
-        transport.close()
-    return 0
+    return serve(process, devices, start_hotplug(loop, transport, libs, devices, log_handler))
 
 
 if __name__ == "__main__":

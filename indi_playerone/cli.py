@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from . import __version__
 from .tools import exits
@@ -22,6 +23,14 @@ from .tools import exits
 
 #: Subcommands whose module in ``tools/`` has ``add_arguments(parser)`` and ``run(args) -> int``.
 TOOLS = ("offset", "tilt", "check", "backfocus")
+
+
+def _tool(sub: Any, module: Any, name: str, **kwargs: str) -> None:
+    """The subcommand ``name``: its options from ``module.add_arguments``, run by ``module.run``."""
+    command = sub.add_parser(name, epilog=exits.HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+                             **kwargs)
+    module.add_arguments(command)
+    command.set_defaults(run=module.run)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,13 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Tools for the Player One Astronomy INDI driver (indi_playerone_ccd).")
     parser.add_argument("--version", action="version", version=f"indi-playerone {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    listing.add_arguments(sub.add_parser(
-        "list", help="cameras the driver serves and Player One devices on USB", epilog=exits.HELP,
-        formatter_class=raw))
-    capture.add_arguments(sub.add_parser(
-        "capture", help="take frames from a camera on an indiserver and save them",
-        description="Take frames from an INDI camera and save them; stdout lists the saved files.",
-        epilog=exits.HELP, formatter_class=raw))
+    _tool(sub, listing, "list", help="cameras the driver serves and Player One devices on USB")
+    _tool(sub, capture, "capture", help="take frames from a camera on an indiserver and save them",
+          description="Take frames from an INDI camera and save them; stdout lists the saved files.")
     demo.add_arguments(sub.add_parser(
         "demo", help="run the driver with a simulated camera and take frames"))
     from .tools import backfocus, check, offset, tilt
@@ -49,9 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
             (tilt, "tilt", "sensor tilt from a star-field FITS, and which tilt-plate screws to turn"),
             (check, "check", "first-run check: frame rate, cooler, fan (pass/fail report)"),
             (backfocus, "backfocus", "plan spacers and check accessories for the 55 mm back focus")):
-        module.add_arguments(sub.add_parser(
-            name, help=what, description=(module.__doc__ or "").split("\n\n")[0],
-            epilog=exits.HELP, formatter_class=raw))
+        _tool(sub, module, name, help=what, description=(module.__doc__ or "").split("\n\n")[0])
     sub.add_parser("driver-xml", help="print the driver-list XML for /usr/share/indi")
     sub.add_parser("udev-rule", help="print the udev rule for Player One devices")
     return parser
@@ -62,24 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from . import demo
         return demo.run(args.model, args.count, args.exposure, args.output)
-    if args.command == "list":
-        from .tools import listing
-        return listing.run(args)
-    if args.command == "capture":
-        from .tools import capture
-        return capture.run(args)
-    if args.command == "offset":
-        from .tools import offset
-        return offset.run(args)
-    if args.command == "tilt":
-        from .tools import tilt
-        return tilt.run(args)
-    if args.command == "check":
-        from .tools import check
-        return check.run(args)
-    if args.command == "backfocus":
-        from .tools import backfocus
-        return backfocus.run(args)
+    run = getattr(args, "run", None)
+    if run is not None:  # the tools' subcommands: tools/<module>.run(args)
+        return run(args)
     if args.command == "driver-xml":
         from .tools.driverxml import driver_xml
         sys.stdout.write(driver_xml())

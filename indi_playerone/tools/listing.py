@@ -100,11 +100,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
 
 
+def _section(out: TextIO, title: str, lines: list[str], error: str | None, any_found: bool,
+             none: str) -> None:
+    """One part of the text listing: the title, its lines, then the error, or ``none`` when
+    nothing was found."""
+    out.write(title + "\n")
+    for line in lines:
+        out.write(f"  {line}\n")
+    if error:
+        out.write(f"  {error}\n")
+    elif not any_found:
+        out.write(f"  {none}\n")
+
+
+def _kind(found: Any) -> str:
+    return "simulated" if found.simulated else f"serial {found.serial}"
+
+
 def _usb_line(dev: usb.UsbDevice) -> str:
     name = f' "{dev.product}"' if dev.product else ""
     access = {True: "you can open it", False: "PERMISSION DENIED for you",
               None: "no device node"}[dev.accessible]
-    return (f"  bus {dev.bus:03d} address {dev.address:03d}  {dev.vendor_id:04x}:{dev.product_id:04x}"
+    return (f"bus {dev.bus:03d} address {dev.address:03d}  {dev.vendor_id:04x}:{dev.product_id:04x}"
             f"  {dev.kind}{name}  {usb.speed_name(dev.speed)}  {access} ({dev.node})")
 
 
@@ -157,31 +174,17 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         }, out, indent=2)
         out.write("\n")
     else:
-        out.write("Cameras the driver serves (INDI device names):\n")
-        for c in cameras:
-            kind = "simulated" if c.simulated else f"serial {c.serial}"
-            out.write(f"  {c.device}  ({c.model}, {kind})\n")
-        for note in notes:
-            out.write(f"  note: {note}\n")
-        if camera_error:
-            out.write(f"  error: {camera_error}\n")
-        elif not cameras:
-            out.write("  none (set INDI_PLAYERONE_SIMULATE=\"Ares-C PRO\" to try a simulated camera)\n")
-        out.write("Filter wheels the wheel driver serves (INDI device names):\n")
-        for w in wheels:
-            kind = "simulated" if w.simulated else f"serial {w.serial}"
-            out.write(f"  {w.device}  ({w.slots}-slot {w.model}, {kind})\n")
-        if wheel_error:
-            out.write(f"  error: {wheel_error}\n")
-        elif not wheels:
-            out.write("  none (set INDI_PLAYERONE_SIMULATE_WHEEL=\"Phoenix 7x36mm\" to try a simulated wheel)\n")
-        out.write("Player One devices on USB (vendor id a0a0):\n")
-        for d in devices:
-            out.write(_usb_line(d) + "\n")
-        if usb_error:
-            out.write(f"  cannot list USB devices: {usb_error}\n")
-        elif not devices:
-            out.write("  none\n")
+        _section(out, "Cameras the driver serves (INDI device names):",
+                 [f"{c.device}  ({c.model}, {_kind(c)})" for c in cameras]
+                 + [f"note: {note}" for note in notes],
+                 camera_error and f"error: {camera_error}", bool(cameras),
+                 "none (set INDI_PLAYERONE_SIMULATE=\"Ares-C PRO\" to try a simulated camera)")
+        _section(out, "Filter wheels the wheel driver serves (INDI device names):",
+                 [f"{w.device}  ({w.slots}-slot {w.model}, {_kind(w)})" for w in wheels],
+                 wheel_error and f"error: {wheel_error}", bool(wheels),
+                 "none (set INDI_PLAYERONE_SIMULATE_WHEEL=\"Phoenix 7x36mm\" to try a simulated wheel)")
+        _section(out, "Player One devices on USB (vendor id a0a0):", [_usb_line(d) for d in devices],
+                 usb_error and f"cannot list USB devices: {usb_error}", bool(devices), "none")
         for d in devices:
             if d.usb_generation is not None and d.usb_generation < 3 and not d.is_filter_wheel:
                 out.write(f"  note: bus {d.bus:03d} address {d.address:03d} runs at "

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import time
 from typing import Any, Callable
 
@@ -42,6 +41,7 @@ from ..camera.interface import (
 from ..camera.models import find_model
 from ..indi.component import Component, handles
 from ..indi.defaultdevice import DefaultDevice
+from ..indi.envvars import float_from_env
 from ..indi.logbridge import NOT_TO_CLIENT
 from ..indi.properties import State
 from . import names as P
@@ -313,11 +313,7 @@ class Cooling(Component):
         if self._stable is None or abs(temperature - self._stable[1]) > STABLE_C:
             self._stable = (now, temperature)
             return False
-        text = os.environ.get(WINDOW_ENV, "").strip()
-        try:
-            window = float(text) if text else STABLE_S
-        except ValueError:
-            window = STABLE_S
+        window = float_from_env(WINDOW_ENV, STABLE_S)
         return now - self._stable[0] >= (window if window > 0 else STABLE_S)
 
     def _cannot_cool_message(self, verdict: str, reading: Reading) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import threading
 import time
 from collections import deque
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 from typing import Callable, Protocol
 
 from ..camera.interface import CameraBackend, CameraError
+from ..indi.envvars import float_from_env
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +51,7 @@ TIME_SCALE_ENV = "INDI_PLAYERONE_TEST_TIME_SCALE"
 
 
 def time_scale() -> float:
-    text = os.environ.get(TIME_SCALE_ENV, "").strip()
-    try:
-        value = float(text) if text else 1.0
-    except ValueError:
-        return 1.0
+    value = float_from_env(TIME_SCALE_ENV, 1.0)
     return value if 0.0 < value <= 1.0 else 1.0
 
 
@@ -137,11 +133,7 @@ DELTA_T = "delta_t"
 
 def stall_windows() -> tuple[float, float]:
     """(no-power window, flat window) in seconds, with the environment override applied."""
-    text = os.environ.get(WINDOW_ENV, "").strip()
-    try:
-        value = float(text) if text else 0.0
-    except ValueError:
-        value = 0.0
+    value = float_from_env(WINDOW_ENV, 0.0)
     if value > 0:
         return value, value
     scale = time_scale()

@@ -19,11 +19,11 @@ camera driver (``ccd/hotplug.py`` says what a camera is to it) and the filter-wh
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from typing import Any, Callable
 
 from . import xmlout
+from .envvars import float_from_env
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +38,7 @@ Scan = Callable[[], "dict[Any, Any] | None"]
 
 def poll_period() -> float:
     """The scan period: ``INDI_PLAYERONE_HOTPLUG_S`` (0 = off) or ``POLL_S``."""
-    text = os.environ.get(PERIOD_ENV, "").strip()
-    try:
-        value = float(text) if text else POLL_S
-    except ValueError:
-        value = POLL_S
-    return max(0.0, value)
+    return max(0.0, float_from_env(PERIOD_ENV, POLL_S))
 
 
 def unique_name(base: str, used: set[str]) -> str:

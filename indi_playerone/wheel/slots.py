@@ -28,13 +28,13 @@ Failures, each an Alert with its reason and a wheel ready for the next move:
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, Callable
 
 from ..camera.wheel_backend import PhoenixWheel
 from ..camera.wheel_binding import PwError, WheelError
 from ..indi.component import Component, handles
 from ..indi.defaultdevice import DefaultDevice
+from ..indi.envvars import float_from_env
 from ..indi.properties import State
 from . import names as N
 from .motion import Job, Kind, MoveWatcher
@@ -49,11 +49,7 @@ DEFAULT_TIMEOUT_S = 30.0
 
 def move_timeout_s() -> float:
     """``INDI_PLAYERONE_WHEEL_TIMEOUT_S`` or 30 s: how long a motion may take."""
-    text = os.environ.get(TIMEOUT_ENV, "").strip()
-    try:
-        value = float(text) if text else DEFAULT_TIMEOUT_S
-    except ValueError:
-        value = DEFAULT_TIMEOUT_S
+    value = float_from_env(TIMEOUT_ENV, DEFAULT_TIMEOUT_S)
     return value if value > 0 else DEFAULT_TIMEOUT_S
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, ClassVar, Union
 
 from indi_playerone._native import ffi, lib
 
@@ -13,7 +13,8 @@ from .interface import CameraError, CameraInfo
 from .models import EXPOSURE_RANGE_S, GAIN_RANGE, OFFSET_RANGE, find_model
 
 __all__ = [
-    "ConfigValue", "EBUSY", "SdkError", "SdkLoadError", "SdkNotFound", "SdkMissingSymbols", "Err",
+    "ConfigValue", "EBUSY", "SdkCallError", "SdkError", "SdkLoadError", "SdkNotFound", "SdkMissingSymbols",
+    "Err",
     "Config", "ValueType", "ImgFormat", "CameraState", "CameraProps", "ConfigAttr", "SensorMode",
     "Presets", "ReadoutState", "ReadoutResult", "BAYER_NAMES", "FORMAT_BITS", "BITS_FORMAT",
     "base_model", "sdk_camera_info", "UNPLUGGED_TEXT",
@@ -124,16 +125,26 @@ class ReadoutState(enum.IntEnum):
     ABORTED = 6
 
 
-class SdkError(CameraError):
-    """An SDK call returned an error: ``func`` (the SDK function), ``code`` (raw int), ``text``."""
+class SdkCallError(CameraError):
+    """A call of a Player One SDK returned an error: ``func`` (the SDK function), ``code`` (raw
+    int), ``text`` (the SDK's words). A subclass names its SDK's error codes and their prefix."""
+
+    codes: ClassVar[type[enum.IntEnum]]
+    prefix: ClassVar[str]
 
     def __init__(self, func: str, code: int, text: str) -> None:
         self.func, self.code, self.text = func, code, text
         try:
-            name = f"POA_ERROR_{Err(code).name}" if code > 0 else None
+            name = f"{self.prefix}{self.codes(code).name}" if code > 0 else "code"
         except ValueError:
-            name = None
-        super().__init__(f"{func} failed: {text} ({name or 'code'} {code})")
+            name = "code"
+        super().__init__(f"{func} failed: {text} ({name} {code})")
+
+
+class SdkError(SdkCallError):
+    """A camera SDK call returned an error (``POAErrors``)."""
+
+    codes, prefix = Err, "POA_ERROR_"
 
 
 class SdkLoadError(CameraError):

@@ -22,6 +22,7 @@ from typing import Any
 from cffi import FFI
 
 from .interface import CameraError
+from .sdk_types import SdkCallError
 
 __all__ = ["PwError", "PwState", "WheelProps", "WheelError", "WheelLoadError", "WheelNotFound",
            "WheelMissingSymbols", "PwLibrary", "MAX_NAME_LEN"]
@@ -89,16 +90,10 @@ class PwState(enum.IntEnum):
     MOVING = 2
 
 
-class WheelError(CameraError):
-    """A wheel SDK call failed: ``func``, ``code`` (raw int), ``text`` (the SDK's words)."""
+class WheelError(SdkCallError):
+    """A wheel SDK call failed (``PWErrors``)."""
 
-    def __init__(self, func: str, code: int, text: str) -> None:
-        self.func, self.code, self.text = func, code, text
-        try:
-            name = f"PW_ERROR_{PwError(code).name}" if code > 0 else "code"
-        except ValueError:
-            name = "code"
-        super().__init__(f"{func} failed: {text} ({name} {code})")
+    codes, prefix = PwError, "PW_ERROR_"
 
     @property
     def moving(self) -> bool:

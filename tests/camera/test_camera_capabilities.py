@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from helpers import simsdk
+from helpers.guide_log import GuideLog, guide_log_cameras
 from helpers.waiting import wait_until
 from indi_playerone.camera.interface import (
     PRESET_KEYS, CameraError, CameraTimeout, ExposureAborted,
@@ -28,30 +29,14 @@ ROOT = Path(__file__).resolve().parents[2]
 GUIDE_PX_PER_S = 2.0
 
 
-class _GuideLog(SdkCamera):
-    """The SDK backend, recording each guide output switch it passed to the library."""
-
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        self.log: list[tuple[str, bool, float]] = []
-
-    def guide(self, direction: str, on: bool) -> None:
-        super().guide(direction, on)
-        self.log.append((direction, on, time.monotonic()))
-
-    def guide_log(self) -> list[tuple[str, bool, float]]:
-        return list(self.log)
-
-
 def cameras(mp: pytest.MonkeyPatch, models: str, options: str | None = None,
-            fault_file: Path | None = None) -> list[_GuideLog]:
+            fault_file: Path | None = None) -> list[GuideLog]:
     """Unopened simulated cameras ``models`` of this process's library (the library reset)."""
-    simsdk.use(mp, models, options=options, fault_file=fault_file)
-    return [_GuideLog(c.sdk, c.props) for c in simulated_cameras()]
+    return guide_log_cameras(mp, models, options, fault_file)
 
 
 def SimulatedCamera(mp: pytest.MonkeyPatch, model: str, options: str | None = None,  # noqa: N802
-                    fault_file: Path | None = None) -> _GuideLog:
+                    fault_file: Path | None = None) -> GuideLog:
     return cameras(mp, model, options, fault_file)[0]
 
 

@@ -16,11 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import simsdk
+from helpers.guide_log import GuideLog, guide_log_cameras
 from helpers.waiting import wait_until as _wait_until
 from indi_playerone.camera.interface import CameraError, ExposureAborted, Frame
 from indi_playerone.camera.models import MODELS, ModelSpec
-from indi_playerone.camera.registry import simulated_cameras
 from indi_playerone.camera.sdk_camera import SdkCamera
 
 SMALL = "Apollo-M MAX PRO"  # 1608 x 1104, 126 fps: small frames
@@ -39,27 +38,10 @@ def sensor_readout_s(spec: ModelSpec, rows: int, low_noise: bool) -> float:
     return 2.0 * t if low_noise else t
 
 
-class _GuideLog(SdkCamera):
-    """The SDK backend, recording each guide output switch it passed to the library."""
-
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        self.log: list[tuple[str, bool, float]] = []
-
-    def guide(self, direction: str, on: bool) -> None:
-        super().guide(direction, on)
-        self.log.append((direction, on, time.time()))
-
-    def guide_log(self) -> list[tuple[str, bool, float]]:
-        return list(self.log)
-
-
 def SimulatedCamera(mp: pytest.MonkeyPatch, model: str, options: str | None = None,  # noqa: N802
-                    fault_file: Path | None = None) -> _GuideLog:
-    """An unopened simulated camera of this process's library."""
-    simsdk.use(mp, model, options=options, fault_file=fault_file)
-    found = simulated_cameras()[0]
-    return _GuideLog(found.sdk, found.props)
+                    fault_file: Path | None = None) -> GuideLog:
+    """An unopened simulated camera of this process's library, its guide log on the wall clock."""
+    return guide_log_cameras(mp, model, options, fault_file, clock=time.time)[0]
 
 
 def take(cam: SdkCamera, n: int) -> list[tuple[int, float]]:

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from helpers import simsdk
+from helpers.guide_log import GuideLog, guide_log_cameras
 from helpers.waiting import wait_for
 from indi_playerone.camera.registry import simulated_cameras
-from indi_playerone.camera.sdk_camera import SdkCamera
 from indi_playerone.ccd.guide import GuideAxis
 from tests.harness.client import IndiClient
 from tests.harness.server import IndiServer
@@ -81,25 +81,8 @@ def test_axis_new_pulse_switches_the_old_direction_off_first() -> None:
 
 # --- in process: the camera's outputs ------------------------------------------------------------
 
-class _GuideLog(SdkCamera):
-    """The SDK backend, recording each guide output switch it made (after the library took it)."""
-
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        self.log: list[tuple[str, bool, float]] = []
-
-    def guide(self, direction: str, on: bool) -> None:
-        super().guide(direction, on)
-        self.log.append((direction, on, time.monotonic()))
-
-    def guide_log(self) -> list[tuple[str, bool, float]]:
-        return list(self.log)
-
-
-def st4_camera(monkeypatch: pytest.MonkeyPatch) -> _GuideLog:
-    simsdk.use(monkeypatch, "Ares-M PRO", options="st4")
-    found = simulated_cameras()[0]
-    camera = _GuideLog(found.sdk, found.props)
+def st4_camera(monkeypatch: pytest.MonkeyPatch) -> GuideLog:
+    camera = guide_log_cameras(monkeypatch, "Ares-M PRO", options="st4")[0]
     assert camera.info.has_st4
     return camera
 

@@ -4,7 +4,13 @@ the two shows up as a failure; and the small calls the simulated-SDK tests share
 from __future__ import annotations
 
 import ctypes
+import os
+import shutil
 import struct
+import subprocess
+from pathlib import Path
+
+import pytest
 
 from helpers import simsdk
 
@@ -185,3 +191,32 @@ def snap(sdk: ctypes.CDLL, cid: int, exposure_s: float = 0.01, timeout_ms: int =
 def properties(sdk: ctypes.CDLL, index: int) -> tuple[int, CameraProperties]:
     p = CameraProperties()
     return sdk.POAGetCameraProperties(index, ctypes.byref(p)), p
+
+
+def load_library(path: "os.PathLike[str] | str",
+                 signatures: dict[str, tuple[object, list[object]]]) -> ctypes.CDLL:
+    """The library at ``path`` through ctypes, each function of ``signatures`` declared."""
+    dll = ctypes.CDLL(str(path))
+    for name, (restype, argtypes) in signatures.items():
+        fn = getattr(dll, name)
+        fn.restype, fn.argtypes = restype, argtypes
+    return dll
+
+
+def build_stress(tmp_path: Path, program: str, sanitizer: str) -> tuple[Path, dict[str, str]]:
+    """``native/simsdk/tests/<program>.c`` linked straight to the library's sources under
+    ``-fsanitize=<sanitizer>``, and the environment to run it in (no simulator variables, leaks
+    detected, the first race fatal). Skips without gcc, or a ThreadSanitizer gcc cannot link."""
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc not installed")
+    exe = tmp_path / program
+    cmd = ["gcc", "-std=c11", "-D_GNU_SOURCE", "-O1", "-g", f"-fsanitize={sanitizer}", "-fno-sanitize-recover=all",
+           f"-I{SOURCE_DIR}", *map(str, sorted(SOURCE_DIR.glob("*.c"))), str(SOURCE_DIR / "tests" / f"{program}.c"),
+           "-o", str(exe), "-lpthread", "-lm"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    if r.returncode != 0 and sanitizer == "thread" and "tsan" in r.stderr:
+        pytest.skip(f"ThreadSanitizer not available: {r.stderr[-300:]}")
+    assert r.returncode == 0, r.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INDI_PLAYERONE_SIM")}
+    env.update(ASAN_OPTIONS="detect_leaks=1", TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1")
+    return exe, env

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.simsdk_api import _SIGNATURES, APOLLO_M, ARES_C, build_simsdk
+from helpers.simsdk_api import _SIGNATURES, APOLLO_M, ARES_C, build_simsdk, load_library
 
 
 @pytest.fixture(scope="module")
@@ -19,11 +19,7 @@ def lib_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def lib(lib_path: Path) -> ctypes.CDLL:
-    dll = ctypes.CDLL(str(lib_path))
-    for name, (restype, argtypes) in _SIGNATURES.items():
-        fn = getattr(dll, name)
-        fn.restype, fn.argtypes = restype, argtypes
-    return dll
+    return load_library(lib_path, _SIGNATURES)
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from helpers.simsdk_api import (
     INVALID_INDEX, MONO8, MONO_BIN, NOT_OPENED, OFFSET, OK, OPERATION_FAILED, OUT_OF_LIMIT,
     PIXEL_BIN_SUM, POINTER, RAW16, RAW8, RGB24, SDK_FUNCTIONS, SIZE_LESS, SONAME, SOURCE_DIR,
     STATE_CLOSED, STATE_EXPOSING, STATE_OPENED, SensorModeInfo, TARGET_TEMP, TEMPERATURE,
-    TIMEOUT, USB_BANDWIDTH, VAL_BOOL, VAL_FLOAT, WB_R, ZEUS_M, _SIGNATURES, build_simsdk,
+    TIMEOUT, USB_BANDWIDTH, VAL_BOOL, VAL_FLOAT, WB_R, ZEUS_M, _SIGNATURES, build_simsdk, build_stress,
     compile_command, get_config, grab, int_out, ok, open_cam, properties, ready, set_float,
     set_int, size_of, small_roi, snap, start_of, state_of,
 )
@@ -709,18 +709,7 @@ def test_thread_safety_smoke(sdk: ctypes.CDLL) -> None:
 def test_c_stress_under_sanitizers(tmp_path: Path, sanitizer: str) -> None:
     """native/simsdk/tests/sim_stress.c: readers, pollers, setters, fault switching, bin changes and
     close/reopen races on two cameras, linked straight to the sources, under TSan / ASan+UBSan."""
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc not installed")
-    exe = tmp_path / "sim_stress"
-    cmd = ["gcc", "-std=c11", "-D_GNU_SOURCE", "-O1", "-g", f"-fsanitize={sanitizer}", "-fno-sanitize-recover=all",
-           f"-I{SOURCE_DIR}", *map(str, sorted(SOURCE_DIR.glob("*.c"))), str(SOURCE_DIR / "tests" / "sim_stress.c"),
-           "-o", str(exe), "-lpthread", "-lm"]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
-    if r.returncode != 0 and sanitizer == "thread" and "tsan" in r.stderr:
-        pytest.skip(f"ThreadSanitizer not available: {r.stderr[-300:]}")
-    assert r.returncode == 0, r.stderr
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INDI_PLAYERONE_SIM")}
-    env.update(ASAN_OPTIONS="detect_leaks=1", TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1")
+    exe, env = build_stress(tmp_path, "sim_stress", sanitizer)
     r = subprocess.run([str(exe), "1000"], capture_output=True, text=True, timeout=120, env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "all passed" in r.stdout and "Sanitizer" not in r.stderr, r.stderr

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.simsdk_api import SOURCE_DIR, build_simsdk
+from helpers.simsdk_api import build_stress, load_library
 
 # ---- declarations from the vendor's PlayerOnePW.h --------------------------------------------------
 
@@ -60,17 +60,9 @@ H0, H1 = 200, 205  # the handles of the first two wheels
 
 
 @pytest.fixture(scope="module")
-def lib_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_simsdk(tmp_path_factory.mktemp("simsdk"))
-
-
-@pytest.fixture(scope="module")
 def lib(lib_path: Path) -> ctypes.CDLL:
-    dll = ctypes.CDLL(str(lib_path))
-    for name, (restype, argtypes) in SIGNATURES.items():
-        fn = getattr(dll, name)
-        fn.restype, fn.argtypes = restype, argtypes
-    return dll
+    """The library (conftest's ``lib_path``) with the wheel API's signatures."""
+    return load_library(lib_path, SIGNATURES)
 
 
 @pytest.fixture
@@ -329,18 +321,7 @@ def test_unknown_fault_words_touch_nothing(pw: ctypes.CDLL, fault_file: Path, ca
 def test_c_stress_under_sanitizers(tmp_path: Path, sanitizer: str) -> None:
     """Movers, pollers, writers of what the wheel stores, close/reopen/reset and fault lines at once
     on two wheels, linked straight to the sources."""
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc not installed")
-    exe = tmp_path / "sim_wheel_stress"
-    cmd = ["gcc", "-std=c11", "-D_GNU_SOURCE", "-O1", "-g", f"-fsanitize={sanitizer}", "-fno-sanitize-recover=all",
-           f"-I{SOURCE_DIR}", *map(str, sorted(SOURCE_DIR.glob("*.c"))),
-           str(SOURCE_DIR / "tests" / "sim_wheel_stress.c"), "-o", str(exe), "-lpthread", "-lm"]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
-    if r.returncode != 0 and sanitizer == "thread" and "tsan" in r.stderr:
-        pytest.skip(f"ThreadSanitizer not available: {r.stderr[-300:]}")
-    assert r.returncode == 0, r.stderr
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INDI_PLAYERONE_SIM")}
-    env.update(ASAN_OPTIONS="detect_leaks=1", TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1")
+    exe, env = build_stress(tmp_path, "sim_wheel_stress", sanitizer)
     faults = tmp_path / "faults"
     faults.write_text("")
     r = subprocess.run([str(exe), str(tmp_path / "state"), str(faults), "1000"], capture_output=True,

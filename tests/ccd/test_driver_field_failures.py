@@ -15,7 +15,6 @@ import io
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ import pytest
 from astropy.io import fits
 
 from helpers import simsdk
+from helpers.fault_rig import FaultRig
 from tests.harness.client import IndiClient
 from tests.harness.server import IndiServer
 
@@ -34,21 +34,13 @@ DEVICE = f"PlayerOne CCD {MODEL}"
 ADC_BITS = 12
 
 
-@dataclass
-class Rig:
-    server: IndiServer
-    client: IndiClient
-    faults: Path
-    log: Path
-
+class Rig(FaultRig):
     def fault(self, line: str) -> None:
-        with self.faults.open("a") as f:
-            f.write(line + "\n")
+        super().fault(line)
         time.sleep(0.1)  # the library looks at the file at most every 50 ms
 
     def fired(self, word: str) -> int:
-        lines = self.log.read_text().splitlines() if self.log.exists() else []
-        return sum(1 for line in lines if line.startswith(word))
+        return sum(1 for line in self.log_lines() if line.startswith(word))
 
     def mark(self) -> int:
         return len(self.client.messages())

@@ -33,6 +33,7 @@ import pytest
 from astropy.io import fits
 
 from helpers import simsdk
+from helpers.fault_rig import FaultRig
 from tests.harness.client import IndiClient
 from tests.harness.server import IndiServer
 
@@ -64,21 +65,9 @@ def driver_sdk_calls() -> list[str]:
     return sorted(names)
 
 
-@dataclass
-class Rig:
-    """One indiserver with the driver, a connected client, the fault file and the library's log."""
-
-    server: IndiServer
-    client: IndiClient
-    faults: Path
-    log: Path
-
-    def fault(self, line: str) -> None:
-        with self.faults.open("a") as f:
-            f.write(line + "\n")
-
+class Rig(FaultRig):
     def fired(self) -> list[str]:
-        return self.log.read_text().splitlines() if self.log.exists() else []
+        return self.log_lines()
 
     def driver_pids(self) -> set[int]:
         return {r.pid for r in self.server.processes() if r.name.startswith("indi_playerone") and r.is_alive()}

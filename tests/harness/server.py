@@ -52,7 +52,7 @@ from typing import IO
 
 from . import generations
 
-__all__ = ["IndiServer", "ProcessRef", "started_processes", "descendant_processes"]
+__all__ = ["IndiServer", "ProcessRef", "started_processes", "descendant_processes", "socket_inodes"]
 
 _PR_SET_CHILD_SUBREAPER = 36
 _subreaper_lock = threading.Lock()
@@ -193,13 +193,11 @@ def _listening_inodes(port: int) -> set[str]:
     return inodes
 
 
-def _socket_inodes_of(pid: int) -> set[str]:
+def socket_inodes(pid: int) -> set[str]:
+    """The inodes of the sockets process ``pid`` holds open (``/proc/<pid>/fd``); an OSError
+    (FileNotFoundError: the process is gone) when its fds cannot be listed."""
     out: set[str] = set()
-    try:
-        fds = os.listdir(f"/proc/{pid}/fd")
-    except (FileNotFoundError, PermissionError):
-        return out
-    for fd in fds:
+    for fd in os.listdir(f"/proc/{pid}/fd"):
         try:
             link = os.readlink(f"/proc/{pid}/fd/{fd}")
         except OSError:
@@ -207,6 +205,13 @@ def _socket_inodes_of(pid: int) -> set[str]:
         if link.startswith("socket:["):
             out.add(link[8:-1])
     return out
+
+
+def _socket_inodes_of(pid: int) -> set[str]:
+    try:
+        return socket_inodes(pid)
+    except (FileNotFoundError, PermissionError):
+        return set()
 
 
 class IndiServer:

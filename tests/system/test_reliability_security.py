@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from fuzz.indi_target import CCD_NAME, CheckingTransport, FailureLog, ccd_device, make_loop
 from harness.client import IndiClient
+from harness.server import socket_inodes
 from helpers.pipe_driver import connected_driver, expose
 from indi_playerone.ccd.upload import UploadError, save_local
 
@@ -39,18 +40,6 @@ SO_ACCEPTCON = 1 << 16
 
 
 # ------------------------------------------------------------------ sockets
-
-def socket_inodes(pid: int) -> set[str]:
-    out = set()
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            link = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
-            continue
-        if link.startswith("socket:["):
-            out.add(link[8:-1])
-    return out
-
 
 def socket_report(pid: int) -> dict[str, list[str]]:
     """The process's sockets by inode: ``inet`` (any TCP/UDP/raw socket), ``listening_unix``,

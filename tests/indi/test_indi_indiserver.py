@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers.processes import terminate
+
 pytestmark = [
     pytest.mark.indiserver,
     pytest.mark.skipif(shutil.which("indiserver") is None, reason="indiserver not installed"),
@@ -95,12 +97,7 @@ def server(tmp_path: Path):
         yield port, proc, tmp_path
     finally:
         if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+            terminate(proc, 5)
         log.close()
 
 

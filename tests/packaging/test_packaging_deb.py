@@ -17,7 +17,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -29,6 +28,7 @@ from pathlib import Path
 import pytest
 from astropy.io import fits
 
+from helpers.processes import terminate
 from indi_playerone.tools import exits, udev
 from tests.harness.server import IndiServer
 
@@ -248,12 +248,7 @@ def test_unit_command_line_runs_unprivileged_from_the_root(root: Path, tmp_path:
         with fits.open(result.stdout.strip()) as hdul:
             assert hdul[0].header["INSTRUME"] == ARES
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
+        terminate(server, 10)
         log.close()
         deadline = time.monotonic() + 5  # the driver sees EOF on stdin and exits
         while _uids_of_children(server.pid) and time.monotonic() < deadline:

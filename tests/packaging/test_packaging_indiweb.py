@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers.processes import terminate
 from indi_playerone.tools.camera_client import CameraClient
 
 pytestmark = pytest.mark.indiserver
@@ -133,10 +134,5 @@ def test_indiweb_lists_our_driver_and_starts_it(tmp_path: Path) -> None:
     finally:
         for pid in indiserver_pids(indi_port):  # only the server on our port
             os.kill(pid, signal.SIGTERM)
-        web.send_signal(signal.SIGTERM)
-        try:
-            web.wait(15)
-        except subprocess.TimeoutExpired:
-            web.kill()
-            web.wait(10)
+        terminate(web, 15)
         log.close()

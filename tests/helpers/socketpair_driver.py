@@ -121,3 +121,17 @@ def figures(pid: int) -> tuple[int, int, int]:
         time.sleep(0.02)
     return min(s[0] for s in samples), min(s[1] for s in samples), min(s[2] for s in samples)
 
+
+
+def growth_line(base: tuple[int, int, int], end: tuple[int, int, int]) -> str:
+    """RSS, fds and threads from ``base`` to ``end`` (two :func:`figures`), as the soaks print them."""
+    growth = (end[0] - base[0]) / base[0]
+    return (f"RSS {base[0] / 1024:.1f} -> {end[0] / 1024:.1f} MB ({growth:+.2%}); fds {base[1]} -> {end[1]}; "
+            f"threads {base[2]} -> {end[2]}")
+
+
+def assert_no_growth(base: tuple[int, int, int], end: tuple[int, int, int]) -> None:
+    """RSS grew less than 5 %; no file descriptor and no thread more than at ``base``."""
+    assert (end[0] - base[0]) / base[0] < 0.05
+    assert end[1] <= base[1], "file descriptors leaked"
+    assert end[2] <= base[2], "threads leaked"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.socketpair_driver import DEV, SocketpairDriver, figures
+from helpers.socketpair_driver import DEV, SocketpairDriver, assert_no_growth, figures, growth_line
 
 LONG = os.environ.get("INDI_PLAYERONE_LONG") == "1"
 SECONDS = float(os.environ.get("INDI_PLAYERONE_STREAM_SOAK_S", "600" if LONG else "20"))
@@ -93,12 +93,8 @@ def test_soak_streaming(tmp_path: Path) -> None:
     finally:
         if driver.proc.poll() is None:
             driver.close()
-    growth = (end[0] - base[0]) / base[0]
     print(f"\nstream soak: {elapsed:.0f} s streaming, {previews} previews ({previews / elapsed:.1f}/s); "
-          f"RSS {base[0] / 1024:.1f} -> {end[0] / 1024:.1f} MB ({growth:+.2%}); fds {base[1]} -> {end[1]}; "
-          f"threads {base[2]} -> {end[2]}; {driver.fds_received} memfds received; RSS every "
+          f"{growth_line(base, end)}; {driver.fds_received} memfds received; RSS every "
           f"{SAMPLE_S:g} s (MB): {' '.join(f'{kb / 1024:.1f}' for kb in series)}")
     assert previews > 0, "no preview frame arrived while streaming"
-    assert growth < 0.05
-    assert end[1] <= base[1], "file descriptors leaked"
-    assert end[2] <= base[2], "threads leaked"
+    assert_no_growth(base, end)

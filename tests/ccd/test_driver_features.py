@@ -11,7 +11,7 @@ import pytest
 from astropy.io import fits
 
 from tests.harness.client import IndiClient
-from helpers.driver_server import ARES, start_server
+from helpers.driver_server import ARES, connected_ares, start_server
 
 pytestmark = pytest.mark.indiserver
 
@@ -20,10 +20,8 @@ ZEUS = "PlayerOne CCD Zeus 455M PRO"
 
 @pytest.fixture
 def ares(tmp_path: Path):
-    with start_server(tmp_path, "Ares-C PRO") as server, IndiClient(server.port) as client:
-        client.connect_device(ARES, timeout=15)
-        client.enable_blobs(ARES)
-        yield server, client
+    with connected_ares(tmp_path) as pair:
+        yield pair
 
 
 def header_of(blob) -> fits.Header:

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from harness.client import IndiClient
 from harness.server import IndiServer
 from helpers import simsdk
 
@@ -24,3 +27,13 @@ def start_server(tmp_path: Path, models: str, blob_mode: str = "auto") -> IndiSe
                         home=tmp_path / "home")
     server.start()
     return server
+
+
+@contextmanager
+def connected_ares(tmp_path: Path) -> Iterator[tuple[IndiServer, IndiClient]]:
+    """indiserver + driver with one simulated Ares-C PRO, and a pyindi-client connected to it
+    with BLOBs on."""
+    with start_server(tmp_path, "Ares-C PRO") as server, IndiClient(server.port) as client:
+        client.connect_device(ARES, timeout=15)
+        client.enable_blobs(ARES)
+        yield server, client

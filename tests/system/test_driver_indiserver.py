@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from helpers.driver_server import ARES, start_server
+from helpers.driver_server import ARES, connected_ares, start_server
 from tests.harness.client import IndiClient
 
 pytestmark = pytest.mark.indiserver
@@ -25,10 +25,8 @@ pytestmark = pytest.mark.indiserver
 @pytest.fixture
 def ares(tmp_path: Path):
     """indiserver + driver with one simulated Ares-C PRO, and a connected pyindi-client."""
-    with start_server(tmp_path, "Ares-C PRO") as server, IndiClient(server.port) as client:
-        client.connect_device(ARES, timeout=15)
-        client.enable_blobs(ARES)
-        yield server, client
+    with connected_ares(tmp_path) as pair:
+        yield pair
 
 
 def open_fits(data: bytes) -> fits.HDUList:

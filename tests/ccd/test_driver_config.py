@@ -6,50 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.client import IndiClient
+from data import cpp_configs
 from helpers.driver_server import ARES, start_server
+from tests.harness.client import IndiClient
 
 pytestmark = pytest.mark.indiserver
-
-# What the C++ driver (and libindi) write: single-quoted attributes, indented values,
-# properties we do not have (CCD_CONTROLS before the feature-set work, SENSOR_MODE).
-CPP_CONFIG = f"""<INDIDriver>
-<newTextVector device='{ARES}' name='UPLOAD_SETTINGS'>
-  <oneText name='UPLOAD_DIR'>
-      /data/astro
-  </oneText>
-  <oneText name='UPLOAD_PREFIX'>
-      M31_XXX
-  </oneText>
-</newTextVector>
-<newSwitchVector device='{ARES}' name='CCD_CAPTURE_FORMAT'>
-  <oneSwitch name='POA_RAW8'>
-      On
-  </oneSwitch>
-  <oneSwitch name='POA_RAW16'>
-      Off
-  </oneSwitch>
-</newSwitchVector>
-<newNumberVector device='{ARES}' name='CCD_CONTROLS'>
-  <oneNumber name='Gain'>
-      120
-  </oneNumber>
-</newNumberVector>
-<newNumberVector device='{ARES}' name='SCOPE_INFO'>
-  <oneNumber name='FOCAL_LENGTH'>
-      530
-  </oneNumber>
-  <oneNumber name='APERTURE'>
-      106
-  </oneNumber>
-</newNumberVector>
-<newNumberVector device='{ARES}' name='POLLING_PERIOD'>
-  <oneNumber name='PERIOD_MS'>
-      500
-  </oneNumber>
-</newNumberVector>
-</INDIDriver>
-"""
 
 
 def config_file(server) -> Path:
@@ -88,7 +49,7 @@ def test_save_then_load_restores_settings(tmp_path: Path) -> None:
 def test_cpp_driver_config_loads_at_connect(tmp_path: Path) -> None:
     home = tmp_path / "home"
     (home / ".indi").mkdir(parents=True)
-    (home / ".indi" / f"{ARES}_config.xml").write_text(CPP_CONFIG)
+    (home / ".indi" / f"{ARES}_config.xml").write_text(cpp_configs.SAVED_SETTINGS.format(device=ARES))
     with start_server(tmp_path, "Ares-C PRO") as server, IndiClient(server.port) as client:
         # POLLING_PERIOD is loaded on the first getProperties, the rest at connect.
         client.wait_until(ARES, "POLLING_PERIOD", lambda s: s.values()["PERIOD_MS"] == 500, timeout=10)

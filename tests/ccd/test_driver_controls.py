@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+from data import cpp_configs
 from helpers import simsdk
 from indi_playerone.camera.interface import GainPreset
 from indi_playerone.camera.sdk_loader import load_simulated_sdk
@@ -203,52 +204,6 @@ def test_flip_sensor_mode_formats_blink_and_identity(ares) -> None:
     assert client.text(ARES, "USB_LINK")["USB_LINK_SPEED"] == "USB3"
 
 
-CPP_CONFIG = """<INDIDriver>
-<newNumberVector device='{device}' name='CCD_CONTROLS'>
-  <oneNumber name='Gain'>
-      222
-  </oneNumber>
-  <oneNumber name='NotOnThisCamera'>
-      5
-  </oneNumber>
-  <oneNumber name='FanPower'>
-      90
-  </oneNumber>
-</newNumberVector>
-<newSwitchVector device='{device}' name='FLIP'>
-  <oneSwitch name='FLIP_HORIZONTAL'>
-      On
-  </oneSwitch>
-  <oneSwitch name='FLIP_VERTICAL'>
-      Off
-  </oneSwitch>
-</newSwitchVector>
-<newSwitchVector device='{device}' name='CCD_VIDEO_FORMAT'>
-  <oneSwitch name='POA_RAW8'>
-      On
-  </oneSwitch>
-  <oneSwitch name='POA_RAW16'>
-      Off
-  </oneSwitch>
-</newSwitchVector>
-<newSwitchVector device='{device}' name='SENSOR_MODE'>
-  <oneSwitch name='MODE_0'>
-      Off
-  </oneSwitch>
-  <oneSwitch name='MODE_1'>
-      On
-  </oneSwitch>
-</newSwitchVector>
-<newNumberVector device='{device}' name='BLINK'>
-  <oneNumber name='BLINK_COUNT'>
-      1
-  </oneNumber>
-  <oneNumber name='BLINK_DURATION'>
-      0.01
-  </oneNumber>
-</newNumberVector>
-</INDIDriver>
-"""
 
 
 def test_config_round_trip_nickname_and_cpp_config(tmp_path: Path, backend: dict[str, str]) -> None:
@@ -300,7 +255,7 @@ def test_config_round_trip_nickname_and_cpp_config(tmp_path: Path, backend: dict
 
     nicked = "PlayerOne CCD Guider <1>"
     (home / ".indi" / f"{nicked}_config.xml").write_text(
-        CPP_CONFIG.format(device=nicked.replace("<", "&lt;").replace(">", "&gt;")))
+        cpp_configs.CONTROLS.format(device=nicked.replace("<", "&lt;").replace(">", "&gt;")))
     with server_for(tmp_path, backend) as server, IndiClient(server.port) as client:
         client.wait_device(nicked, timeout=15)
         assert ARES not in client.devices()

@@ -42,12 +42,6 @@
 
 #define NEVER 1e300
 
-double sim_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Wait on the camera's condition until the monotonic time t (t < 0: no limit). c locked. */
 static void wait_until(sim_cam *c, double t) {
     if (t < 0 || t >= NEVER) {

@@ -79,29 +79,6 @@ static char g_path[4096];        /* the file those lines came from: another path
 static pthread_mutex_t g_global_mu = PTHREAD_MUTEX_INITIALIZER;
 static sim_fail_call g_global_fail[sizeof GLOBAL_FUNCS / sizeof GLOBAL_FUNCS[0]];
 
-static pthread_mutex_t g_log_mu = PTHREAD_MUTEX_INITIALIZER;
-
-void sim_fault_log(const char *fmt, ...) {
-    const char *path = getenv("INDI_PLAYERONE_SIM_FAULT_LOG");
-    if (path == NULL || *path == '\0') return;
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n > sizeof line - 2) n = (int)sizeof line - 2;
-    line[n++] = '\n';
-    pthread_mutex_lock(&g_log_mu);
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-        ssize_t w = write(fd, line, (size_t)n); /* one write: lines never interleave */
-        (void)w;
-        close(fd);
-    }
-    pthread_mutex_unlock(&g_log_mu);
-}
-
 int sim_fail_call_known(const char *func) {
     for (size_t i = 0; i < sizeof FAILABLE / sizeof FAILABLE[0]; i++) {
         if (strcmp(FAILABLE[i], func) == 0) return 1;

@@ -16,6 +16,7 @@
 #define SIM_INTERNAL_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -234,7 +235,6 @@ void sim_advance(sim_cam *c, double now);    /* c locked: run the timing model u
 void sim_stop_exposure_locked(sim_cam *c);   /* c locked */
 void sim_flush_frames(sim_cam *c);           /* c locked: every frame the camera holds is gone */
 void sim_unplug_locked(sim_cam *c);          /* c locked */
-double sim_now(void);                        /* CLOCK_MONOTONIC seconds */
 size_t sim_frame_bytes(const sim_cam *c);
 int sim_bytes_per_pixel(POAImgFormat f);
 POAErrors sim_render_start(sim_cam *c);      /* c locked: start "simcam-<id>" */
@@ -293,7 +293,6 @@ int sim_fail_call_known(const char *func);  /* 1: a POA function fail_call can m
 int sim_fail_call_arm(sim_cam *c, const char *func, int n);
 void sim_fail_calls_clear(sim_cam *c);
 void sim_fault_file_reset(void); /* SimPOA_Reset: forget the file, its lines and global fail_calls */
-void sim_fault_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- the simulated filter wheels (sim_wheel.c) ---- */
 /* Apply one fault line's word to the wheels it targets (every wheel when target is NULL); counts
@@ -302,7 +301,22 @@ void sim_fault_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sim_wheel_fault_line(const char *name, const char *arg, const char *target, int *applied, int *refused);
 void sim_wheel_reset(void); /* SimPOA_Reset: forget every wheel, as if the library were just loaded */
 
-/* ---- small helpers ---- */
+/* ---- small helpers (sim_base.c) ---- */
+double sim_now(void); /* CLOCK_MONOTONIC seconds */
 void sim_copy_str(char *dst, size_t cap, const char *src);
+/* One line to INDI_PLAYERONE_SIM_FAULT_LOG (when set), so a test in another process sees a fault fire. */
+void sim_fault_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The last configuration problem of a scan or an open, for SimPOA_GetConfigError and
+ * SimPOA_GetPWConfigError; said on stderr once (not again while it stays the same). */
+typedef struct sim_problems {
+    pthread_mutex_t mu;
+    char last[512];
+    char printed[512];
+} sim_problems;
+#define SIM_PROBLEMS_INIT {PTHREAD_MUTEX_INITIALIZER, "", ""}
+void sim_problem_vset(sim_problems *p, const char *fmt, va_list ap);
+void sim_problem_clear(sim_problems *p);
+int sim_problem_copy(sim_problems *p, char *buf, int size); /* its length; 0: none */
 
 #endif /* SIM_INTERNAL_H */

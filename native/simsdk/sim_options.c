@@ -41,40 +41,20 @@
 #define ENV_NAME "INDI_PLAYERONE_SIM_OPTIONS"
 #define KNOWN "ambient, cooler_tau, tilt, focus, fratio, seeing, sky, stars, no12v, st4, usb2, custom_id, a fault name"
 
-static pthread_mutex_t g_err_mu = PTHREAD_MUTEX_INITIALIZER;
-static char g_err[512];     /* the problem of the last scan or open, for SimPOA_GetConfigError */
-static char g_printed[512]; /* said on stderr last: a scan every few seconds says it once */
+static sim_problems g_problems = SIM_PROBLEMS_INIT; /* of the last scan or open */
 
 void sim_config_error(const char *fmt, ...) {
-    char text[sizeof g_err];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    sim_problem_vset(&g_problems, fmt, ap);
     va_end(ap);
-    pthread_mutex_lock(&g_err_mu);
-    if (strcmp(text, g_printed) != 0) {
-        fprintf(stderr, "simulated PlayerOne SDK: %s\n", text);
-        sim_copy_str(g_printed, sizeof g_printed, text);
-    }
-    sim_copy_str(g_err, sizeof g_err, text);
-    pthread_mutex_unlock(&g_err_mu);
 }
 
-void sim_config_error_clear(void) {
-    pthread_mutex_lock(&g_err_mu);
-    g_err[0] = '\0';
-    pthread_mutex_unlock(&g_err_mu);
-}
+void sim_config_error_clear(void) { sim_problem_clear(&g_problems); }
 
 /* The last configuration problem (INDI_PLAYERONE_SIMULATE, INDI_PLAYERONE_SIM_OPTIONS), copied
  * into buf; returns its length, 0 when there is none. */
-POACAMERA_API int SimPOA_GetConfigError(char *buf, int size) {
-    pthread_mutex_lock(&g_err_mu);
-    int n = (int)strlen(g_err);
-    if (buf != NULL && size > 0) sim_copy_str(buf, (size_t)size, g_err);
-    pthread_mutex_unlock(&g_err_mu);
-    return n;
-}
+POACAMERA_API int SimPOA_GetConfigError(char *buf, int size) { return sim_problem_copy(&g_problems, buf, size); }
 
 static void defaults(sim_options *o) {
     memset(o, 0, sizeof *o);

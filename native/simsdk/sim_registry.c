@@ -78,14 +78,6 @@ static void init_slots(void) {
 
 static void ensure_init(void) { pthread_once(&g_once, init_slots); }
 
-void sim_copy_str(char *dst, size_t cap, const char *src) {
-    if (cap == 0) return;
-    size_t n = strlen(src);
-    if (n >= cap) n = cap - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 /* "SIM-ARES-C-PRO-0001": the model in capitals, blanks as dashes, the n-th of its model. */
 static void make_serial(sim_cam *c, int nth) {
     char *out = c->serial;

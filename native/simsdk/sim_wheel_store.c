@@ -37,38 +37,18 @@
 
 #define ENV_OPTIONS "INDI_PLAYERONE_SIM_WHEEL_OPTIONS"
 
-static pthread_mutex_t g_err_mu = PTHREAD_MUTEX_INITIALIZER;
-static char g_err[512];
-static char g_printed[512];
+static sim_problems g_problems = SIM_PROBLEMS_INIT; /* of the last wheel scan */
 
 void sim_wheel_config_error(const char *fmt, ...) {
-    char text[sizeof g_err];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    sim_problem_vset(&g_problems, fmt, ap);
     va_end(ap);
-    pthread_mutex_lock(&g_err_mu);
-    if (strcmp(text, g_printed) != 0) { /* a scan every few seconds says it once */
-        fprintf(stderr, "simulated PlayerOne SDK: %s\n", text);
-        sim_copy_str(g_printed, sizeof g_printed, text);
-    }
-    sim_copy_str(g_err, sizeof g_err, text);
-    pthread_mutex_unlock(&g_err_mu);
 }
 
-void sim_wheel_config_error_clear(void) {
-    pthread_mutex_lock(&g_err_mu);
-    g_err[0] = '\0';
-    pthread_mutex_unlock(&g_err_mu);
-}
+void sim_wheel_config_error_clear(void) { sim_problem_clear(&g_problems); }
 
-POA_PW_API int SimPOA_GetPWConfigError(char *buf, int size) {
-    pthread_mutex_lock(&g_err_mu);
-    int n = (int)strlen(g_err);
-    if (buf != NULL && size > 0) sim_copy_str(buf, (size_t)size, g_err);
-    pthread_mutex_unlock(&g_err_mu);
-    return n;
-}
+POA_PW_API int SimPOA_GetPWConfigError(char *buf, int size) { return sim_problem_copy(&g_problems, buf, size); }
 
 /* ---- options --------------------------------------------------------------------------------- */
 

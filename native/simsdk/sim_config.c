@@ -284,9 +284,7 @@ POACAMERA_API POAErrors POAGetConfigValueType(POAConfig confID, POAValueType *pC
 
 POACAMERA_API POAErrors POAGetConfigsCount(int nCameraID, int *pConfCount) {
     if (pConfCount == NULL) return POA_ERROR_POINTER;
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     int n = 0;
     for (int i = 0; i < N_CONFIGS; i++) n += has(c, &CONFIGS[i]);
     *pConfCount = n;
@@ -296,9 +294,8 @@ POACAMERA_API POAErrors POAGetConfigsCount(int nCameraID, int *pConfCount) {
 
 POACAMERA_API POAErrors POAGetConfigAttributes(int nCameraID, int nConfIndex, POAConfigAttributes *pConfAttr) {
     if (pConfAttr == NULL) return POA_ERROR_POINTER;
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
+    POAErrors err = POA_OK;
     err = POA_ERROR_INVALID_INDEX;
     for (int i = 0, k = 0; i < N_CONFIGS && nConfIndex >= 0; i++) {
         if (!has(c, &CONFIGS[i])) continue;
@@ -315,9 +312,8 @@ POACAMERA_API POAErrors POAGetConfigAttributes(int nCameraID, int nConfIndex, PO
 POACAMERA_API POAErrors POAGetConfigAttributesByConfigID(int nCameraID, POAConfig confID,
                                                          POAConfigAttributes *pConfAttr) {
     if (pConfAttr == NULL) return POA_ERROR_POINTER;
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
+    POAErrors err = POA_OK;
     const cfg_desc *d = find_desc(c, confID);
     if (d == NULL) {
         err = POA_ERROR_INVALID_CONFIG;
@@ -380,9 +376,8 @@ POACAMERA_API POAErrors POASetConfig_M(int nCameraID, POAConfig confID, double c
 
 POACAMERA_API POAErrors POAGetConfig(int nCameraID, POAConfig confID, POAConfigValue *pConfValue, POABool *pIsAuto) {
     if (pConfValue == NULL || pIsAuto == NULL) return POA_ERROR_POINTER;
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
+    POAErrors err = POA_OK;
     const cfg_desc *d = find_desc(c, confID);
     if (d == NULL) {
         err = POA_ERROR_INVALID_CONFIG;

@@ -326,9 +326,8 @@ static int render_into(sim_cam *c, const sim_frame *f, unsigned char *buf) {
 
 /* ---- API ---- */
 POACAMERA_API POAErrors POAStartExposure(int nCameraID, POABool bSingleFrame) {
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
+    POAErrors err = POA_OK;
     double now = sim_now();
     sim_advance(c, now);
     const sim_fault *busy = &c->faults[FAULT_BUSY_AFTER_FRAME];
@@ -355,9 +354,7 @@ POACAMERA_API POAErrors POAStartExposure(int nCameraID, POABool bSingleFrame) {
 }
 
 POACAMERA_API POAErrors POAStopExposure(int nCameraID) {
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     sim_stop_exposure_locked(c);
     sim_unlock_cam(c);
     return POA_OK;
@@ -366,9 +363,7 @@ POACAMERA_API POAErrors POAStopExposure(int nCameraID) {
 /* A closed camera answers STATE_CLOSED (no open needed); a never-ready exposure stays EXPOSING. */
 POACAMERA_API POAErrors POAGetCameraState(int nCameraID, POACameraState *pCameraState) {
     if (pCameraState == NULL) return POA_ERROR_POINTER;
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_PLUGGED, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_PLUGGED);
     sim_advance(c, sim_now());
     *pCameraState = !c->opened ? STATE_CLOSED : (c->exposing ? STATE_EXPOSING : STATE_OPENED);
     sim_unlock_cam(c);
@@ -377,9 +372,7 @@ POACAMERA_API POAErrors POAGetCameraState(int nCameraID, POACameraState *pCamera
 
 POACAMERA_API POAErrors POAImageReady(int nCameraID, POABool *pIsReady) {
     if (pIsReady == NULL) return POA_ERROR_POINTER;
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     sim_advance(c, sim_now());
     *pIsReady = c->host_len > 0 ? POA_TRUE : POA_FALSE;
     sim_unlock_cam(c);
@@ -411,9 +404,8 @@ static POAErrors wait_frame(sim_cam *c, double deadline, uint64_t gen, int was_e
 
 POACAMERA_API POAErrors POAGetImageData(int nCameraID, unsigned char *pBuf, long lBufSize, int nTimeoutms) {
     if (pBuf == NULL) return POA_ERROR_POINTER;
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
+    POAErrors err = POA_OK;
     double deadline = nTimeoutms < 0 ? -1.0 : sim_now() + nTimeoutms / 1000.0;
     size_t need = sim_frame_bytes(c);
     if (!c->inited) {
@@ -463,9 +455,7 @@ POACAMERA_API POAErrors POAGetImageData(int nCameraID, unsigned char *pBuf, long
 
 POACAMERA_API POAErrors POAGetDroppedImagesCount(int nCameraID, int *pDroppedCount) {
     if (pDroppedCount == NULL) return POA_ERROR_POINTER;
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     sim_advance(c, sim_now());
     *pDroppedCount = c->dropped;
     sim_unlock_cam(c);

@@ -199,9 +199,8 @@ void sim_faults_at_open(sim_cam *c) {
 
 POACAMERA_API int SimPOA_SetFault(int nCameraID, const char *fault, int arg) {
     if (fault == NULL) return POA_ERROR_POINTER;
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_ANY, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_ANY);
+    POAErrors err = POA_OK;
     if (!strcmp(fault, "none") || !strcmp(fault, "replug") || !strcmp(fault, "unplug") || !strcmp(fault, "12v")) {
         sim_fault_apply(c, fault, NULL);
     } else if (strncmp(fault, "fail_call:", 10) == 0) {
@@ -223,9 +222,7 @@ POACAMERA_API int SimPOA_SetFault(int nCameraID, const char *fault, int arg) {
 
 POACAMERA_API int SimPOA_GetFrameCount(int nCameraID, int *pCount) {
     if (pCount == NULL) return POA_ERROR_POINTER;
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     *pCount = c->frames_out;
     sim_unlock_cam(c);
     return POA_OK;
@@ -234,9 +231,8 @@ POACAMERA_API int SimPOA_GetFrameCount(int nCameraID, int *pCount) {
 /* What the kernel's USB reset (usbdevfs) does to a real camera: a hung camera answers again,
  * closed (the reset drops the host's session, as a replug does). POA_OK also when nothing hung. */
 POACAMERA_API int SimPOA_UsbReset(int nCameraID) {
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_ANY, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_ANY);
+    POAErrors err = POA_OK;
     sim_fault_log("usb_reset %d", c->id);
     c->faults[FAULT_HANG].armed = 0;
     sim_close_locked(c);

@@ -31,9 +31,7 @@ static void binned_max(const sim_cam *c, int bin, int *w, int *h) {
 
 POACAMERA_API POAErrors POAGetImageStartPos(int nCameraID, int *pStartX, int *pStartY) {
     if (pStartX == NULL || pStartY == NULL) return POA_ERROR_POINTER;
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     *pStartX = c->start_x;
     *pStartY = c->start_y;
     sim_unlock_cam(c);
@@ -41,9 +39,8 @@ POACAMERA_API POAErrors POAGetImageStartPos(int nCameraID, int *pStartX, int *pS
 }
 
 POACAMERA_API POAErrors POASetImageStartPos(int nCameraID, int startX, int startY) {
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
+    POAErrors err = POA_OK;
     int mw, mh;
     binned_max(c, c->bin, &mw, &mh);
     if (startX < 0 || startY < 0 || startX > mw - c->width || startY > mh - c->height) {
@@ -58,9 +55,7 @@ POACAMERA_API POAErrors POASetImageStartPos(int nCameraID, int startX, int start
 
 POACAMERA_API POAErrors POAGetImageSize(int nCameraID, int *pWidth, int *pHeight) {
     if (pWidth == NULL || pHeight == NULL) return POA_ERROR_POINTER;
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     *pWidth = c->width;
     *pHeight = c->height;
     sim_unlock_cam(c);
@@ -68,9 +63,8 @@ POACAMERA_API POAErrors POAGetImageSize(int nCameraID, int *pWidth, int *pHeight
 }
 
 POACAMERA_API POAErrors POASetImageSize(int nCameraID, int width, int height) {
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
+    POAErrors err = POA_OK;
     int mw, mh;
     binned_max(c, c->bin, &mw, &mh);
     if (c->exposing) {
@@ -90,18 +84,15 @@ POACAMERA_API POAErrors POASetImageSize(int nCameraID, int width, int height) {
 
 POACAMERA_API POAErrors POAGetImageBin(int nCameraID, int *pBin) {
     if (pBin == NULL) return POA_ERROR_POINTER;
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     *pBin = c->bin;
     sim_unlock_cam(c);
     return POA_OK;
 }
 
 POACAMERA_API POAErrors POASetImageBin(int nCameraID, int bin) {
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
+    POAErrors err = POA_OK;
     if (c->exposing) {
         err = POA_ERROR_EXPOSING;
     } else if (bin < 1 || bin > 4) { /* the bins[] list: 1, 2, 3, 4 */
@@ -122,18 +113,15 @@ POACAMERA_API POAErrors POASetImageBin(int nCameraID, int bin) {
 
 POACAMERA_API POAErrors POAGetImageFormat(int nCameraID, POAImgFormat *pImgFormat) {
     if (pImgFormat == NULL) return POA_ERROR_POINTER;
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     *pImgFormat = c->format;
     sim_unlock_cam(c);
     return POA_OK;
 }
 
 POACAMERA_API POAErrors POASetImageFormat(int nCameraID, POAImgFormat imgFormat) {
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
+    POAErrors err = POA_OK;
     int ok = imgFormat == POA_RAW8 || imgFormat == POA_RAW16 ||
              (c->model->color && (imgFormat == POA_RGB24 || imgFormat == POA_MONO8));
     if (c->exposing) {
@@ -156,9 +144,7 @@ static const POASensorModeInfo MODES[2] = {
 
 POACAMERA_API POAErrors POAGetSensorModeCount(int nCameraID, int *pModeCount) {
     if (pModeCount == NULL) return POA_ERROR_POINTER;
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     *pModeCount = c->model->sensor_modes;
     sim_unlock_cam(c);
     return POA_OK;
@@ -166,9 +152,8 @@ POACAMERA_API POAErrors POAGetSensorModeCount(int nCameraID, int *pModeCount) {
 
 POACAMERA_API POAErrors POAGetSensorModeInfo(int nCameraID, int modeIndex, POASensorModeInfo *pSenModeInfo) {
     if (pSenModeInfo == NULL) return POA_ERROR_POINTER;
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
+    POAErrors err = POA_OK;
     if (modeIndex < 0 || modeIndex >= c->model->sensor_modes) {
         err = POA_ERROR_INVALID_ARGU;
     } else {
@@ -179,9 +164,8 @@ POACAMERA_API POAErrors POAGetSensorModeInfo(int nCameraID, int modeIndex, POASe
 }
 
 POACAMERA_API POAErrors POASetSensorMode(int nCameraID, int modeIndex) {
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
+    POAErrors err = POA_OK;
     if (c->exposing) {
         err = POA_ERROR_EXPOSING;
     } else if (modeIndex < 0 || modeIndex >= c->model->sensor_modes) {
@@ -196,9 +180,7 @@ POACAMERA_API POAErrors POASetSensorMode(int nCameraID, int modeIndex) {
 
 POACAMERA_API POAErrors POAGetSensorMode(int nCameraID, int *pModeIndex) {
     if (pModeIndex == NULL) return POA_ERROR_POINTER;
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     *pModeIndex = c->model->sensor_modes > 0 ? c->sensor_mode : 0;
     sim_unlock_cam(c);
     return POA_OK;

@@ -66,9 +66,7 @@ POACAMERA_API POAErrors POAGetGainsAndOffsets(int nCameraID, int *pGainHighestDR
         !pOffsetUnityGain || !pOffsetLowestRN) {
         return POA_ERROR_POINTER;
     }
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     int p[8];
     sim_presets(c->model, p);
     *pGainHighestDR = p[0];
@@ -97,9 +95,7 @@ POACAMERA_API POAErrors POAGetGainOffset(int nCameraID, int *pOffsetHighestDR, i
 /* Up to 16 bytes; NULL or len 0 clears. Like the SDK it interrupts a running exposure. */
 POACAMERA_API POAErrors POASetUserCustomID(int nCameraID, const char *pCustomID, int len) {
     if (len < 0 || len > 16 || (pCustomID == NULL && len > 0)) return POA_ERROR_INVALID_ARGU;
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     sim_stop_exposure_locked(c);
     size_t n = pCustomID ? strnlen(pCustomID, (size_t)len) : 0;
     memcpy(c->custom_id, pCustomID ? pCustomID : "", n);

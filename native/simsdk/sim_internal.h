@@ -319,4 +319,13 @@ void sim_problem_vset(sim_problems *p, const char *fmt, va_list ap);
 void sim_problem_clear(sim_problems *p);
 int sim_problem_copy(sim_problems *p, char *buf, int size); /* its length; 0: none */
 
+/* The first lines of almost every entry point: look camera `id` up and lock it into `c` (declared
+ * here) as sim_lock_cam does, or return its error. */
+#define SIM_LOCK_OR_RETURN(c, id, need)                            \
+    sim_cam *c;                                                    \
+    do {                                                           \
+        POAErrors lock_err_ = sim_lock_cam((id), (need), &c);      \
+        if (lock_err_ != POA_OK) return lock_err_;                 \
+    } while (0)
+
 #endif /* SIM_INTERNAL_H */

@@ -272,9 +272,7 @@ POACAMERA_API POAErrors POAGetCameraProperties(int nIndex, POACameraProperties *
 
 POACAMERA_API POAErrors POAGetCameraPropertiesByID(int nCameraID, POACameraProperties *pProp) {
     if (pProp == NULL) return POA_ERROR_POINTER;
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_PLUGGED, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_PLUGGED);
     fill_properties(c, pProp);
     sim_unlock_cam(c);
     return POA_OK;
@@ -292,9 +290,8 @@ void sim_reset_settings(sim_cam *c) {
 }
 
 POACAMERA_API POAErrors POAOpenCamera(int nCameraID) {
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_PLUGGED, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_PLUGGED);
+    POAErrors err = POA_OK;
     c->open_attempts++;
     /* a close on another thread may still be waiting for its last frame to render */
     while (!c->opened && c->render_running && !c->unplugged) pthread_cond_wait(&c->cv, &c->mu);
@@ -329,9 +326,7 @@ POACAMERA_API POAErrors POAOpenCamera(int nCameraID) {
 /* The header's "simple process": Init after Open allocates the camera's buffers. The simulated camera insists
  * on it before exposures (POA_ERROR_NOT_OPENED otherwise), so a binding that skips it fails here. */
 POACAMERA_API POAErrors POAInitCamera(int nCameraID) {
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_OPEN, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     c->inited = 1;
     sim_unlock_cam(c);
     return POA_OK;
@@ -350,9 +345,8 @@ void sim_close_locked(sim_cam *c) {
 /* Closing a camera that is not open is not an error; closing an unplugged one cleans up and
  * answers POA_ERROR_DEVICE_NOT_FOUND. */
 POACAMERA_API POAErrors POACloseCamera(int nCameraID) {
-    sim_cam *c;
-    POAErrors err = sim_lock_cam(nCameraID, LOCK_ANY, &c);
-    if (err != POA_OK) return err;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_ANY);
+    POAErrors err = POA_OK;
     sim_close_locked(c);
     err = c->unplugged ? POA_ERROR_DEVICE_NOT_FOUND : POA_OK;
     sim_unlock_cam(c);

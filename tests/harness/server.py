@@ -45,7 +45,7 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -66,11 +66,16 @@ _registry: dict[tuple[int, int], "ProcessRef"] = {}
 
 @dataclass(frozen=True)
 class ProcessRef:
-    """A process identified by pid *and* start time, so a recycled pid is never mistaken for it."""
+    """A process identified by pid *and* start time, so a recycled pid is never mistaken for it.
+
+    The name is not part of its identity: a driver indiserver has forked but not yet exec'd is
+    named "indiserver" a moment, then "indi_playerone_ccd". Comparing names made a test that
+    started just after a module-scoped server take that server's driver for its own leak and
+    kill it (seen once under -n 4: every later test of the module lost its camera)."""
 
     pid: int
     start_ticks: int
-    name: str
+    name: str = field(compare=False)
 
     @classmethod
     def of(cls, pid: int) -> "ProcessRef | None":

@@ -101,6 +101,10 @@ class SerRecorder:
         self._first: datetime | None = None  # the first frame's timestamp
         self._last: datetime | None = None
         self.frames = 0
+        #: The camera's sequence numbers of the first and last frame written: a recording of
+        #: every frame holds last - first + 1 frames; fewer means frames were lost on the way.
+        self.first_seq: int | None = None
+        self.last_seq: int | None = None
         self.failed = 0  # frames that could not be written (disk full, I/O error)
         self.error = ""
 
@@ -131,6 +135,9 @@ class SerRecorder:
             raise RecordError(f"Writing frame {self.frames + 1} to {self.path} failed: {exc}") from exc
         self.frames += 1
         self._last = frame.start_utc
+        if self.first_seq is None:
+            self.first_seq = frame.sequence
+        self.last_seq = frame.sequence
 
     def done(self) -> bool:
         """True when the frame or duration limit is reached. The duration is measured on the

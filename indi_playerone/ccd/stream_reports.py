@@ -86,8 +86,10 @@ class StreamReports:
 
     def stream_record_ended(self, recorder: SerRecorder, reason: str, ok: bool) -> None:
         worker, streaming = self.worker, self.streaming
+        span = (f", sequence {recorder.first_seq}-{recorder.last_seq}"
+                if recorder.first_seq is not None else "")
         text = (f"Recording ended: {recorder.frames} frames in {recorder.elapsed:.2f} s to "
-                f"{recorder.path}" + (f" ({reason})" if reason else ""))
+                f"{recorder.path}{span}" + (f" ({reason})" if reason else ""))
         with self._reporting() as locked:
             if not locked:
                 streaming.device.log(text, "INFO" if ok else "ERROR")

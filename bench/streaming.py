@@ -39,7 +39,7 @@ Per model (JSON keys):
   client is indiserver's work), ``camera_host_recorder`` (the drop split), ``loadavg_1min``.
 
 Usage: ``python bench/streaming.py [--json] [--frames 1000] [--seconds 30] [--models "A,B"]
-[--record-dir /dev/shm] [--perf DIR] [--py-spy DIR]``. ``--perf``/``--py-spy`` also profile
+[--record-dir /dev/shm] [--perf DIR] [--py-spy DIR] [--trace DIR]``. ``--perf``/``--py-spy`` also profile
 the driver process during each recording (perf record -g, py-spy record --native) into DIR.
 The SER files are deleted after each model. Exit status 1 if a model failed.
 
@@ -226,7 +226,7 @@ class Profiler:
 
 
 def run_model(model: str, frames: int, record_root: Path, perf: Path | None,
-              pyspy: Path | None) -> dict[str, Any]:
+              pyspy: Path | None, trace: Path | None = None) -> dict[str, Any]:
     spec = MODELS[model]
     frame_bytes = spec.width * spec.height  # 8-bit, full frame
     device = f"PlayerOne CCD {model}"
@@ -283,6 +283,10 @@ def run_model(model: str, frames: int, record_root: Path, perf: Path | None,
     if watch.error:
         raise RuntimeError(f"watching the SER file: {watch.error}")
     seen = [(n, t) for n, t in watch.seen if n > 0]
+    if trace is not None:  # the file's FrameCount over time, for a closer look
+        trace.mkdir(parents=True, exist_ok=True)
+        (trace / (re.sub(r"[^A-Za-z0-9]+", "_", model) + ".txt")).write_text(
+            "".join(f"{t - seen[0][1]:.4f} {n}\n" for n, t in seen) if seen else "")
     if len(seen) < 2 or seen[-1][0] != count:
         raise RuntimeError(f"the file's FrameCount went {seen[:3]}...{seen[-3:]}, the file holds {count}")
     (n_first, t_first), (n_last, t_last) = seen[0], seen[-1]
@@ -327,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="where the SER files are written (then deleted; default /dev/shm)")
     ap.add_argument("--perf", type=Path, help="profile the driver with perf record -g into this folder")
     ap.add_argument("--py-spy", type=Path, help="profile the driver with py-spy --native into this folder")
+    ap.add_argument("--trace", type=Path, help="write each model's FrameCount-over-time into this folder")
     args = ap.parse_args(argv)
     root = Path(args.record_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -336,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     for model in [m.strip() for m in args.models.split(",") if m.strip()]:
         try:
             results[model] = run_model(model, frames_for(model, args.frames, args.seconds), root,
-                                       args.perf, args.py_spy)
+                                       args.perf, args.py_spy, args.trace)
         except Exception as exc:  # report and carry on with the next model
             failed = True
             results[model] = {"error": f"{type(exc).__name__}: {exc}"}

@@ -119,10 +119,11 @@ class VideoRing:
 
     # -- counters ------------------------------------------------------------------------------
     def host_counters(self) -> dict[str, int]:
-        """The ring's received, delivered, host_dropped (drop-oldest) and corrupt counts."""
+        """The ring's received, delivered, host_dropped (drop-oldest) and corrupt counts, and
+        its fill now: ready (frames waiting for the consumer), free_slots."""
         c = self.ring.counters()
         return {"received": c.received, "delivered": c.delivered, "host_dropped": c.dropped,
-                "corrupt": c.corrupt}
+                "corrupt": c.corrupt, "ready": c.ready, "free_slots": c.free_slots}
 
     @property
     def stopped(self) -> bool:

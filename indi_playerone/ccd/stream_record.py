@@ -26,11 +26,16 @@ from datetime import datetime, timezone
 
 from ..camera.interface import Frame
 from ..native import SER_COLORS, NativeError, SerWriter
+from .stream_pace import RecordPace
 
 __all__ = ["RecordError", "RecordLimit", "SerRecorder", "expand_tokens", "record_path"]
 
 DIR_MODE = 0o755
 MAX_SUFFIX = 10000
+#: Test hook: the recorder writes no faster than this many MB/s (a slow disk: it sleeps after
+#: each frame for the rest of the time that disk would take), so tests can make the recording
+#: fall behind the stream on any machine.
+TEST_DISK_MBPS_ENV = "INDI_PLAYERONE_TEST_DISK_MBPS"
 
 
 class RecordError(Exception):
@@ -97,7 +102,7 @@ class SerRecorder:
         # write() (the stream worker) and close() (a handler, or the worker) exclude each other:
         # the C writer must not be freed while a frame is being written.
         self._lock = threading.Lock()
-        self._t0 = 0.0
+        self._t0 = self._t1 = 0.0  # monotonic: the first frame written, the close
         self._first: datetime | None = None  # the first frame's timestamp
         self._last: datetime | None = None
         self.frames = 0
@@ -107,6 +112,19 @@ class SerRecorder:
         self.last_seq: int | None = None
         self.failed = 0  # frames that could not be written (disk full, I/O error)
         self.error = ""
+        #: The recorder's pace against the stream's (stream_pace.py), kept by the stream worker.
+        self.pace: RecordPace | None = None
+        #: 1 frame in ``divisor`` of the stream is recorded (STREAMING_DIVISOR_VALUE).
+        self.divisor = 1
+        #: Frames lost in the camera or the host buffer while this recording ran (the stream
+        #: worker's counts at its first frame and at its end).
+        self.lost_base = 0
+        self.lost = 0
+        self.host_base = 0  # the host buffer's dropped count at the first frame
+        try:  # test hook: a disk of this many MB/s (see TEST_DISK_MBPS_ENV)
+            self._test_rate = float(os.environ.get(TEST_DISK_MBPS_ENV, "0") or 0) * 1e6
+        except ValueError:
+            self._test_rate = 0.0
 
     def write(self, frame: Frame) -> None:
         """Append a frame. Raises RecordError when it cannot be written."""
@@ -128,7 +146,10 @@ class SerRecorder:
             self._t0 = time.monotonic()
             self._first = frame.start_utc
         try:
+            t0 = time.monotonic()
             self._writer.write(frame.data, frame.start_utc)
+            if self._test_rate > 0:
+                time.sleep(max(0.0, frame.data.nbytes / self._test_rate - (time.monotonic() - t0)))
         except (NativeError, ValueError) as exc:
             self.failed += 1
             self.error = str(exc)
@@ -153,7 +174,10 @@ class SerRecorder:
 
     @property
     def elapsed(self) -> float:
-        return time.monotonic() - self._t0 if self._writer is not None else 0.0
+        """Seconds from the first frame written to the close (or to now while recording)."""
+        if not self._t0:
+            return 0.0
+        return (self._t1 or time.monotonic()) - self._t0
 
     def close(self) -> None:
         """Write the timestamp trailer and close. Idempotent; a file with no frame is removed."""
@@ -161,6 +185,7 @@ class SerRecorder:
             if self._closed:
                 return
             self._closed = True
+            self._t1 = time.monotonic()
             writer, self._writer = self._writer, None
             if writer is not None:
                 writer.close()

@@ -33,6 +33,24 @@ class StreamOwner(Protocol):
 STREAM_FORMAT = ".stream"
 
 
+def recording_summary(recorder: SerRecorder, reason: str) -> str:
+    """The "Recording ended" message: frames, time, file, the camera's sequence numbers it
+    spans, frames lost meanwhile and, when any were, the disk's rate against the stream's."""
+    text = f"Recording ended: {recorder.frames} frames in {recorder.elapsed:.2f} s to {recorder.path}"
+    if recorder.first_seq is not None:
+        text += f", sequence {recorder.first_seq}-{recorder.last_seq}"
+    if recorder.divisor > 1:
+        text += f", 1 frame in {recorder.divisor}"
+    if recorder.lost:
+        text += f"; {recorder.lost} frames lost"
+        pace = recorder.pace
+        if pace is not None and pace.average_rate() > 0:
+            text += f" (the disk took {pace.average_rate() / 1e6:.0f} MB/s"
+            need = pace.needed_rate()
+            text += f", the stream needed {need / 1e6:.0f} MB/s)" if need else ")"
+    return text + (f" ({reason})" if reason else "")
+
+
 class StreamReports:
     """The `StreamSink` of one worker (stream_worker.py)."""
 
@@ -72,6 +90,11 @@ class StreamReports:
                 streaming.device.update(stream)
         return True
 
+    def stream_warning(self, text: str) -> None:
+        """A warning for the user now (the recorder cannot keep up)."""
+        with self._reporting():
+            self.streaming.device.log(text, "WARNING")
+
     def stream_stats(self, est: float, avg: float, counters: StreamCounters, news: str) -> None:
         worker, streaming = self.worker, self.streaming
         with self._reporting() as ok:
@@ -86,10 +109,7 @@ class StreamReports:
 
     def stream_record_ended(self, recorder: SerRecorder, reason: str, ok: bool) -> None:
         worker, streaming = self.worker, self.streaming
-        span = (f", sequence {recorder.first_seq}-{recorder.last_seq}"
-                if recorder.first_seq is not None else "")
-        text = (f"Recording ended: {recorder.frames} frames in {recorder.elapsed:.2f} s to "
-                f"{recorder.path}{span}" + (f" ({reason})" if reason else ""))
+        text = recording_summary(recorder, reason)
         with self._reporting() as locked:
             if not locked:
                 streaming.device.log(text, "INFO" if ok else "ERROR")
@@ -104,7 +124,8 @@ class StreamReports:
     def stream_ended(self, error: str) -> None:
         worker, streaming = self.worker, self.streaming
         c = worker.counters if worker is not None else StreamCounters()
-        summary = (f"Video stream stopped: {c.frames} frames, {c.recorded} recorded, "
+        skipped = f" ({c.skipped} skipped: 1 frame in N kept)" if c.skipped else ""
+        summary = (f"Video stream stopped: {c.frames} frames{skipped}, {c.recorded} recorded, "
                    f"{c.previews} previews; dropped {c.camera_dropped} in the camera, "
                    f"{c.host_dropped} in the host buffer, {c.recorder_dropped} by the recorder.")
         with self._reporting() as ok:

@@ -9,10 +9,16 @@ and queued for the writer thread as ``CCD1`` with format ``.stream``; then the s
 is not due, or whose predecessor is still queued behind a slow client, is simply not made:
 previews are thinned, never queued up, so a slow client cannot stall the recording.
 
-Frames lost anywhere are counted: in the camera (the SDK's dropped count, or the simulator
-falling behind), in the host ring (the consumer fell behind: the oldest frame was dropped),
-and by the recorder (a write failed). Once a second the worker updates FPS and, when a count
-rose, says so in a message.
+STREAMING_DIVISOR_VALUE N keeps 1 frame in N for the recording and the previews (the others
+are released at once and counted as skipped, not lost); FPS counts the kept frames, as
+libindi's StreamManager does.
+
+Frames lost anywhere are counted: in the camera (the SDK's dropped count), in the host ring
+(the consumer fell behind: the oldest frame was dropped), and by the recorder (a write
+failed). While recording, every write is timed (stream_pace.py): a disk slower than the stream
+is reported at once, with both rates and the time left until the host buffer is full, before
+any frame is lost. Once a second the worker updates FPS and, when a count rose, says so in a
+message.
 """
 from __future__ import annotations
 
@@ -22,12 +28,14 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Protocol
 
 import numpy as np
 
 from ..camera.interface import CameraBackend, CameraError, CameraTimeout, ExposureAborted, Frame
 from ..indi.payload import SharedPayload
+from .stream_pace import RecordPace
 from .stream_record import RecordError, SerRecorder
 
 log = logging.getLogger(__name__)
@@ -51,6 +59,7 @@ TEST_STALL_ENV = "INDI_PLAYERONE_TEST_STREAM_STALL_S"
 @dataclass
 class StreamCounters:
     frames: int = 0  # frames received from the camera
+    skipped: int = 0  # not kept: STREAMING_DIVISOR_VALUE
     recorded: int = 0
     previews: int = 0
     camera_dropped: int = 0
@@ -66,29 +75,41 @@ class StreamSink(Protocol):
     """What the worker reports to (stream_reports.StreamReports)."""
 
     def stream_preview(self, payload: SharedPayload) -> bool: ...
+    def stream_warning(self, text: str) -> None: ...
     def stream_stats(self, est_fps: float, avg_fps: float, counters: StreamCounters,
                      new_drops: str) -> None: ...
     def stream_record_ended(self, recorder: SerRecorder, reason: str, ok: bool) -> None: ...
     def stream_ended(self, error: str) -> None: ...
 
 
+def _timestamp_ns(frame: Frame) -> int:
+    """The frame's arrival from the camera, ns since the epoch (the C reader's clock)."""
+    d = frame.start_utc - _EPOCH
+    return (d.days * 86400 + d.seconds) * 1_000_000_000 + d.microseconds * 1000
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 class StreamWorker:
     """Runs one video stream of ``camera`` until :meth:`stop`."""
 
     def __init__(self, camera: CameraBackend, sink: StreamSink, exposure_s: float,
-                 preview_fps: float) -> None:
+                 preview_fps: float, divisor: int = 1) -> None:
         self._camera, self._sink = camera, sink
         self._lock = threading.Lock()
         self._exposure_s = exposure_s
         self._restart = False
         self._preview_interval = 1.0 / max(preview_fps, 1e-3)
         self._recorder: SerRecorder | None = None
+        self._divisor = max(1, int(divisor))
         self._stop = threading.Event()
         #: Set by a disconnect waiting for this worker: its last reports skip the properties.
         self.detached = False
         self.counters = StreamCounters()
         self._inflight: SharedPayload | None = None
         self._camera_base = self._host_base = 0  # drops of earlier video runs of this stream
+        self._run_base = 0  # the camera's dropped count when this video run started
         try:
             self._stall_s = float(os.environ.get(TEST_STALL_ENV, "0") or 0)
         except ValueError:
@@ -120,6 +141,11 @@ class StreamWorker:
         with self._lock:
             if seconds != self._exposure_s:
                 self._exposure_s, self._restart = seconds, True
+
+    def set_divisor(self, divisor: int) -> None:
+        """Keep 1 frame in ``divisor`` from the next frame on."""
+        with self._lock:
+            self._divisor = max(1, int(divisor))
 
     def set_preview_fps(self, fps: float) -> None:
         with self._lock:
@@ -169,7 +195,7 @@ class StreamWorker:
             exposure = self._start_video()
         except CameraError as exc:
             return f"Could not start streaming: {exc}"
-        base_camera_drops = self._camera_drops()
+        self._run_base = self._camera_drops()
         arrivals: deque[float] = deque()
         last_stats = time.monotonic()
         last_preview = 0.0
@@ -180,8 +206,8 @@ class StreamWorker:
                     restart = self._restart
                 if restart:
                     self._camera.stop_video()
-                    self._fold_run(base_camera_drops)
-                    base_camera_drops = 0  # the counts restart with video (SDK and simulator)
+                    self._fold_run()
+                    self._run_base = 0  # the counts restart with video
                     exposure = self._start_video()
                 try:
                     frame = self._camera.video_frame(2 * exposure + FRAME_TIMEOUT_S, self._stop)
@@ -192,36 +218,42 @@ class StreamWorker:
                 except CameraError as exc:
                     return f"Streaming stopped: {exc}"
                 now = time.monotonic()
+                self.counters.frames += 1
+                with self._lock:
+                    divisor = self._divisor
+                kept = (self.counters.frames - 1) % divisor == 0
                 try:
-                    if self._handle(frame, now - last_preview):
+                    if not kept:
+                        self.counters.skipped += 1
+                    elif self._handle(frame, now - last_preview):
                         last_preview = now
                 finally:
                     frame.release()
-                arrivals.append(now)
+                if kept:
+                    arrivals.append(now)
                 if self.counters.frames == 20 and self._stall_s > 0:
                     time.sleep(self._stall_s)
                 while arrivals and now - arrivals[0] > 1.0:
                     arrivals.popleft()
                 if now - last_stats >= STATS_PERIOD_S:
                     last_stats = now
-                    self._report_stats(arrivals, base_camera_drops, reported)
+                    self._report_stats(arrivals, reported)
         finally:
             try:
                 self._camera.stop_video()
             except CameraError as exc:
                 log.warning("stopping video: %s", exc)
-            self._update_drops(base_camera_drops)
+            self._update_drops()
         return ""
 
     def _handle(self, frame: Frame, since_preview: float) -> bool:
         """Record the frame and maybe preview it; True if a preview was made."""
-        self.counters.frames += 1
         with self._lock:
             recorder = self._recorder
             interval = self._preview_interval
         if recorder is not None:
             try:
-                recorder.write(frame)
+                self._record(recorder, frame)
                 self.counters.recorded += 1
             except RecordError as exc:
                 self.counters.recorder_dropped += 1
@@ -246,7 +278,41 @@ class StreamWorker:
             self.counters.previews += 1
         return True
 
+    def _record(self, recorder: SerRecorder, frame: Frame) -> None:
+        """Write the frame (one write() from its ring slot, in C), timed; a disk slower than
+        the stream is reported before the host buffer overflows."""
+        if recorder.pace is None:  # its first frame
+            with self._lock:
+                recorder.divisor = self._divisor
+            recorder.pace = RecordPace(frame.data.nbytes, recorder.divisor)
+            recorder.lost_base = self._lost()
+            host = self._host_fill()
+            recorder.host_base = host["host_dropped"] if host else 0
+        pace = recorder.pace
+        t0 = time.monotonic()
+        recorder.write(frame)
+        pace.wrote(time.monotonic() - t0, _timestamp_ns(frame), frame.sequence)
+        if pace.slow():  # only then is the host buffer looked at (a C call and a lock)
+            host = self._host_fill()
+            if host is not None:
+                warning = pace.check(host["ready"], host["free_slots"],
+                                     max(0, host["host_dropped"] - recorder.host_base))
+                if warning:
+                    log.warning("%s", warning)
+                    self._sink.stream_warning(warning)
+
+    def _host_fill(self) -> dict[str, int] | None:
+        """The host buffer now: ready (frames waiting), free_slots, host_dropped (this video
+        run's), if the backend tells."""
+        counters = getattr(self._camera, "video_counters", None)
+        c = counters() if counters is not None else {}
+        if "ready" not in c:
+            return None
+        return {k: int(c.get(k, 0)) for k in ("ready", "free_slots", "host_dropped")}
+
     def _end_recording(self, recorder: SerRecorder, reason: str, ok: bool) -> None:
+        if recorder.pace is not None:
+            recorder.lost = self._lost() - recorder.lost_base
         try:
             recorder.close()
         except Exception as exc:  # the frames are written; say the trailer failed
@@ -267,20 +333,24 @@ class StreamWorker:
         counters = getattr(self._camera, "video_counters", None)
         return int(counters().get("host_dropped", 0)) if counters is not None else 0
 
-    def _fold_run(self, base_camera_drops: int) -> None:
+    def _fold_run(self) -> None:
         """Video is restarted (new exposure): keep the finished run's drops in the totals."""
-        self._update_drops(base_camera_drops)
+        self._update_drops()
         self._camera_base = self.counters.camera_dropped
         self._host_base = self.counters.host_dropped
 
-    def _update_drops(self, base_camera_drops: int) -> None:
+    def _update_drops(self) -> None:
         self.counters.camera_dropped = self._camera_base + max(
-            0, self._camera_drops() - base_camera_drops)
+            0, self._camera_drops() - self._run_base)
         self.counters.host_dropped = self._host_base + self._host_drops()
 
-    def _report_stats(self, arrivals: deque[float], base_camera_drops: int,
-                      reported: StreamCounters) -> None:
-        self._update_drops(base_camera_drops)
+    def _lost(self) -> int:
+        """Frames lost so far in the camera and the host buffer (counts brought up to date)."""
+        self._update_drops()
+        return self.counters.camera_dropped + self.counters.host_dropped
+
+    def _report_stats(self, arrivals: deque[float], reported: StreamCounters) -> None:
+        self._update_drops()
         c = self.counters
         est = 1.0 / (arrivals[-1] - arrivals[-2]) if len(arrivals) >= 2 and arrivals[-1] > arrivals[-2] else 0.0
         avg = float(len(arrivals))

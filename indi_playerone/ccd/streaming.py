@@ -9,10 +9,14 @@ streams and gives them back when the stream ends. What each property does:
   STREAM_FULL_DEPTH says 16-bit; the CCD_STREAM_FRAME region, in unbinned pixels, at the
   current binning) with STREAMING_EXPOSURE; off: back to the CCD_FRAME region and capture
   format. Refused while an exposure runs, and exposures are refused while streaming.
-* STREAMING_EXPOSURE changes apply live (video restarts with the new exposure).
+* STREAMING_EXPOSURE changes apply live (video restarts with the new exposure); its
+  STREAMING_DIVISOR_VALUE N keeps 1 frame in N for the recording and the previews (from the
+  next frame; the camera still runs at its rate). libindi 2.2.4.2's StreamManager
+  (``streammanager.cpp``, ``newFrame``) instead discards every Nth frame, keeping N-1 in N;
+  1 in N is what the name says and what lets a slow disk keep up (N = 4: a quarter of the rate).
 * Previews go to the client as CCD1 with format ``.stream`` (raw pixels, as libindi's RAW
   encoder) at most LIMITS_PREVIEW_FPS a second; MJPEG is refused (not implemented).
-* RECORD_STREAM: SER recording of every frame (RECORD_ON until RECORD_OFF, RECORD_DURATION_ON
+* RECORD_STREAM: SER recording of every kept frame (RECORD_ON until RECORD_OFF, RECORD_DURATION_ON
   for RECORD_DURATION seconds, RECORD_FRAME_ON for RECORD_FRAME_TOTAL frames) into
   RECORD_FILE (stream_record.py); starting a recording starts the stream if needed, as libindi.
 * FPS: EST_FPS (from the last two frames) and AVG_FPS (frames in the last second), once a
@@ -117,12 +121,14 @@ class Streaming(Component):
         # LIMITS_BUFFER_MAX sizes the host buffer of video frames: an attribute both of our
         # backends read in start_video (the camera interface's start_video takes no size).
         self.camera.video_buffer_bytes = int(self.v(P.LIMITS)["LIMITS_BUFFER_MAX"].value) << 20
-        exp = self.v(P.STREAMING_EXPOSURE)["STREAMING_EXPOSURE_VALUE"].value
+        stream_exp = self.v(P.STREAMING_EXPOSURE)
+        exp = stream_exp["STREAMING_EXPOSURE_VALUE"].value
         lo, hi = self.camera.info.exposure_range_s
         exp = min(max(exp, lo), hi)
         reports = StreamReports(self)
         worker = StreamWorker(self.camera, reports, exp,
-                              self.v(P.LIMITS)["LIMITS_PREVIEW_FPS"].value)
+                              self.v(P.LIMITS)["LIMITS_PREVIEW_FPS"].value,
+                              divisor=round(stream_exp["STREAMING_DIVISOR_VALUE"].value))
         reports.worker = worker
         self.worker = worker
         worker.start()
@@ -190,8 +196,8 @@ class Streaming(Component):
         if self.busy():
             assert self.worker is not None
             lo, hi = self.camera.info.exposure_range_s
-            self.worker.set_exposure(min(max(values.get("STREAMING_EXPOSURE_VALUE",
-                                      vector["STREAMING_EXPOSURE_VALUE"].value), lo), hi))
+            self.worker.set_exposure(min(max(vector["STREAMING_EXPOSURE_VALUE"].value, lo), hi))
+            self.worker.set_divisor(round(vector["STREAMING_DIVISOR_VALUE"].value))
 
     @handles(P.STREAM_FULL_DEPTH)
     def on_full_depth(self, vector: Any, values: dict) -> None:

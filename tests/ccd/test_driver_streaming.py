@@ -290,6 +290,89 @@ def test_stalled_consumer_drops_are_counted_and_recording_valid(tmp_path: Path) 
         server.stop()
 
 
+def test_divisor_records_one_frame_in_n(apollo) -> None:
+    """STREAMING_DIVISOR_VALUE 4: the recording and the previews get 1 frame in 4; the others
+    are counted as skipped, not lost; the camera keeps its rate."""
+    _, client, device, rec_dir = apollo
+    client.set_number(device, "STREAMING_EXPOSURE", {"STREAMING_EXPOSURE_VALUE": 0.001,
+                                                     "STREAMING_DIVISOR_VALUE": 4})
+    client.wait_state(device, "STREAMING_EXPOSURE", {"Ok"}, timeout=5)
+    client.set_number(device, "RECORD_OPTIONS", {"RECORD_DURATION": 1, "RECORD_FRAME_TOTAL": 30})
+    client.wait_state(device, "RECORD_OPTIONS", {"Ok"}, timeout=5)
+    client.set_switch(device, "RECORD_STREAM", ["RECORD_FRAME_ON"])
+    ended = client.wait_message(device, "Recording ended", timeout=20)
+    ser = read_ser(only_ser(rec_dir))
+    assert ser.frame_count == 30
+    assert "1 frame in 4" in ended, ended
+    first, last = (int(x) for x in ended.split("sequence ")[1].split(",")[0].split("-"))
+    assert last - first == 4 * 29, ended  # every 4th of the camera's frames, none lost
+    steps = np.diff(ser.timestamps) / 1e7
+    assert 3.5 / 126 <= float(np.median(steps)) <= 4.5 / 112
+    client.set_switch(device, "CCD_VIDEO_STREAM", ["STREAM_OFF"])
+    summary = client.wait_message(device, "Video stream stopped", timeout=10)
+    assert "skipped: 1 frame in N kept" in summary, summary
+
+
+def test_slow_disk_is_reported_before_frames_drop(tmp_path: Path) -> None:
+    """A disk that takes 40 MB/s (INDI_PLAYERONE_TEST_DISK_MBPS) under a 224 MB/s stream: the
+    driver says so, with both rates, while no frame is lost yet; then the host buffer
+    overflows, whole frames are dropped and counted, and the file holds whole frames only.
+    With STREAMING_DIVISOR_VALUE 8 (28 MB/s) the same disk keeps up."""
+    server = start_server(tmp_path, APOLLO, extra_env={"INDI_PLAYERONE_TEST_DISK_MBPS": "40"})
+    client = IndiClient(server.port)
+    client.__enter__()
+    try:
+        client.connect_device(DEVICE, timeout=20)
+        rec_dir = tmp_path / "videos"
+        client.set_text(DEVICE, "RECORD_FILE", {"RECORD_FILE_DIR": str(rec_dir), "RECORD_FILE_NAME": "rec"})
+        client.set_number(DEVICE, "STREAMING_EXPOSURE", {"STREAMING_EXPOSURE_VALUE": 0.001,
+                                                         "STREAMING_DIVISOR_VALUE": 1})
+        # 128 MB: 75 frames of 1.78 MB, full about 0.4 s after the recording falls behind.
+        client.set_number(DEVICE, "LIMITS", {"LIMITS_BUFFER_MAX": 128, "LIMITS_PREVIEW_FPS": 10})
+        client.set_number(DEVICE, "RECORD_OPTIONS", {"RECORD_DURATION": 1, "RECORD_FRAME_TOTAL": 60})
+        client.wait_quiet(DEVICE, quiet=0.3, timeout=10)
+        # The stream runs first, as a user starts it before recording: its first frames come
+        # in a burst (the camera's buffer filled while video started), not at the camera's rate.
+        client.set_switch(DEVICE, "CCD_VIDEO_STREAM", ["STREAM_ON"])
+        client.wait_until(DEVICE, "FPS", lambda s: s.values()["AVG_FPS"] > 0, timeout=10)
+        time.sleep(0.5)
+        client.set_switch(DEVICE, "RECORD_STREAM", ["RECORD_FRAME_ON"])
+        warning = client.wait_message(DEVICE, "cannot keep up", timeout=20)
+        assert "no frame lost yet" in warning, warning
+        disk = float(warning.split("the disk takes ")[1].split(" MB/s")[0])
+        need = float(warning.split("the stream needs ")[1].split(" MB/s")[0])
+        assert 20 <= disk <= 45 and 150 <= need <= 260, warning
+        assert "STREAMING_DIVISOR_VALUE" in warning and "CCD_STREAM_FRAME" in warning
+        ended = client.wait_message(DEVICE, "Recording ended", timeout=30)
+        assert "frames lost (the disk took" in ended, ended
+        texts = client.messages(DEVICE)
+        drops = [i for i, t in enumerate(texts) if "Frames dropped so far" in t]
+        assert drops and texts.index(warning) < drops[0]
+        ser = read_ser(only_ser(rec_dir))  # asserts whole frames + trailer
+        assert ser.frame_count == 60
+        client.set_switch(DEVICE, "CCD_VIDEO_STREAM", ["STREAM_OFF"])
+        summary = client.wait_message(DEVICE, "Video stream stopped", timeout=10)
+        host = int(summary.split(" in the host buffer")[0].rsplit(" ", 1)[1])
+        assert host > 0, summary
+        # Choosing what to lose: 1 frame in 8 fits the 40 MB/s disk.
+        since = len(client.messages(DEVICE))
+        client.set_number(DEVICE, "STREAMING_EXPOSURE", {"STREAMING_EXPOSURE_VALUE": 0.001,
+                                                         "STREAMING_DIVISOR_VALUE": 8})
+        client.set_number(DEVICE, "RECORD_OPTIONS", {"RECORD_DURATION": 1, "RECORD_FRAME_TOTAL": 25})
+        client.set_switch(DEVICE, "CCD_VIDEO_STREAM", ["STREAM_ON"])
+        client.wait_until(DEVICE, "FPS", lambda s: s.values()["AVG_FPS"] > 0, timeout=10)
+        time.sleep(0.5)
+        client.set_switch(DEVICE, "RECORD_STREAM", ["RECORD_FRAME_ON"])
+        ended = client.wait_message(DEVICE, "Recording ended", timeout=30, since=since)
+        client.set_switch(DEVICE, "CCD_VIDEO_STREAM", ["STREAM_OFF"])
+        summary = client.wait_message(DEVICE, "Video stream stopped", timeout=10, since=since)
+        assert "lost" not in ended, (ended, summary)
+        assert not any("cannot keep up" in t for t in client.messages(DEVICE)[since:])
+    finally:
+        client.__exit__(None, None, None)
+        server.stop()
+
+
 def driver_process(server):
     procs = [p for p in server.processes() if p.name.startswith("indi_playerone") and p.is_alive()]
     assert len(procs) == 1, procs

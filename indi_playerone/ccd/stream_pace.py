@@ -1,0 +1,102 @@
+"""Is the recording keeping up with the stream? The recorder's pace against the camera's.
+
+A disk slower than the stream does not fail a ``write()``: the call just takes longer (the page
+cache fills, then the kernel throttles the writer), frames wait in the host buffer, and once it
+is full the oldest waiting frame is dropped, a whole frame at a time (``video_ring.py``). The
+user must hear about it before that happens, with figures to act on. Per written frame:
+
+* the rate the disk takes: bytes ÷ the time ``write()`` took, over the last ``WINDOW`` frames;
+* the rate the stream needs: bytes × the camera's frames per second, from the written frames'
+  own timestamps (the C reader's clock when each arrived from the camera, so a recorder that
+  falls behind does not slow the figure down with it) and sequence numbers (so frames the host
+  buffer dropped still count as frames the stream brought), over the last ``STAMPS`` frames,
+  ÷ STREAMING_DIVISOR_VALUE (frames skipped by it are not needed);
+* when the disk is slower and frames are waiting, the time until the buffer is full:
+  free slots ÷ (frames arriving − frames written per second).
+
+`check` answers the warning text, at most once every ``REWARN_S`` of the stream's time.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+#: Writes the disk's rate is measured over: long enough to smooth one slow write, short
+#: enough to warn within a fraction of a second at video rates.
+WINDOW = 8
+#: Frames the stream's rate is measured over (a reader delayed by the scheduler reads two
+#: frames back to back: one interval is not a rate).
+STAMPS = 32
+#: The disk counts as too slow below this share of the needed rate (timing noise of a fast
+#: disk stays above it).
+SLOW_SHARE = 0.97
+#: Writes measured before the disk is judged: a warning must come within a fraction of a
+#: second (a 64 MB host buffer holds a third of a second of a 224 MB/s stream).
+MIN_WRITES = 2
+#: Frames waiting before a slow disk is reported: one waiting frame is ordinary jitter.
+MIN_BACKLOG = 2
+#: A recording that stays too slow is reminded this often (seconds of frame time).
+REWARN_S = 30.0
+
+
+class RecordPace:
+    """The measured pace of one recording (the stream worker's thread only)."""
+
+    def __init__(self, frame_bytes: int, divisor: int = 1) -> None:
+        self.frame_bytes, self.divisor = frame_bytes, max(1, divisor)
+        self._writes: deque[float] = deque(maxlen=WINDOW)
+        self._stamps: deque[tuple[int, int]] = deque(maxlen=STAMPS + 1)  # (timestamp ns, seq)
+        self.bytes_written = 0
+        self.write_s = 0.0
+        self._warned_ns: int | None = None  # frame time of the last warning
+
+    def wrote(self, seconds: float, timestamp_ns: int, seq: int) -> None:
+        """One frame written in ``seconds``; ``timestamp_ns``: its arrival from the camera,
+        ``seq`` its sequence number."""
+        self._writes.append(seconds)
+        self._stamps.append((timestamp_ns, seq))
+        self.bytes_written += self.frame_bytes
+        self.write_s += seconds
+
+    def disk_rate(self) -> float:
+        """Bytes per second the recorder's writes take, over the window (0: unknown)."""
+        t = sum(self._writes)
+        return self.frame_bytes * len(self._writes) / t if t > 0 else 0.0
+
+    def needed_rate(self) -> float:
+        """Bytes per second the stream brings to the recorder (0: unknown)."""
+        if len(self._stamps) < 2:
+            return 0.0
+        (t0, s0), (t1, s1) = self._stamps[0], self._stamps[-1]
+        frames = ((s1 - s0) & 0xFFFFFFFF) / self.divisor
+        return self.frame_bytes * frames * 1e9 / (t1 - t0) if t1 > t0 else 0.0
+
+    def average_rate(self) -> float:
+        """Bytes per second over the whole recording's writes."""
+        return self.bytes_written / self.write_s if self.write_s > 0 else 0.0
+
+    def slow(self) -> bool:
+        """The disk took less than the stream needs over the last frames."""
+        if len(self._writes) < MIN_WRITES:
+            return False
+        disk, need = self.disk_rate(), self.needed_rate()
+        return need > 0 and disk < SLOW_SHARE * need
+
+    def check(self, waiting: int, free: int, lost: int) -> str:
+        """The warning (``waiting`` frames ready in the host buffer, ``free`` slots left,
+        ``lost`` frames it dropped since the recording started), or an empty string when the
+        recording keeps up or was just warned about."""
+        if waiting < MIN_BACKLOG or not self.slow():
+            return ""
+        now = self._stamps[-1][0]
+        if self._warned_ns is not None and now - self._warned_ns < REWARN_S * 1e9:
+            return ""
+        self._warned_ns = now
+        disk, need = self.disk_rate(), self.needed_rate()
+        gain_fps = (need - disk) / self.frame_bytes
+        left = f"about {free / gain_fps:.2g} s" if gain_fps > 0 else "a moment"
+        so_far = "no frame lost yet" if lost == 0 else f"{lost} frames lost already"
+        return (f"The recording cannot keep up: the disk takes {disk / 1e6:.0f} MB/s, the "
+                f"stream needs {need / 1e6:.0f} MB/s. {waiting} frames are waiting ({so_far}) "
+                f"and the host buffer is full in {left}; then whole frames are dropped (and "
+                "counted). To lose fewer, record 1 frame in N (STREAMING_DIVISOR_VALUE), a smaller region "
+                "(CCD_STREAM_FRAME), 8-bit (STREAM_FULL_DEPTH) or to a faster disk.")

@@ -212,7 +212,7 @@ class Profiler:
         if tool == "perf":
             cmd = ["perf", "record", "-q", "-g", "-F", "499", "-p", str(pid), "-o", f"{stem}.perf.data"]
         else:
-            cmd = [str(Path(sys.executable).parent / "py-spy"), "record", "--native", "--nonblocking",
+            cmd = [str(Path(sys.executable).parent / "py-spy"), "record", "--native",
                    "-r", "97", "--format", "raw", "-p", str(pid), "-o", f"{stem}.pyspy.txt"]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -246,10 +246,15 @@ class CameraBackend(ABC):
 
     # -- exposures ---------------------------------------------------------------------------
     @abstractmethod
-    def start_exposure(self, seconds: float) -> None:
+    def start_exposure(self, seconds: float, into: memoryview | None = None) -> None:
         """Start one exposure. :class:`CameraError` if one is running or ``seconds`` is out of range.
 
         A frame read out earlier but never collected by ``wait_frame`` is discarded.
+
+        ``into``: a writable buffer the frame should be read into (the driver's image
+        payload, so the frame needs no second buffer); used when it holds exactly the frame's
+        bytes, and then the frame's ``data`` views it. A backend may ignore it and read into
+        its own buffer: callers check where ``data`` lies.
         """
 
     @abstractmethod

@@ -350,7 +350,7 @@ class SdkCamera(SdkCapabilitiesMixin, SdkRecoveryMixin, CameraBackend):
         return int(self.config(Config.OFFSET))
 
     # -- exposures ---------------------------------------------------------------------------
-    def start_exposure(self, seconds: float) -> None:
+    def start_exposure(self, seconds: float, into: memoryview | None = None) -> None:
         lo, hi = self.info.exposure_range_s
         if not lo <= seconds <= hi:  # also refuses NaN
             raise CameraError(f"exposure {seconds} s outside {lo:g}..{hi:g} s")

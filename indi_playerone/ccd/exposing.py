@@ -27,6 +27,10 @@ class ImageOutput(Protocol):
     def frame_type(self) -> tuple[str, str]:
         """(FITS FRAME, IMAGETYP) of the chosen CCD_FRAME_TYPE."""
 
+    def frame_buffer(self, seconds: float) -> memoryview | None:
+        """Before the exposure: the coming image's payload, allocated; the part of it the
+        camera reads the frame into (None: the image is not built around the frame)."""
+
     def prepare_frame(self, seconds: float) -> None:
         """While the camera exposes: get the buffer of the coming image ready."""
 
@@ -147,6 +151,9 @@ class Exposure(Component):
 
     def exposure_frame(self, frame: Frame, more_follow: bool, aborted: threading.Event) -> bool:
         return self.output.deliver(frame, aborted, self.exposure_failed)
+
+    def frame_buffer(self, seconds: float) -> memoryview | None:
+        return self.output.frame_buffer(seconds)
 
     def prepare_frame(self, seconds: float) -> None:
         self.output.prepare_frame(seconds)

@@ -37,8 +37,11 @@ class ExposureSink(Protocol):
         then reported the failure itself). Called WITHOUT the guard held: the sink takes
         it only for its final updates, after checking `aborted`."""
     def exposure_done(self) -> None: ...
+    def frame_buffer(self, seconds: float) -> memoryview | None:
+        """Before the exposure starts: the buffer the camera should read the frame into (the
+        image's own payload), or None."""
     def prepare_frame(self, seconds: float) -> None:
-        """Called while the camera exposes: get ready for the frame (allocate buffers)."""
+        """Called while the camera exposes: get ready for the frame (fault its pages in)."""
     def blink_before_exposure(self, abort: threading.Event) -> bool:
         """Before each exposure: take and drop the BLINK frames; False if aborted or failed
         (the sink has then reported the failure itself)."""
@@ -169,7 +172,12 @@ class ExposureWorker:
         if not self._sink.blink_before_exposure(abort):  # BLINK (ccd/controls.py)
             return None
         try:
-            self._camera.start_exposure(seconds)
+            into = self._sink.frame_buffer(seconds)
+        except Exception:  # only an optimisation: the frame path allocates what it needs
+            log.exception("allocating the image's buffer failed")
+            into = None
+        try:
+            self._camera.start_exposure(seconds, into=into)
         except CameraTimeout as exc:  # the camera stopped answering
             return self._not_answering(request, recovered, f"Could not start the exposure: {exc}",
                                        str(exc))

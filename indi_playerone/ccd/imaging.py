@@ -2,9 +2,13 @@
 
 Owns what decides how a frame becomes an image and where it goes: CCD1, CCD_FRAME_TYPE,
 CCD_TRANSFER_FORMAT, CCD_COMPRESSION, FITS_HEADER, SCOPE_INFO, WCS_CONTROL and CCD_ROTATION,
-UPLOAD_MODE, UPLOAD_SETTINGS and CCD_FILE_PATH. The pixel path makes no whole-frame Python
-copies: `write_fits` converts the camera's buffer straight into the shared-memory payload the
-BLOB is sent from, and a local save writes that same payload's memoryview to disk.
+UPLOAD_MODE, UPLOAD_SETTINGS and CCD_FILE_PATH. One frame-sized buffer per image: before the
+exposure starts, `frame_buffer` allocates the shared-memory payload the BLOB will be sent from
+(header room in front) and the camera reads the frame straight into it; the FITS header is
+then written in front and the pixels converted where they lie (`fits_inplace.py`), the
+client gets that payload and a local save writes it. When the frame is not in the payload
+(settings changed meanwhile, compression, a header that outgrew its room), the old path:
+`write_fits` converts the camera's buffer into a fresh payload, once.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from ..indi.transport import BlobItem, TransportClosed
 from . import fits_header
 from . import names as P
 from .fits import FitsContext, fits_cards, fits_size, write_fits
+from .fits_inplace import fits_layout, write_fits_in_place
 from .fitsfz import write_fits_rice
 from .frame import FrameSettings
 from .snoop import Snooping
@@ -41,7 +46,8 @@ class Imaging(Component):
         self.frame = frame
         self.snooping = snooping
         self.fits_records: dict[str, tuple[str, object, str]] = {}
-        self._prepared: SharedPayload | None = None  # see prepare_frame
+        # The coming image's payload and the offset the frame goes to (frame_buffer).
+        self._prepared: tuple[SharedPayload, int] | None = None
         self.transfer_format = self.build(P.CCD_TRANSFER_FORMAT)
         self.compression = self.build(P.CCD_COMPRESSION)
         self.blob = self.build(P.CCD1)
@@ -61,9 +67,13 @@ class Imaging(Component):
 
     def disconnect(self) -> None:
         """The camera closed: drop a payload prepared for a frame that will not come."""
-        if self._prepared is not None:
-            self._prepared.close()
-            self._prepared = None
+        self._drop_prepared()
+
+    def _drop_prepared(self) -> None:
+        with self.device.lock:
+            prepared, self._prepared = self._prepared, None
+        if prepared is not None:
+            prepared[0].close()
 
     # --- settings handlers ---------------------------------------------------------------
 
@@ -164,51 +174,99 @@ class Imaging(Component):
             return 0, ".fits.fz", cards  # size known only after compressing
         return fits_size(data.shape, data.dtype.itemsize * 8, cards), ".fits", cards
 
-    def prepare_frame(self, seconds: float) -> None:
-        """Called by the exposure worker while the camera exposes: allocate and prefault the
-        shared-memory payload the coming image will be written to, so its page faults
-        (about 90 ms for a 61 MP frame) are not paid after the exposure ends. The size is
-        planned from the current settings; if they change before readout the payload does
-        not fit and a fresh one is allocated (correct, just not faster)."""
+    def frame_buffer(self, seconds: float) -> memoryview | None:
+        """Before the exposure starts: allocate the payload the coming image is sent from,
+        laid out for the current settings (header room, then the frame), and answer the
+        part the camera reads the frame into. None for a compressed image (its size is
+        known only after compressing). Allocating maps the memory; pages come with the
+        readout or `prepare_frame`."""
+        self._drop_prepared()
         roi, bits = self.camera.roi(), self.camera.format()
         shape = (roi.height, roi.width)
-        probe = Frame(data=np.empty(shape, dtype=np.uint16 if bits > 8 else np.uint8),
-                      roi=roi, bits=bits, exposure_s=seconds,
+        # A stand-in with the frame's shape and type and no memory (zero strides).
+        pixels = np.lib.stride_tricks.as_strided(
+            np.zeros(1, dtype=np.uint16 if bits > 8 else np.uint8), shape, (0, 0))
+        probe = Frame(data=pixels, roi=roi, bits=bits, exposure_s=seconds,
                       start_utc=datetime.now(timezone.utc), sequence=0,
                       gain=self.camera.gain(), offset=self.camera.offset(),
                       temperature_c=self.camera.temperature())
         with self.device.lock:
-            size, _, _ = self._image_plan(probe)
-        if size == 0:
-            return  # compressed: nothing to prepare
-        payload = SharedPayload.allocate(size)
-        payload.prefault()
+            size, ext, cards = self._image_plan(probe)
+        frame_bytes = pixels.nbytes
+        if ext == ".fits.fz":
+            return None
+        if cards is None:  # Native: the raw frame is the whole file
+            hlen, total = 0, size
+        else:
+            hlen, total = fits_layout(shape, 16 if bits > 8 else 8, cards)
+        payload = SharedPayload.allocate(total)
         with self.device.lock:
-            if self._prepared is not None:
-                self._prepared.close()
-            self._prepared = payload
+            self._prepared = (payload, hlen)
+        return payload.view[hlen:hlen + frame_bytes]
 
-    def _take_prepared(self, size: int) -> SharedPayload:
+    def prepare_frame(self, seconds: float) -> None:
+        """Called by the exposure worker while the camera exposes: fault the prepared
+        payload's pages in (about 70 ms for a 122 MB frame) so they are not paid after the
+        exposure ends; without writing them, as the readout may already be filling it."""
         with self.device.lock:
-            payload, self._prepared = self._prepared, None
-        if payload is not None and payload.size == size:
-            return payload
-        if payload is not None:
-            payload.close()
-        return SharedPayload.allocate(size)
+            prepared = self._prepared
+        if prepared is not None:
+            prepared[0].populate()
+
+    def _take_prepared(self) -> tuple[SharedPayload, int] | None:
+        with self.device.lock:
+            prepared, self._prepared = self._prepared, None
+        return prepared
+
+    @staticmethod
+    def _holds(payload: SharedPayload, offset: int, frame: Frame) -> bool:
+        """True when the frame's pixels are the payload's bytes from ``offset`` on (the
+        camera read it there)."""
+        if payload.closed or not frame.data.flags.c_contiguous:
+            return False
+        base = np.frombuffer(payload.view, dtype=np.uint8)
+        try:
+            at = base.__array_interface__["data"][0] + offset
+        finally:
+            del base
+        return frame.data.__array_interface__["data"][0] == at and \
+            offset + frame.data.nbytes <= payload.size
 
     def _encode(self, frame: Frame) -> tuple[SharedPayload, str]:
         with self.device.lock:
             size, ext, cards = self._image_plan(frame)
+        prepared = self._take_prepared()
+        if prepared is not None:
+            payload, offset = prepared
+            if self._holds(payload, offset, frame):
+                try:
+                    if cards is None and offset == 0 and payload.size == size:
+                        return payload, ext  # Native: the frame as read is the file
+                    if cards is not None and ext == ".fits":
+                        write_fits_in_place(payload.view, offset, frame.data, cards)
+                        return payload, ext
+                except ValueError as exc:
+                    log.info("image not built in place (%s): copying the frame once", exc)
+                # The frame stays readable: this payload's mapping lives while it is viewed.
+                try:
+                    return self._encode_copy(frame, size, ext, cards)
+                finally:
+                    payload.close()
+            payload.close()  # not this frame's: free it before allocating the copy's
+        return self._encode_copy(frame, size, ext, cards)
+
+    def _encode_copy(self, frame: Frame, size: int, ext: str,
+                     cards: list | None) -> tuple[SharedPayload, str]:
+        """The image in a fresh payload, the frame converted (or copied) into it once."""
         if cards is None:
             # Native: the raw pixels, little-endian, row by row; one copy into shared memory.
             data = np.ascontiguousarray(frame.data)
-            payload = self._take_prepared(size)
+            payload = SharedPayload.allocate(size)
             np.copyto(np.frombuffer(payload.view, dtype=data.dtype).reshape(data.shape), data)
             return payload, ext
         if ext == ".fits.fz":
             return write_fits_rice(frame.data, cards), ext
-        return write_fits(frame.data, cards, payload_factory=self._take_prepared), ext
+        return write_fits(frame.data, cards), ext
 
     def deliver(self, frame: Frame, aborted: threading.Event, failed: Callable[[str], None]) -> bool:
         """Encode the frame and send it to the client and/or save it; False when it went

@@ -25,6 +25,8 @@ _log = logging.getLogger(__name__)
 # Python's mmap keeps its own dup() of the fd (for size()/resize()), so before 3.13 a payload holds
 # two fds; 3.13's trackfd=False avoids the dup.  Both are closed by close().
 _NO_DUP: dict[str, bool] = {"trackfd": False} if sys.version_info >= (3, 13) else {}
+# linux/mman.h; the mmap module names it only from Python 3.13 on.
+_MADV_POPULATE_WRITE = getattr(mmap, "MADV_POPULATE_WRITE", 23)
 
 
 def memfd_supported() -> bool:
@@ -92,6 +94,18 @@ class SharedPayload:
         page = mmap.PAGESIZE
         if self.size:
             self.view[::page] = bytes(len(range(0, self.size, page)))
+
+    def populate(self) -> bool:
+        """Fault every page in without writing it (``MADV_POPULATE_WRITE``, Linux 5.14+), so
+        a camera reading a frame into the buffer meanwhile is never overwritten (unlike
+        `prefault`); False where the kernel cannot."""
+        if self._mmap is None or not self.size:
+            return False
+        try:
+            self._mmap.madvise(_MADV_POPULATE_WRITE)
+        except (OSError, ValueError):
+            return False
+        return True
 
     @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview) -> "SharedPayload":

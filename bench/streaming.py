@@ -35,7 +35,9 @@ Per model (JSON keys):
   recording; ``sim_camera_cores``: those threads alone. The simulated SDK library runs inside
   the driver process, as a real camera's SDK does; its threads stand for the camera.
 * ``frames`` (recorded), ``frame_mb``; extra: ``spec_fps``, ``previews`` (received by the
-  client during the recording), ``indiserver_cores`` (base64 of the previews for the TCP
+  client during the recording), ``max_stall_s`` (the longest wait for the file's next frame:
+  the host buffer bridged it; a stall just before the first frame, caught up afterwards,
+  lifts the headline a little above 1), ``indiserver_cores`` (base64 of the previews for the TCP
   client is indiserver's work), ``camera_host_recorder`` (the drop split), ``loadavg_1min``.
 
 Usage: ``python bench/streaming.py [--json] [--frames 1000] [--seconds 30] [--models "A,B"]
@@ -305,6 +307,7 @@ def run_model(model: str, frames: int, record_root: Path, perf: Path | None,
         "spec_fps": spec.max_fps,
         "mb_per_s": round(fps * frame_bytes / 1e6, 1),
         "previews": previews,
+        "max_stall_s": round(max(b[1] - a[1] for a, b in zip(seen, seen[1:])), 3),
         "indiserver_cores": round((srv1 - srv0) / wall, 3) if spid else None,
         "camera_host_recorder": list(split),
         "recording_sequence": list(span) if span else None,
@@ -356,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"of {r['spec_fps']:g} ({r['mb_per_s']:.0f} MB/s)  dropped {r['dropped']} "
                   f"{tuple(r['camera_host_recorder'])}  driver {r['driver_cores']:.3f} cores  "
                   f"camera {r['sim_camera_cores']:.3f}  indiserver {r['indiserver_cores']}  "
-                  f"previews {r['previews']}  load {r['loadavg_1min']}  "
+                  f"previews {r['previews']}  stall {r['max_stall_s']:.2f} s  load {r['loadavg_1min']}  "
                   f"{'ok' if verdict(r) else 'NOT MET'}", flush=True)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", file=sys.stderr)
     if args.json:

@@ -49,7 +49,11 @@ STATS_PERIOD_S = 1.0
 #: client decodes it, on the same machine as the recording. At 100 MB/s previews took 0.15 core
 #: of a Zeus stream; 40 MB/s keeps it near 0.06 core and still lets small frames go at
 #: LIMITS_PREVIEW_FPS (an Apollo-M 1.8 MB frame 10 a second, an Ares 9 MB frame 4.4, a Zeus
-#: 61 MB frame 0.65).
+#: 61 MB frame 0.65). Re-measured (issue 19): 49 ms of CPU per 61 MB preview, nearly all the
+#: fresh memfd's page allocation, so at most about 0.03 core. Previews are whole frames, not
+#: subsampled: Ekos shows a RAW ``.stream`` frame only when its size is CCD_STREAM_FRAME's
+#: width x height (kstars ``ekos/auxiliary/videowg.cpp``, ``VideoWG::newFrame``); a smaller
+#: preview would be a blank stream window there.
 PREVIEW_BYTES_PER_S = 40e6
 #: Test hook: the worker sleeps this long once, after its 20th frame, so tests can stall the
 #: consumer while the camera keeps sending (the host buffer then overflows).

@@ -52,7 +52,7 @@ STATS_PERIOD_S = 1.0
 #: 61 MB frame 0.65). Re-measured (issue 19): 49 ms of CPU per 61 MB preview, nearly all the
 #: fresh memfd's page allocation, so at most about 0.03 core. Previews are whole frames, not
 #: subsampled: Ekos shows a RAW ``.stream`` frame only when its size is CCD_STREAM_FRAME's
-#: width x height (kstars ``ekos/auxiliary/videowg.cpp``, ``VideoWG::newFrame``); a smaller
+#: width x height (kstars ``kstars/indi/videowg.cpp``, ``VideoWG::newFrame``); a smaller
 #: preview would be a blank stream window there.
 PREVIEW_BYTES_PER_S = 40e6
 #: Test hook: the worker sleeps this long once, after its 20th frame, so tests can stall the

@@ -702,11 +702,14 @@ class SdkCamera(SdkCapabilitiesMixin, SdkRecoveryMixin, CameraBackend):
                 getattr(self, "video_buffer_bytes", None) or VIDEO_BUFFER_BYTES)
 
     def video_frame(self, timeout: float, cancel: threading.Event | None = None) -> Frame:
-        with self._lock:
-            self._need_open()
-            video = getattr(self, "_video", None)
-            if video is None:
-                raise ExposureAborted("video capture is not running")
+        # Without the camera lock: a status read holds it while it waits up to STATUS_LOCK_MS
+        # for the SDK lock, which the C reader holds inside POAGetImageData; a temperature and
+        # a cooler-power poll stalled the stream worker 0.5 s at a time (issue 19's bench).
+        # One attribute read is atomic; a stop or close ends the run, which the wait reports.
+        self._need_open()
+        video = getattr(self, "_video", None)
+        if video is None:
+            raise ExposureAborted("video capture is not running")
         return video.frame(timeout, cancel)
 
     def stop_video(self) -> None:
@@ -733,11 +736,11 @@ class SdkCamera(SdkCapabilitiesMixin, SdkRecoveryMixin, CameraBackend):
 
     def video_counters(self) -> dict[str, int]:
         """The current (or last) video run's counters: sent, camera_dropped (the SDK's
-        POAGetDroppedImagesCount), timeouts, received, delivered, host_dropped, corrupt."""
-        with self._lock:
-            video = getattr(self, "_video", None)
-            if video is None:
-                return dict(getattr(self, "_video_last", {}))
+        POAGetDroppedImagesCount), timeouts, received, delivered, host_dropped, corrupt, and
+        the host buffer's ready and free_slots. Without the camera lock, as video_frame."""
+        video = getattr(self, "_video", None)
+        if video is None:
+            return dict(getattr(self, "_video_last", {}))
         try:
             return video.counters()
         except (CameraError, NativeError):

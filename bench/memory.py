@@ -5,8 +5,11 @@ For the largest (Zeus 455M PRO, 122 MB a 16-bit frame) and the smallest (Apollo-
 3.5 MB) simulated model: a fresh Debian indiserver with ``indi_playerone_ccd``, a pyindi-client
 with BLOBs enabled over TCP, UPLOAD_BOTH (the FITS goes to the client and to a local file, so
 every consumer of the frame runs), 16-bit, full frame, a 10 ms exposure, ``--exposures`` times.
-Before the first exposure the driver's RSS is read (``idle``: connected, quiet) and its peak
-is reset (``/proc/<pid>/clear_refs`` 5 sets VmHWM to the current RSS; needs root or the
+First one warm-up exposure of a 64 x 64 region: the interpreter's one-time costs (modules
+imported on first use, allocator pools) are paid without touching a frame-sized buffer, so
+they do not count as the frame's while a frame buffer left behind still shows. Then
+CCD_FRAME_RESET, and the driver's RSS is read (``idle``: connected, quiet) and its peak is
+reset (``/proc/<pid>/clear_refs`` 5 sets VmHWM to the current RSS; needs root or the
 driver's owner); after the last, VmHWM is the peak over all of them, and the RSS a second later
 is ``after``.
 
@@ -14,9 +17,9 @@ Per model: ``frame_mb`` (16-bit frame bytes), ``idle_mb``, ``peak_mb``, ``after_
 figures the issue bounds, as ratios to the frame's bytes: ``peak_ratio`` = (peak − idle) ÷
 frame (at most 1.25: one frame buffer that the SDK reads into and that the FITS, the upload and
 the local file all use), ``after_ratio`` = (after − idle) ÷ frame (near 0: the buffer is
-given back when no exposure follows). For the smallest model the frame is small beside the
-interpreter's own noise (a few MB), so its ratios are loose; the largest is the one that
-shows a second copy.
+given back when no exposure follows). For the smallest model the frame (3.5 MB) is small
+beside the interpreter's own noise (about a MB), so its ratios are loose; the largest is the
+one that shows a second copy.
 
 Usage: ``python bench/memory.py [--json] [--exposures 3] [--models "A,B"] [--local-dir DIR]``.
 """
@@ -82,7 +85,16 @@ def measure(model: str, exposures: int, local_root: Path, settle_s: float = 1.0)
                 client.set_switch(device, "CCD_CAPTURE_FORMAT", ["POA_RAW16"])
                 client.set_switch(device, "UPLOAD_MODE", ["UPLOAD_BOTH"])
                 client.set_text(device, "UPLOAD_SETTINGS", {"UPLOAD_DIR": updir, "UPLOAD_PREFIX": "mem_XXX"})
+                client.set_number(device, "CCD_FRAME", {"X": 0, "Y": 0, "WIDTH": 64, "HEIGHT": 64})
                 client.wait_quiet(device, quiet=settle_s, timeout=30)
+                client.expose(device, EXPOSURE_S, timeout=60)  # warm-up, 64 x 64
+                client.clear_blobs(device)
+                client.set_switch(device, "CCD_FRAME_RESET", ["RESET"])
+                client.wait_until(device, "CCD_FRAME", lambda s: s.values()["WIDTH"] == spec.width,
+                                  timeout=10)
+                client.wait_quiet(device, quiet=settle_s, timeout=30)
+                for f in Path(updir).iterdir():
+                    f.unlink()
                 pid = driver_pid(server)
                 idle = status_kb(pid)
                 reset_peak(pid)

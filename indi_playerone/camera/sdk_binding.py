@@ -278,13 +278,21 @@ class SdkCameraHandle:
         self._call("poa_sdk_set_ring", lib.poa_sdk_set_ring, ring_ptr)
 
     def expose(self, exposure_s: float, *, single: bool, restarts: int, readout_ms: int, seq: int,
-               width: int, height: int, pixfmt: int) -> None:
+               width: int, height: int, pixfmt: int, into: Any = None) -> Any:
         """Start an exposure and hand it to the C reader; ``readout_ms`` is the timeout of its
-        ``POAGetImageData``, called once the exposure time has passed."""
+        ``POAGetImageData``, called once the exposure time has passed. ``into``: a writable
+        buffer the frame is read straight into instead of a ring slot; the answer (for
+        ``into`` only) must be kept until the reader is done with it (see poa_sdk.h,
+        ``poa_sdk_exposure_t.dst``): it keeps the buffer from being unmapped."""
         e = ffi.new("poa_sdk_exposure_t *")
         e.exposure_s, e.single, e.restarts, e.readout_ms = exposure_s, int(single), restarts, readout_ms
         e.seq, e.width, e.height, e.pixfmt = seq & 0xFFFFFFFF, width, height, pixfmt
+        hold = None
+        if into is not None:
+            hold = ffi.from_buffer(into, require_writable=True)
+            e.dst, e.dst_len = ffi.cast("uint8_t *", hold), len(hold)
         self._call("POAStartExposure", lib.poa_sdk_expose, e)
+        return hold
 
     def abort(self) -> None:
         with self._use() as c:

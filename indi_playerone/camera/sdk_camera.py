@@ -110,6 +110,8 @@ class _Exposure:
     attempts: int = 0  # starts made for this exposure
     aborted: bool = False
     done: bool = False
+    #: The caller's buffer the frame is read straight into (start_exposure's ``into``).
+    into: memoryview | None = None
 
 
 class SdkCamera(SdkCapabilitiesMixin, SdkRecoveryMixin, CameraBackend):
@@ -133,6 +135,9 @@ class SdkCamera(SdkCapabilitiesMixin, SdkRecoveryMixin, CameraBackend):
         self._format = ImgFormat.RAW16
         self._exp: _Exposure | None = None
         self._seq = 0
+        # The buffer of the last direct readout (start_exposure's into), kept mapped until the
+        # C reader is certainly done with it: an aborted readout may still be writing.
+        self._dst_hold: Any = None
         self._flush_pending = False
         self._last_temp = float("nan")
         self._last_power = 0.0
@@ -227,7 +232,8 @@ class SdkCamera(SdkCapabilitiesMixin, SdkRecoveryMixin, CameraBackend):
         except CameraError as exc:
             log.warning("%s: closing: %s", self.info.model, exc)
         finally:
-            h.destroy()
+            h.destroy()  # joins the reader: a direct readout's buffer is free after it
+            self._dst_hold = None
             self._drop_ring()
             self._exp = None
 
@@ -382,6 +388,9 @@ class SdkCamera(SdkCapabilitiesMixin, SdkRecoveryMixin, CameraBackend):
             offset = int(h.get_config(Config.OFFSET, ValueType.INT)[0]) if Config.OFFSET in self._attrs else 0
             exp = _Exposure(self._next_seq(), actual, self._roi, FORMAT_BITS.get(self._format, 8),
                             gain, offset, temp)
+            if (into is not None and self._format in (ImgFormat.RAW8, ImgFormat.RAW16)
+                    and not into.readonly and into.nbytes == self._frame_bytes()):
+                exp.into = into  # the driver's image payload: the frame's only buffer
             self._start_when_free(h, exp)
             self._exp = exp
 
@@ -463,9 +472,11 @@ class SdkCamera(SdkCapabilitiesMixin, SdkRecoveryMixin, CameraBackend):
         """Hand the exposure to the C reader. Its own watchdog is not used (``restarts`` 0):
         :meth:`wait_frame` decides about a second attempt, and how to take it."""
         exp.readout_s = self._link_allowance_s(h, self._frame_bytes())
-        h.expose(exp.exposure_s, single=self.snap if snap is None else snap, restarts=0,
-                 readout_ms=round(exp.readout_s * 1000), seq=exp.seq, width=exp.roi.width,
-                 height=exp.roi.height, pixfmt=int(self._format))
+        hold = h.expose(exp.exposure_s, single=self.snap if snap is None else snap, restarts=0,
+                        readout_ms=round(exp.readout_s * 1000), seq=exp.seq, width=exp.roi.width,
+                        height=exp.roi.height, pixfmt=int(self._format), into=exp.into)
+        # The C reader was idle before it took this exposure: the previous buffer is free.
+        self._dst_hold = hold
         exp.attempts += 1
 
     def _flush_frame(self, h: SdkCameraHandle) -> None:
@@ -568,6 +579,10 @@ class SdkCamera(SdkCapabilitiesMixin, SdkRecoveryMixin, CameraBackend):
         with self._lock:
             if exp.aborted or exp.done or self._exp is not exp:
                 raise ExposureAborted("exposure aborted")
+            if exp.into is not None:  # read straight into the caller's buffer; the reader is done
+                exp.done = True
+                self._dst_hold = None
+                return self._direct_frame(exp, res)
             try:
                 nf = ring.acquire(timeout=1.0)
             except NativeError as exc:
@@ -589,6 +604,16 @@ class SdkCamera(SdkCapabilitiesMixin, SdkRecoveryMixin, CameraBackend):
         done.atexit = False
         return Frame(data, exp.roi, exp.bits, exp.exposure_s, start, exp.seq, exp.gain,
                      exp.offset, exp.temperature_c, _on_release=lambda _data: done())
+
+    def _direct_frame(self, exp: _Exposure, res: ReadoutResult) -> Frame:
+        """The frame the reader put into ``exp.into``: a view of that buffer (the caller's)."""
+        into, exp.into = exp.into, None  # the frame's array keeps the buffer; nothing else here
+        assert into is not None
+        dtype = np.uint16 if self._format == ImgFormat.RAW16 else np.uint8
+        data = np.frombuffer(into, dtype=dtype).reshape(exp.roi.height, exp.roi.width)
+        start = datetime.fromtimestamp(res.start_unix_ns / 1e9, tz=timezone.utc)
+        return Frame(data, exp.roi, exp.bits, exp.exposure_s, start, exp.seq, exp.gain,
+                     exp.offset, exp.temperature_c)
 
     def abort_exposure(self) -> None:
         with self._lock:

@@ -127,6 +127,13 @@ typedef struct {
     uint32_t width;      /* expected frame, in binned pixels */
     uint32_t height;
     uint32_t pixfmt;     /* POA_PIX_RAW8 / RAW16 / RGB24 / MONO8 (= the SDK's POAImgFormat) */
+    uint8_t *dst;        /* NULL: the frame goes into a slot of the camera's ring. Else the
+                            frame is read straight into dst (the driver's image buffer, so the
+                            frame has one buffer only) and READY means it is there; the ring is
+                            not touched. dst must hold the frame (dst_len) and stay valid until
+                            the reader is idle again: an aborted readout may still be writing
+                            (the next poa_sdk_expose, or poa_sdk_cam_destroy, waits for that). */
+    uint64_t dst_len;
 } poa_sdk_exposure_t;
 
 typedef struct {

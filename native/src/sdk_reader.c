@@ -48,13 +48,14 @@ static void run_job(poa_sdk_cam_t *c)
             return;
         }
         c->res.state = POA_SDK_READING;
-        poa_ring_t *ring = c->ring;
+        /* direct: into the caller's buffer (e.dst), else into a ring slot. */
+        poa_ring_t *ring = e.dst ? NULL : c->ring;
         pthread_mutex_unlock(&c->mu);
-        uint8_t *dst = NULL;
-        size_t cap = 0;
-        int rc = poa_ring_begin_frame(ring, &dst, &cap);
+        uint8_t *dst = e.dst;
+        size_t cap = (size_t)e.dst_len;
+        int rc = ring ? poa_ring_begin_frame(ring, &dst, &cap) : POA_OK;
         if (rc == POA_OK && cap < bytes) {
-            poa_ring_cancel_frame(ring);
+            if (ring) poa_ring_cancel_frame(ring);
             rc = POA_ESTATE;
         }
         if (rc != POA_OK) {
@@ -71,12 +72,14 @@ static void run_job(poa_sdk_cam_t *c)
         pthread_mutex_lock(&c->mu);
         if (r == 0) {
             if (c->abort) {
-                poa_ring_cancel_frame(ring);
+                if (ring) poa_ring_cancel_frame(ring);
                 if (e.single) locked_stop(c);
                 finish(c, POA_SDK_ABORTED, NULL, 0);
                 return;
             }
-            rc = poa_ring_commit_frame(ring, e.seq, e.width, e.height, e.pixfmt, bytes, c->t0_real_ns);
+            rc = ring ? poa_ring_commit_frame(ring, e.seq, e.width, e.height, e.pixfmt, bytes,
+                                              c->t0_real_ns)
+                      : POA_OK;
             if (rc != POA_OK) {
                 finish(c, POA_SDK_FAILED, "poa_ring_commit_frame", rc);
             } else if (stop_rc != 0) {
@@ -88,7 +91,7 @@ static void run_job(poa_sdk_cam_t *c)
             }
             return;
         }
-        poa_ring_cancel_frame(ring);
+        if (ring) poa_ring_cancel_frame(ring);
         if (!c->abort && r == POA_SDK_ERR_TIMEOUT && restarts < e.restarts) {
             /* The watchdog: the known field failure of a frame that never becomes ready.
              * Stop, start the same exposure again, sleep through it again. */
@@ -324,17 +327,19 @@ int poa_sdk_set_ring(poa_sdk_cam_t *c, poa_ring_t *ring)
 
 /* Claims the reader for a single exposure or a video run: checks the frame's size, waits
  * until the reader is idle (an aborted readout may still be finishing its POAGetImageData),
- * checks that the frame fits a ring slot, and marks the reader busy with no abort pending.
+ * checks that the frame fits a ring slot (or direct_len, the caller's buffer of a direct
+ * single exposure, when non-zero), and marks the reader busy with no abort pending.
  * Returns with c->mu HELD on POA_OK (the caller fills in its job, then unlocks); on an
  * error the mutex is not held: POA_EINVAL for an empty or oversized frame, POA_ESTATE
- * without a ring or when the frame does not fit a slot. */
-static int claim_reader(poa_sdk_cam_t *c, uint32_t pixfmt, uint32_t width, uint32_t height)
+ * without a ring or when the frame does not fit a slot (or the caller's buffer). */
+static int claim_reader(poa_sdk_cam_t *c, uint32_t pixfmt, uint32_t width, uint32_t height,
+                        uint64_t direct_len)
 {
     uint64_t bytes = poa_pixfmt_bytes(pixfmt, width, height);
     if (bytes == 0 || bytes > (uint64_t)LONG_MAX) return POA_EINVAL;
     pthread_mutex_lock(&c->mu);
     while (c->busy) pthread_cond_wait(&c->cv_done, &c->mu);
-    if (!c->ring || bytes > poa_ring_slot_bytes(c->ring)) {
+    if (direct_len ? bytes > direct_len : (!c->ring || bytes > poa_ring_slot_bytes(c->ring))) {
         pthread_mutex_unlock(&c->mu);
         return POA_ESTATE;
     }
@@ -368,7 +373,8 @@ static int start_and_hand_over(poa_sdk_cam_t *c, int single)
 int poa_sdk_expose(poa_sdk_cam_t *c, const poa_sdk_exposure_t *e)
 {
     if (!c || !e || !(e->exposure_s >= 0.0) || e->readout_ms < 0 || e->restarts < 0) return POA_EINVAL;
-    int claim = claim_reader(c, e->pixfmt, e->width, e->height);
+    if (e->dst && !e->dst_len) return POA_EINVAL;
+    int claim = claim_reader(c, e->pixfmt, e->width, e->height, e->dst ? e->dst_len : 0);
     if (claim != POA_OK) return claim;
     c->job = *e;
     memset(&c->res, 0, sizeof c->res);
@@ -419,7 +425,7 @@ int poa_sdk_wait(poa_sdk_cam_t *c, int timeout_ms, poa_sdk_result_t *out)
 int poa_sdk_video_start(poa_sdk_cam_t *c, const poa_sdk_video_t *v)
 {
     if (!c || !v || v->timeout_ms <= 0 || !(v->exposure_s >= 0.0)) return POA_EINVAL;
-    int claim = claim_reader(c, v->pixfmt, v->width, v->height);
+    int claim = claim_reader(c, v->pixfmt, v->width, v->height, 0);
     if (claim != POA_OK) return claim;
     c->video = 1;
     c->vjob = *v;

@@ -425,3 +425,53 @@ def test_open_error_then_open_works(make, fake: SimControl) -> None:
         cam.start_exposure(0.1)  # still closed
     cam.open()
     assert expose(cam).data.size
+
+
+# -- a frame read straight into the caller's buffer (start_exposure(into=...)) ------------------
+
+def test_frame_is_read_straight_into_the_callers_buffer(ares: SdkCamera) -> None:
+    """The driver's image payload as the readout's destination: the frame's data IS that
+    buffer (no ring slot, no copy); a buffer of the wrong size is not used."""
+    from indi_playerone.indi.payload import SharedPayload
+
+    roi = ares.roi()
+    nbytes = roi.width * roi.height * 2
+    with SharedPayload.allocate(nbytes + 4096) as payload:
+        into = payload.view[4096:]
+        ares.start_exposure(0.01, into=into)
+        frame = ares.wait_frame(10)
+        try:
+            assert np.shares_memory(frame.data, np.frombuffer(into, dtype=np.uint8))
+            assert frame.data.shape == (roi.height, roi.width) and frame.data.dtype == np.uint16
+            assert int(frame.data.max()) > 0  # real pixels
+            assert bytes(payload.view[:4096]) == bytes(4096)  # nothing written before it
+        finally:
+            frame.release()
+            del frame
+        ares.start_exposure(0.01, into=payload.view[:nbytes - 2])  # too short: the ring's
+        frame = ares.wait_frame(10)
+        try:
+            assert not np.shares_memory(frame.data, np.frombuffer(payload.view, dtype=np.uint8))
+        finally:
+            frame.release()
+            del frame
+        del into
+
+
+def test_aborted_direct_readout_keeps_its_buffer_until_the_reader_is_done(ares: SdkCamera) -> None:
+    """Aborting an exposure being read into the caller's payload, then closing the payload:
+    the mapping stays until the C reader is idle (the camera holds it), and the next exposure
+    and a close work."""
+    from indi_playerone.indi.payload import SharedPayload
+
+    roi = ares.roi()
+    for _ in range(5):
+        payload = SharedPayload.allocate(roi.width * roi.height * 2)
+        ares.start_exposure(0.02, into=payload.view)
+        time.sleep(0.02)
+        ares.abort_exposure()
+        payload.close()  # the camera's hold keeps the memory mapped for the reader
+        del payload
+    frame = expose(ares, 0.01)
+    assert int(frame.data.max()) > 0
+    frame.release()

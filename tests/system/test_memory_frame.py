@@ -26,8 +26,6 @@ from memory import LARGEST, measure  # noqa: E402
 pytestmark = pytest.mark.indiserver
 
 
-@pytest.mark.xfail(strict=True, reason="the C reader cannot read into the image's payload yet "
-                   "(poa_sdk_exposure_t.dst, after the native split): 2.0 frames measured")
 def test_full_frame_exposure_holds_one_frame_buffer(tmp_path: Path) -> None:
     try:
         r = measure(LARGEST, exposures=2, local_root=tmp_path)

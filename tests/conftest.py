@@ -162,6 +162,7 @@ CPU_HEAVY = {
         "tests/simsdk/test_simsdk.py::test_struct_layouts_hold_on_arm",
         "tests/simsdk/test_simsdk.py::test_builds_warning_free",
         "tests/simsdk/test_simsdk_faults.py::test_c_stress_with_fault_lines_under_sanitizers",
+        "tests/simsdk/test_simsdk_wheel.py::test_c_stress_under_sanitizers",
     ),
 }
 #: Modules whose tests are handed out one by one: their module-scoped fixtures are cheap to make

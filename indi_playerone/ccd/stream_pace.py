@@ -7,7 +7,7 @@ user must hear about it before that happens, with figures to act on. Per written
 
 * the rate the disk takes: bytes ÷ the time ``write()`` took, over the last ``WINDOW`` frames;
 * the rate the stream needs: bytes × the camera's frames per second, from the written frames'
-  own timestamps (the C reader's clock when each arrived from the camera, so a recorder that
+  own timestamps (the median period between every pair of them) (the C reader's clock when each arrived from the camera, so a recorder that
   falls behind does not slow the figure down with it) and sequence numbers (so frames the host
   buffer dropped still count as frames the stream brought), over the last ``STAMPS`` frames,
   ÷ STREAMING_DIVISOR_VALUE (frames skipped by it are not needed);
@@ -18,6 +18,7 @@ user must hear about it before that happens, with figures to act on. Per written
 """
 from __future__ import annotations
 
+import statistics
 from collections import deque
 
 #: Writes the disk's rate is measured over: long enough to smooth one slow write, short
@@ -32,8 +33,14 @@ SLOW_SHARE = 0.97
 #: Writes measured before the disk is judged: a warning must come within a fraction of a
 #: second (a 64 MB host buffer holds a third of a second of a 224 MB/s stream).
 MIN_WRITES = 2
-#: Frames waiting before a slow disk is reported: one waiting frame is ordinary jitter.
+#: Frames waiting before a slow disk is reported: one waiting frame is ordinary jitter, and so
+#: are a few on a starved machine (a fresh-clone test run at a load average of 15 on 2 cores
+#: saw a 28 MB/s stream against a 40 MB/s disk warned about). At least MIN_BACKLOG frames and
+#: BACKLOG_SHARE of the host buffer: a Zeus frame in the default buffer is an eighth of it, a
+#: 1.8 MB Apollo frame in 128 MB a seventy-second, so the warning still comes well before the
+#: buffer is full (within 70 ms at 224 MB/s against 40 MB/s).
 MIN_BACKLOG = 2
+BACKLOG_SHARE = 0.1
 #: A recording that stays too slow is reminded this often (seconds of frame time).
 REWARN_S = 30.0
 
@@ -64,11 +71,16 @@ class RecordPace:
 
     def needed_rate(self) -> float:
         """Bytes per second the stream brings to the recorder (0: unknown)."""
-        if len(self._stamps) < 2:
+        # The camera's period is the median of the slopes between every pair of stamps
+        # (Theil-Sen): a first-to-last span read 869 MB/s for a 224 MB/s stream on a machine at
+        # a load average of 15, where the reader got some frames late and then several at once.
+        # Computed only while frames are waiting (check), at most 528 pairs.
+        stamps = list(self._stamps)
+        periods = [(t1 - t0) / ds for k, (t0, s0) in enumerate(stamps) for t1, s1 in stamps[k + 1:]
+                   if (ds := (s1 - s0) & 0xFFFFFFFF) > 0 and t1 > t0]
+        if not periods:
             return 0.0
-        (t0, s0), (t1, s1) = self._stamps[0], self._stamps[-1]
-        frames = ((s1 - s0) & 0xFFFFFFFF) / self.divisor
-        return self.frame_bytes * frames * 1e9 / (t1 - t0) if t1 > t0 else 0.0
+        return self.frame_bytes * 1e9 / statistics.median(periods) / self.divisor
 
     def average_rate(self) -> float:
         """Bytes per second over the whole recording's writes."""
@@ -85,7 +97,7 @@ class RecordPace:
         """The warning (``waiting`` frames ready in the host buffer, ``free`` slots left,
         ``lost`` frames it dropped since the recording started), or an empty string when the
         recording keeps up or was just warned about."""
-        if waiting < MIN_BACKLOG or not self.slow():
+        if waiting < max(MIN_BACKLOG, BACKLOG_SHARE * (waiting + free)) or not self.slow():
             return ""
         now = self._stamps[-1][0]
         if self._warned_ns is not None and now - self._warned_ns < REWARN_S * 1e9:

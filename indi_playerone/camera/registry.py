@@ -44,7 +44,7 @@ from .sdk_types import CameraProps, SdkError, SdkLoadError
 __all__ = ["SIMULATE_ENV", "SIM_OPTIONS_ENV", "FAULT_FILE_ENV", "FAULT_LOG_ENV", "CameraKey",
            "simulated_models", "libraries", "scan", "camera_for", "camera_key", "is_simulated",
            "with_serial", "sdk_cameras", "simulated_cameras", "discover_cameras",
-           "warn_unopenable_devices"]
+           "warn_unopenable_devices", "LoadedSdk", "loaded_sdks"]
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,30 @@ def libraries(quiet: bool | None = None) -> list[SdkLibrary]:
     simulated = _simulated_library()
     vendor = _vendor_library(bool(simulated) if quiet is None else quiet)
     return [lib for lib in (vendor, simulated) if lib is not None]
+
+
+@dataclass(frozen=True)
+class LoadedSdk:
+    """One camera SDK library the driver loaded, as the driver and ``indi-playerone list`` name
+    it to the user: its ``POAGetSDKVersion``/``POAGetAPIVersion``, the file, and how many of
+    the cameras found came from it."""
+
+    path: str
+    version: str
+    api_version: int
+    simulated: bool
+    cameras: int
+
+
+def loaded_sdks(cameras: list[CameraBackend]) -> list[LoadedSdk]:
+    """The libraries :func:`discover_cameras` loaded (the vendor's first), each with the number
+    of ``cameras`` it gave. Quiet: a missing vendor SDK was reported by the discovery."""
+    simulated = os.path.realpath(simulated_sdk_path())
+    libs = [_vendor_library(quiet=True), loaded_library(simulated_sdk_path())]  # cached loads
+    found = [key.library for cam in cameras if (key := camera_key(cam)) is not None]
+    return [LoadedSdk(sdk.path, sdk.version, sdk.api_version,
+                      os.path.realpath(sdk.path) == simulated, found.count(sdk.path))
+            for sdk in libs if sdk is not None]
 
 
 def _list(sdk: SdkLibrary) -> list[CameraProps] | None:

@@ -6,6 +6,11 @@ It speaks INDI on stdin/stdout and serves every camera it finds as one device
 Cameras plugged in or out while it runs appear as devices or are deleted (ccd/hotplug.py:
 one thread compares the registry's camera list with the devices every 2 s). It exits when stdin
 closes (indiserver gone), after stopping every camera (without a warm-up).
+
+At start it says which camera SDK libraries it loaded (version, API version, file, cameras
+found) and, when the vendor's SDK finds no camera, what to check. While no camera is served,
+every client asking for all properties gets that again: under indiserver the driver starts
+before any client connects, and a client would otherwise see nothing at all.
 """
 from __future__ import annotations
 
@@ -16,6 +21,8 @@ import sys
 from .. import __version__, driver_version
 from ..camera import registry
 from ..camera.interface import CameraBackend
+from ..camera.sdk_loader import load_sdk
+from ..camera.sdk_types import SdkLoadError
 from ..indi import xmlout
 from ..indi.driver import DriverLoop
 from ..indi.process import numbered_names, open_process, serve
@@ -33,6 +40,38 @@ def device_names(cameras: list[CameraBackend]) -> list[str]:
     gets ` 1`, the third ` 2`."""
     nicknames = read_nicknames()
     return numbered_names(device_base_name(c.info.serial, c.info.model, nicknames) for c in cameras)
+
+
+#: What to check when the vendor's SDK lists no camera (its own words are just a count of 0).
+NO_CAMERA_CHECKS = (
+    "Check that the camera is plugged in and powered, that its USB cable reaches the computer "
+    "(a USB 3 port, no passive hub), and that the udev rule for Player One devices is installed "
+    "so this user may open it: `indi-playerone list` shows the Player One devices on USB and "
+    "whether you may open them, `indi-playerone udev-rule` prints the rule.")
+TRY_SIMULATED = ("To try the driver without a camera, set INDI_PLAYERONE_SIMULATE (for example "
+                 "\"Ares-C PRO\").")
+
+
+def startup_report(cameras: list[CameraBackend]) -> list[tuple[int, str]]:
+    """(log level, text) of what the driver says at start about its camera SDK libraries and,
+    when the vendor's SDK finds no camera or no camera is served at all, what to do."""
+    lines: list[tuple[int, str]] = []
+    empty_vendor = None
+    for sdk in registry.loaded_sdks(cameras):
+        kind = "Simulated camera SDK" if sdk.simulated else "Player One camera SDK"
+        count = f"{sdk.cameras} camera{'' if sdk.cameras == 1 else 's'}"
+        lines.append((logging.INFO, f"{kind} {sdk.version} (API {sdk.api_version}) loaded from "
+                                    f"{sdk.path}: {count}."))
+        if not sdk.simulated and sdk.cameras == 0:
+            empty_vendor = sdk
+    if empty_vendor is not None:
+        head = "No Player One cameras detected" if not cameras else "No real camera found"
+        lines.append((logging.INFO if cameras else logging.WARNING,
+                      f"{head}: the Player One camera SDK {empty_vendor.version} lists none. "
+                      f"{NO_CAMERA_CHECKS}{'' if cameras else ' ' + TRY_SIMULATED}"))
+    elif not cameras:
+        lines.append((logging.WARNING, f"No Player One cameras detected. Power on? {TRY_SIMULATED}"))
+    return lines
 
 
 def tune_malloc() -> None:
@@ -93,11 +132,31 @@ def main(argv: list[str] | None = None) -> int:
                for name, camera in zip(device_names(cameras), cameras)]
     for device in devices:
         loop.add_device(device)
-    if not devices:
-        text = ("No Player One cameras detected. Power on? To try the driver without a camera, "
-                "set INDI_PLAYERONE_SIMULATE (for example \"Ares-C PRO\").")
-        log.warning(text)
-        transport.send(xmlout.message(None, f"[WARNING] {text}"))
+    report = startup_report(cameras)
+    for level, text in report:
+        log.log(level, "%s", text)
+    if not any(not sdk.simulated for sdk in registry.loaded_sdks(cameras)):
+        try:  # the discovery logged why at start; a client connecting later is told it too
+            load_sdk()
+        except SdkLoadError as exc:
+            report.insert(0, (logging.WARNING, str(exc)))
+
+    answered = [False]
+
+    def repeat_report(device: str | None, name: str | None) -> None:
+        """A client asking for every property while no camera is served gets the report. The
+        first such request is answered by the start-up messages themselves: on pipes it comes
+        from the one client, which read them; under indiserver it is indiserver's own request
+        at the driver's start, and the messages went to the clients connected then."""
+        if device is not None or loop.devices:
+            return
+        if not answered[0]:
+            answered[0] = True
+            return
+        for level, text in report:
+            transport.send(xmlout.message(None, f"[{logging.getLevelName(level)}] {text}"))
+
+    loop.on_get_properties = repeat_report
     log.info("indi_playerone_ccd %s serving %s (pid %d); images are sent as %s BLOBs",
              __version__, ", ".join(d.name for d in devices) or "no camera", os.getpid(),
              "attached" if transport.attached else "inline")

@@ -8,9 +8,12 @@ speed and whether this user may open it. A device the user cannot open comes wit
 
 Exit codes (see :mod:`.exits`): 0 something was found and can be opened, 1 a device is on the
 bus but this user cannot open it, 4 nothing found. ``--json`` prints one JSON object instead
-of text (keys: ``cameras``, ``camera_error``, ``camera_notes``, ``wheels``, ``wheel_error``,
-``usb``, ``usb_error``, ``udev_rule``), for scripts. Wheels are those of the vendor's wheel SDK and
-the simulated ones of ``INDI_PLAYERONE_SIMULATE_WHEEL``, named as ``indi_playerone_wheel`` names them.
+of text (keys: ``cameras``, ``camera_sdks``, ``camera_error``, ``camera_notes``, ``wheels``,
+``wheel_error``, ``usb``, ``usb_error``, ``udev_rule``), for scripts. ``camera_sdks`` are the
+camera SDK libraries loaded (path, version, API version, simulated or not, cameras found): which
+file was loaded is the first thing to know when a camera is not found. Wheels are those of the
+vendor's wheel SDK and the simulated ones of ``INDI_PLAYERONE_SIMULATE_WHEEL``, named as
+``indi_playerone_wheel`` names them.
 """
 from __future__ import annotations
 
@@ -47,13 +50,15 @@ class _Notes(logging.Handler):
         self.lines.append(record.getMessage())
 
 
-def driver_cameras() -> tuple[list[DriverCamera], list[str]]:
-    """What `indi_playerone_ccd` would find now (unopened), named as it names them, and the
-    warnings the camera layer logged meanwhile (why the SDK found nothing, for instance).
+def driver_cameras() -> tuple[list[DriverCamera], list[str], list[dict[str, Any]]]:
+    """What `indi_playerone_ccd` would find now (unopened), named as it names them, the
+    warnings the camera layer logged meanwhile (why the SDK found nothing, for instance), and
+    the camera SDK libraries loaded, the vendor's first (path, version, api_version, simulated,
+    cameras: how many of its cameras were found).
 
     Raises ``ValueError`` for a bad ``INDI_PLAYERONE_SIMULATE`` (the driver reports the same).
     """
-    from ..camera.registry import discover_cameras, is_simulated
+    from ..camera.registry import discover_cameras, is_simulated, loaded_sdks
     from ..ccd.main import device_names
 
     notes = _Notes()
@@ -65,7 +70,8 @@ def driver_cameras() -> tuple[list[DriverCamera], list[str]]:
         camera_log.removeHandler(notes)
     return ([DriverCamera(name, cam.info.model, cam.info.serial, is_simulated(cam),
                           cam.info.usb3)
-             for name, cam in zip(device_names(cameras), cameras)], notes.lines)
+             for name, cam in zip(device_names(cameras), cameras)], notes.lines,
+            [vars(sdk) for sdk in loaded_sdks(cameras)])
 
 
 @dataclass(frozen=True)
@@ -143,10 +149,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
     try:
-        cameras, notes = driver_cameras()
+        cameras, notes, sdks = driver_cameras()
         camera_error = None
     except ValueError as exc:
-        cameras, notes, camera_error = [], [], str(exc)
+        cameras, notes, sdks, camera_error = [], [], [], str(exc)
     try:
         wheels, wheel_error = driver_wheels(), None
     except ValueError as exc:
@@ -161,6 +167,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     if args.json:
         json.dump({
             "cameras": [vars(c) for c in cameras],
+            "camera_sdks": sdks,
             "camera_error": camera_error,
             "camera_notes": notes,
             "wheels": [vars(w) for w in wheels],
@@ -174,6 +181,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         }, out, indent=2)
         out.write("\n")
     else:
+        for sdk in sdks:
+            kind = "simulated camera SDK" if sdk["simulated"] else "Player One camera SDK"
+            out.write(f"Camera SDK: {kind} {sdk['version']} (API {sdk['api_version']}), "
+                      f"{sdk['path']}\n")
         _section(out, "Cameras the driver serves (INDI device names):",
                  [f"{c.device}  ({c.model}, {_kind(c)})" for c in cameras]
                  + [f"note: {note}" for note in notes],

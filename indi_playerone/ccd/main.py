@@ -5,7 +5,7 @@ It speaks INDI on stdin/stdout and serves every camera it finds as one device
 `PlayerOne CCD <model>`, then `... 1`, `... 2` for more cameras of one model.
 Cameras plugged in or out while it runs appear as devices or are deleted (ccd/hotplug.py:
 one thread compares the registry's camera list with the devices every 2 s). It exits when stdin
-closes (indiserver gone), after stopping every camera (without a warm-up).
+closes (indiserver gone) or on SIGTERM, after stopping every camera (without a warm-up).
 
 At start it says which camera SDK libraries it loaded (version, API version, file, cameras
 found) and, when the vendor's SDK finds no camera, what to check. While no camera is served,

@@ -58,7 +58,9 @@ class DriverLoop:
         self.on_get_properties: Callable[[str | None, str | None], None] | None = None
         """Called as ``hook(device, name)`` before devices answer a getProperties."""
         self._stop = threading.Event()
-        self._wake_lock = threading.Lock()
+        # Reentrant: stop() may run in a signal handler, on the main thread, while that thread
+        # is inside run() holding this lock.
+        self._wake_lock = threading.RLock()
         self._wake_w = -1
         self._last_error_sent = float("-inf")
         self._suppressed = 0

@@ -1,9 +1,10 @@
 """A driver process's frame, as indiserver runs it: the one writer of stdout, the input loop over
-stdin, and the orderly end when stdin closes. The camera driver (``ccd/main.py``) and the filter
+stdin, and the orderly end when stdin closes or SIGTERM comes. The camera driver (``ccd/main.py``) and the filter
 wheel driver (``wheel/main.py``) each fill it with their devices."""
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections import Counter
 from collections.abc import Iterable
@@ -57,9 +58,25 @@ def numbered_names(bases: Iterable[str]) -> list[str]:
     return names
 
 
+def stop_on_sigterm(loop: DriverLoop) -> None:
+    """SIGTERM ends the loop as a closed stdin does, so every device is disconnected (cameras
+    stopped and closed) before the process exits: systemd stopping the service sends SIGTERM to
+    every process of the unit, the drivers included, and the default action killed a driver
+    mid-exposure with its cameras open. A second SIGTERM kills at once. The handler only wakes
+    the loop: it runs on the main thread between two bytecodes, where taking the transport's or
+    logging's locks could deadlock."""
+    def on_sigterm(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        loop.stop()
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
 def serve(process: DriverProcess, devices: list[Any], watcher: Watcher | None) -> int:
-    """Run the loop until stdin closes (indiserver gone), then stop the watcher, disconnect every
-    device (those it added too) and close the transport. The exit status: 0."""
+    """Run the loop until stdin closes (indiserver gone) or SIGTERM comes, then stop the
+    watcher, disconnect every device (those it added too) and close the transport. The exit
+    status: 0."""
+    stop_on_sigterm(process.loop)
     try:
         process.loop.run()
     finally:

@@ -15,23 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from helpers import vendor_sdk as vendor
 from indi_playerone.camera.sdk_binding import SdkLibrary
 
-VENDOR_ENV = "INDI_PLAYERONE_VENDOR_SDK"
 DRIVER = str(Path(sys.executable).parent / "indi_playerone_ccd")
-#: Written by .ci/setup, in the checkout's build/ folder (the first parent with a pyproject.toml).
-RECORD = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file()) / "build" / "vendor-sdk"
 
 
 @pytest.fixture(scope="module")
 def vendor_sdk() -> str:
-    path = os.environ.get(VENDOR_ENV, "")
-    if not path and RECORD.is_file():
-        path = RECORD.read_text().strip()
-    if not path:
-        pytest.skip(f"needs a Player One camera SDK from the vendor: set {VENDOR_ENV} to its "
-                    "libPlayerOneCamera.so.3")
-    return path
+    return vendor.library()
 
 
 def test_the_vendor_sdk_loads_and_finds_no_camera(vendor_sdk: str) -> None:

@@ -3,12 +3,12 @@
  *
  * Every camera lists the configs below, in POAConfig order: the colour-only ones on colour
  * models, the ST4 guide outputs only with the option st4 (the PRO cooled line has no ST4 port),
- * no HQI (the PRO line has a DDR buffer). Names: the SDK produces them at run time, so a driver
- * must take them from szConfName and act on the POAConfig IDs; docs/upstream-facts.md section
- * 2.5 says which names are known, which read from the vendor's binary and which uncertain. The
- * names here are the vendor binary's where it shows them whole ("Mono Bin" with its space);
- * CoolPowerPerc and FrameLimit complete the pieces the binary shows ("CoolPowerPer", "FrameLim");
- * eGain, Heater and PixelBinSum are guesses (nothing of them could be read).
+ * no HQI (the PRO line has a DDR buffer). Names and descriptions: the SDK writes them at run
+ * time, so a driver must take them from szConfName and act on the POAConfig IDs. Here they are
+ * SDK 3.7.0's, every one confirmed in the vendor's binaries (docs/upstream-facts.md section 2.5
+ * says how); from sdk_version 3.10.0 the fan and heater powers take the names an earlier reading
+ * of the 3.10.0 binary found (FanPower, LensHeaterPower: uncertain). POA_EXP, which 3.7.0 lacks,
+ * is named "Exp" as read from the 3.10.0 binary; its description is ours.
  *
  * Exposure: the manual's 32 us to 2000 s for every model, in both views (the header's generic
  * ranges are 10 us .. 2000 s for POA_EXPOSURE and 10 us .. 7200 s for POA_EXP; a camera's own
@@ -36,7 +36,9 @@ typedef struct cfg_desc {
     POAConfig id;
     POAValueType type;
     int writable, autos, only; /* ONLY_*: when the camera has it */
-    const char *name, *desc;
+    const char *name;    /* szConfName as SDK 3.7.0 writes it (read from its binary) */
+    const char *name310; /* the 3.10.0 binary's name where it differs, else NULL */
+    const char *desc;    /* szDescription as SDK 3.7.0 writes it */
     double min, max, def;
 } cfg_desc;
 
@@ -44,37 +46,46 @@ typedef struct cfg_desc {
 enum { ANY = 0, ONLY_COLOR = 1, ONLY_ST4 = 2, ONLY_EXP = 3 };
 
 static const cfg_desc CONFIGS[] = {
-    {POA_EXPOSURE, VAL_INT, 1, 1, 0, "Exposure", "Exposure time (us)", 32, 2000000000.0, 10000},
-    {POA_GAIN, VAL_INT, 1, 1, 0, "Gain", "Analog gain", 0, 600, MODEL_DEFAULT},
-    {POA_HARDWARE_BIN, VAL_BOOL, 1, 0, 0, "HardwareBin", "Bin in the sensor", 0, 1, 0},
-    {POA_TEMPERATURE, VAL_FLOAT, 0, 0, 0, "Temperature", "Sensor temperature (C)", -50, 80, 20},
-    {POA_WB_R, VAL_INT, 1, 1, ONLY_COLOR, "WB_R", "White balance, red", -1200, 1200, 0},
-    {POA_WB_G, VAL_INT, 1, 1, ONLY_COLOR, "WB_G", "White balance, green", -1200, 1200, 0},
-    {POA_WB_B, VAL_INT, 1, 1, ONLY_COLOR, "WB_B", "White balance, blue", -1200, 1200, 0},
-    {POA_OFFSET, VAL_INT, 1, 0, 0, "Offset", "Black level offset", 0, 1500, MODEL_DEFAULT},
-    {POA_AUTOEXPO_MAX_GAIN, VAL_INT, 1, 0, 0, "AutoExpMaxGain", "Highest gain of auto exposure", 0, 600, 300},
-    {POA_AUTOEXPO_MAX_EXPOSURE, VAL_INT, 1, 0, 0, "AutoExpMaxExpMS", "Longest auto exposure (ms)", 1, 60000, 100},
-    {POA_AUTOEXPO_BRIGHTNESS, VAL_INT, 1, 0, 0, "AutoExpTargetBrightness", "Auto exposure target", 50, 200, 100},
-    {POA_GUIDE_NORTH, VAL_BOOL, 1, 0, ONLY_ST4, "Guide North", "ST4 guide output north", 0, 1, 0},
-    {POA_GUIDE_SOUTH, VAL_BOOL, 1, 0, ONLY_ST4, "Guide South", "ST4 guide output south", 0, 1, 0},
-    {POA_GUIDE_EAST, VAL_BOOL, 1, 0, ONLY_ST4, "Guide East", "ST4 guide output east", 0, 1, 0},
-    {POA_GUIDE_WEST, VAL_BOOL, 1, 0, ONLY_ST4, "Guide West", "ST4 guide output west", 0, 1, 0},
-    {POA_EGAIN, VAL_FLOAT, 0, 0, 0, "eGain", "Electrons per ADU at this gain", 0, 100, MODEL_DEFAULT},
-    {POA_COOLER_POWER, VAL_INT, 0, 0, 0, "CoolPowerPerc", "Cooler power (%)", 0, 100, 0},
-    {POA_TARGET_TEMP, VAL_INT, 1, 0, 0, "TargetTemp", "Cooler target temperature (C)", -50, 50, 0},
-    {POA_COOLER, VAL_BOOL, 1, 0, 0, "CoolerOn", "Cooler and fan on/off", 0, 1, 0},
-    {POA_HEATER, VAL_BOOL, 0, 0, 0, "Heater", "Window heater on (follows the cooler)", 0, 1, 0},
-    {POA_HEATER_POWER, VAL_INT, 1, 0, 0, "LensHeaterPower", "Window heater power (%)", 0, 100, 10},
-    {POA_FAN_POWER, VAL_INT, 1, 0, 0, "FanPower", "Fan power (%)", 0, 100, MODEL_DEFAULT},
-    {POA_FLIP_NONE, VAL_BOOL, 1, 0, 0, "Flip None", "No flip", 0, 1, 1},
-    {POA_FLIP_HORI, VAL_BOOL, 1, 0, 0, "Flip Hori", "Flip horizontally", 0, 1, 0},
-    {POA_FLIP_VERT, VAL_BOOL, 1, 0, 0, "Flip Vert", "Flip vertically", 0, 1, 0},
-    {POA_FLIP_BOTH, VAL_BOOL, 1, 0, 0, "Flip Both", "Flip both ways", 0, 1, 0},
-    {POA_FRAME_LIMIT, VAL_INT, 1, 0, 0, "FrameLimit", "Frame rate limit (fps), 0 = none", 0, 2000, 0},
-    {POA_USB_BANDWIDTH_LIMIT, VAL_INT, 1, 0, 0, "USBBandWidthLimit", "USB bandwidth limit (%)", 35, 100, 100},
-    {POA_PIXEL_BIN_SUM, VAL_BOOL, 1, 0, 0, "PixelBinSum", "Sum binned pixels (else average)", 0, 1, 0},
-    {POA_MONO_BIN, VAL_BOOL, 1, 0, ONLY_COLOR, "Mono Bin", "Binning mixes colours into mono", 0, 1, 0},
-    {POA_EXP, VAL_FLOAT, 1, 1, ONLY_EXP, "Exp", "Exposure time (s)", 32e-6, 2000.0, 0.01},
+    {POA_EXPOSURE, VAL_INT, 1, 1, 0, "Exposure", NULL, "exposure duration(microsecond(us))", 32, 2000000000.0, 10000},
+    {POA_GAIN, VAL_INT, 1, 1, 0, "Gain", NULL, "gain", 0, 600, MODEL_DEFAULT},
+    {POA_HARDWARE_BIN, VAL_BOOL, 1, 0, 0, "HardwareBin", NULL, "support hardware bin?", 0, 1, 0},
+    {POA_TEMPERATURE, VAL_FLOAT, 0, 0, 0, "Temperature", NULL, "sensor temperature(degrees celsius)", -50, 80, 20},
+    {POA_WB_R, VAL_INT, 1, 1, ONLY_COLOR, "WB_R", NULL, "white balance: red pixels", -1200, 1200, 0},
+    {POA_WB_G, VAL_INT, 1, 1, ONLY_COLOR, "WB_G", NULL, "white balance: green pixels", -1200, 1200, 0},
+    {POA_WB_B, VAL_INT, 1, 1, ONLY_COLOR, "WB_B", NULL, "white balance: blue pixels", -1200, 1200, 0},
+    {POA_OFFSET, VAL_INT, 1, 0, 0, "Offset", NULL, "offset", 0, 1500, MODEL_DEFAULT},
+    {POA_AUTOEXPO_MAX_GAIN, VAL_INT, 1, 0, 0, "AutoExpMaxGain", NULL, "maximum gain value when gain is automatic",
+     0, 600, 300},
+    {POA_AUTOEXPO_MAX_EXPOSURE, VAL_INT, 1, 0, 0, "AutoExpMaxExpMS", NULL,
+     "maximum exposure value(ms) when exposure is automatic", 1, 60000, 100},
+    {POA_AUTOEXPO_BRIGHTNESS, VAL_INT, 1, 0, 0, "AutoExpTargetBrightness", NULL,
+     "target brightness value when exposure is automatic", 50, 200, 100},
+    {POA_GUIDE_NORTH, VAL_BOOL, 1, 0, ONLY_ST4, "Guide North", NULL, "set and get guide north status(has ST4 port only)",
+     0, 1, 0},
+    {POA_GUIDE_SOUTH, VAL_BOOL, 1, 0, ONLY_ST4, "Guide South", NULL, "set and get guide south status(has ST4 port only)",
+     0, 1, 0},
+    {POA_GUIDE_EAST, VAL_BOOL, 1, 0, ONLY_ST4, "Guide East", NULL, "set and get guide east status(has ST4 port only)",
+     0, 1, 0},
+    {POA_GUIDE_WEST, VAL_BOOL, 1, 0, ONLY_ST4, "Guide West", NULL, "set and get guide west status(has ST4 port only)",
+     0, 1, 0},
+    {POA_EGAIN, VAL_FLOAT, 0, 0, 0, "e/ADU", NULL, "e/ADU", 0, 100, MODEL_DEFAULT},
+    {POA_COOLER_POWER, VAL_INT, 0, 0, 0, "CoolPowerPerc", NULL, "percentage of cooler power", 0, 100, 0},
+    {POA_TARGET_TEMP, VAL_INT, 1, 0, 0, "TargetTemp", NULL, "target temperature", -50, 50, 0},
+    {POA_COOLER, VAL_BOOL, 1, 0, 0, "CoolerOn", NULL, "turn on/off cooler", 0, 1, 0},
+    {POA_HEATER, VAL_BOOL, 0, 0, 0, "LensHeater", NULL, "turn on/off lens heater", 0, 1, 0},
+    {POA_HEATER_POWER, VAL_INT, 1, 0, 0, "LensHeaterPowerPerc", "LensHeaterPower", "percentage of lens heater power",
+     0, 100, 10},
+    {POA_FAN_POWER, VAL_INT, 1, 0, 0, "FanPowerPerc", "FanPower", "percentage of radiator fan power", 0, 100,
+     MODEL_DEFAULT},
+    {POA_FLIP_NONE, VAL_BOOL, 1, 0, 0, "Flip None", NULL, "the image is not flipped", 0, 1, 1},
+    {POA_FLIP_HORI, VAL_BOOL, 1, 0, 0, "Flip Hori", NULL, "flip the image horizontally", 0, 1, 0},
+    {POA_FLIP_VERT, VAL_BOOL, 1, 0, 0, "Flip Vert", NULL, "flip the image vertically", 0, 1, 0},
+    {POA_FLIP_BOTH, VAL_BOOL, 1, 0, 0, "Flip Both", NULL, "flip the image horizontally and vertically", 0, 1, 0},
+    {POA_FRAME_LIMIT, VAL_INT, 1, 0, 0, "FrameLimit", NULL, "frame rate limit", 0, 2000, 0},
+    {POA_USB_BANDWIDTH_LIMIT, VAL_INT, 1, 0, 0, "USBBandWidthLimit", NULL, "USB bandwidth limit", 35, 100, 100},
+    {POA_PIXEL_BIN_SUM, VAL_BOOL, 1, 0, 0, "Pixels Binning Sum", NULL, "take the sum of pixels after binning", 0, 1, 0},
+    {POA_MONO_BIN, VAL_BOOL, 1, 0, ONLY_COLOR, "Mono Bin", NULL, "pixel binning will use neighbour pixels", 0, 1, 0},
+    {POA_EXP, VAL_FLOAT, 1, 1, ONLY_EXP, "Exp", NULL, "exposure time (s)", 32e-6, 2000.0, 0.01},
 };
 #define N_CONFIGS ((int)(sizeof CONFIGS / sizeof CONFIGS[0]))
 
@@ -171,7 +182,8 @@ static void fill_attributes(const sim_cam *c, const cfg_desc *d, POAConfigAttrib
     a->maxValue = make_value(d->type, hi);
     a->minValue = make_value(d->type, lo);
     a->defaultValue = make_value(d->type, default_of(c, d));
-    sim_copy_str(a->szConfName, sizeof a->szConfName, d->name);
+    int modern = d->name310 != NULL && sim_sdk_version_at_least(&c->opt, 3, 10, 0);
+    sim_copy_str(a->szConfName, sizeof a->szConfName, modern ? d->name310 : d->name);
     sim_copy_str(a->szDescription, sizeof a->szDescription, d->desc);
 }
 

@@ -51,12 +51,13 @@ def shoot(cam: SdkCamera, seconds: float = MIN_EXP) -> np.ndarray:
 
 def library_controls(colour: bool) -> list[tuple[str, bool, bool]]:
     """(name, is_bool, supports_auto) of the simulated SDK's writable configs, read from its C
-    source (its config table), minus those the interface keeps out of the controls (and those
+    source (its config table: SDK 3.7.0's name, then 3.10's where it differs, the version the
+    library claims by default), minus those the interface keeps out of the controls (and those
     of an ST4 port, which these cameras have not)."""
     src = "".join(p.read_text() for p in sorted((ROOT / "native" / "simsdk").glob("*.c")))
-    rows = re.findall(r'\{POA_\w+, VAL_(\w+), (\d), (\d), (\w+), "([^"]+)"', src)
+    rows = re.findall(r'\{POA_\w+, VAL_(\w+), (\d), (\d), (\w+), "([^"]+)", (?:NULL|"([^"]+)")', src)
     excluded = {"Exposure", "Exp", "TargetTemp", "CoolerOn"}
-    return [(name, vtype == "BOOL", autos == "1") for vtype, writable, autos, only, name
+    return [(name310 or name, vtype == "BOOL", autos == "1") for vtype, writable, autos, only, name, name310
             in rows if writable == "1" and name not in excluded and not name.startswith("Flip")
             and only in ("0", "ONLY_COLOR" if colour else "0")]
 
@@ -86,8 +87,8 @@ def test_get_and_set_control(monkeypatch: pytest.MonkeyPatch) -> None:
         assert cam.gain() == 250 and cam.get_control("Gain") == (250.0, True)
         cam.set_control("Offset", 77)
         assert cam.offset() == 77 and cam.get_control("Offset")[0] == 77
-        cam.set_control("PixelBinSum", 1)
-        assert cam.get_control("PixelBinSum") == (1.0, False)
+        cam.set_control("Pixels Binning Sum", 1)
+        assert cam.get_control("Pixels Binning Sum") == (1.0, False)
         cam.set_control("FanPower", 30, auto=True)  # auto not supported: ignored
         assert cam.get_control("FanPower") == (30.0, False)
         for name, value in (("Gain", 601), ("USBBandWidthLimit", 20), ("Mono Bin", 0.5),
@@ -108,7 +109,7 @@ def test_pixel_bin_sum_sums_instead_of_averaging(monkeypatch: pytest.MonkeyPatch
         cam.set_gain(300)
         cam.set_offset(200)
         avg = shoot(cam).astype(np.float64)
-        cam.set_control("PixelBinSum", 1)
+        cam.set_control("Pixels Binning Sum", 1)
         summed = shoot(cam).astype(np.float64)
     assert avg.mean() == pytest.approx(800, abs=2)
     assert summed.mean() == pytest.approx(3200, abs=8)

@@ -1,43 +1,68 @@
 /*
  * Error texts, versions, gain/offset presets and the user custom ID.
  *
- * Versions: the library presents itself as SDK "3.10.1" (or the option sdk_version), API
- * 20260430 (the header's), so a binding's version checks take the modern path (POA_EXP exists).
- * A binding that wants to know it talks to the simulated SDK can look for the symbol
- * SimPOA_SetFault.
+ * Error texts are the vendor library's, word for word (SDK 3.7.0, read through its
+ * POAGetErrorString; docs/upstream-facts.md section 2.4), with its quirk for a code it does not
+ * know: it answers the text it gave last (kept in one process-wide pointer), "unknown error"
+ * before any known code was asked for. A binding must not ask it about codes beyond 17.
+ *
+ * Versions have the vendor's shapes: POAGetSDKVersion "major.minor.patch" (the option
+ * sdk_version, default "3.10.1"), POAGetAPIVersion the release date as yyyymmdd, which the
+ * vendor's SDK 3.7.0 answers as 20240905, the date of 3.7.0 in its changelog; for the versions
+ * of that changelog the date is given here, others answer 20260430. A binding tells this library
+ * from the vendor's by its SimPOA_ exports (SimPOA_GetConfigError), never by the version.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "sim_internal.h"
 
 static const char *const ERROR_TEXT[] = {
-    "operation successful",
-    "invalid index: less than 0 or not less than the count",
-    "invalid camera ID",
-    "invalid config, or not supported by this camera",
-    "invalid argument",
-    "camera not opened",
-    "camera not found, it may have been removed",
-    "value out of limit",
-    "camera exposure failed",
-    "timeout",
-    "data buffer too small",
-    "camera is exposing: stop the exposure first",
-    "NULL pointer",
-    "config is not writable",
-    "config is not readable",
+    "operation successfully",
+    "invalid index",
+    "invalid camera id",
+    "invalid configure",
+    "one or more arguments are not valid",
+    "camera is not opened",
+    "camera is not connected",
+    "value is out of limit",
+    "exposure failed",
+    "operation timed out",
+    "buffer size is too small",
+    "exposure is in progress",
+    "pointer is zero",
+    "configure is not writable",
+    "configure is not readable",
     "access denied",
-    "operation failed: the camera may have been disconnected",
-    "memory allocation failed",
+    "operation failed",
+    "alloc memory failed",
 };
 
 POACAMERA_API const char *POAGetErrorString(POAErrors err) {
+    static const char *_Atomic last = "unknown error";
     int i = (int)err;
-    if (i < 0 || i >= (int)(sizeof ERROR_TEXT / sizeof ERROR_TEXT[0])) return "unknown error";
-    return ERROR_TEXT[i];
+    if (i >= 0 && i < (int)(sizeof ERROR_TEXT / sizeof ERROR_TEXT[0])) last = ERROR_TEXT[i];
+    return last;
 }
 
-POACAMERA_API int POAGetAPIVersion(void) { return 20260430; }
+/* Release dates of the SDK versions in the vendor's changelog: its API version. */
+static const struct {
+    int major, minor, patch, api;
+} API_DATES[] = {
+    {3, 7, 0, 20240905}, {3, 7, 1, 20241129}, {3, 8, 0, 20250218}, {3, 8, 1, 20250325},
+    {3, 9, 0, 20250828}, {3, 9, 1, 20251016}, {3, 10, 0, 20251226},
+};
+
+POACAMERA_API int POAGetAPIVersion(void) {
+    sim_options o;
+    sim_options_for("", -1, &o);
+    int a = 0, b = 0, c = 0;
+    sscanf(o.sdk_version, "%d.%d.%d", &a, &b, &c);
+    for (size_t i = 0; i < sizeof API_DATES / sizeof API_DATES[0]; i++) {
+        if (API_DATES[i].major == a && API_DATES[i].minor == b && API_DATES[i].patch == c) return API_DATES[i].api;
+    }
+    return 20260430;
+}
 
 /* The sdk_version of the options that aim at no camera, read at every call. The strings are
  * kept (up to 8 different ones), so a pointer returned earlier stays valid and unchanged. */

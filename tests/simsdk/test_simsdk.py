@@ -184,10 +184,14 @@ def test_calls_need_an_open_initialised_camera(sdk: ctypes.CDLL) -> None:
 
 
 def test_error_strings_and_versions(sdk: ctypes.CDLL) -> None:
+    """The vendor's texts (test_simsdk_vendor.py compares them with its library), and its
+    answer to a code it does not know: the text it gave last."""
     texts = {code: sdk.POAGetErrorString(code) for code in range(18)}
     assert all(texts.values()) and len(set(texts.values())) == 18
-    assert b"removed" in texts[DEVICE_NOT_FOUND] and b"timeout" in texts[TIMEOUT]
-    assert sdk.POAGetErrorString(99) == b"unknown error"
+    assert texts[DEVICE_NOT_FOUND] == b"camera is not connected"
+    assert texts[TIMEOUT] == b"operation timed out"
+    assert sdk.POAGetErrorString(NOT_OPENED) == b"camera is not opened"
+    assert sdk.POAGetErrorString(99) == b"camera is not opened"
     assert [int(x) for x in sdk.POAGetSDKVersion().split(b".")] >= [3, 8, 0]  # POA_EXP exists
     assert sdk.POAGetAPIVersion() > 20200000
 

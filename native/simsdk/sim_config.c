@@ -89,8 +89,10 @@ static const cfg_desc CONFIGS[] = {
 };
 #define N_CONFIGS ((int)(sizeof CONFIGS / sizeof CONFIGS[0]))
 
-/* Value types of every POAConfig, including the ones no simulated camera supports. */
-static int value_type_of(POAConfig id, POAValueType *out) {
+/* Value types of every POAConfig of this SDK version, including the ones no simulated camera
+ * supports (POA_EXP exists from 3.8.0: SDK 3.7.0 answers POA_ERROR_INVALID_CONFIG for it). */
+static int value_type_of(const sim_options *o, POAConfig id, POAValueType *out) {
+    if (id == POA_EXP && !sim_sdk_version_at_least(o, 3, 8, 0)) return 0;
     switch (id) {
     case POA_HARDWARE_BIN: case POA_GUIDE_NORTH: case POA_GUIDE_SOUTH: case POA_GUIDE_EAST:
     case POA_GUIDE_WEST: case POA_COOLER: case POA_HEATER: case POA_FLIP_NONE: case POA_FLIP_HORI:
@@ -291,7 +293,9 @@ void sim_config_defaults(sim_cam *c) {
 POACAMERA_API POAErrors POAGetConfigValueType(POAConfig confID, POAValueType *pConfValueType) {
     if (pConfValueType == NULL) return POA_ERROR_POINTER;
     if (sim_fail_call_global("POAGetConfigValueType")) return POA_ERROR_OPERATION_FAILED;
-    return value_type_of(confID, pConfValueType) ? POA_OK : POA_ERROR_INVALID_CONFIG;
+    sim_options o;
+    sim_options_for("", -1, &o); /* no camera: the options that aim at none (sdk_version) */
+    return value_type_of(&o, confID, pConfValueType) ? POA_OK : POA_ERROR_INVALID_CONFIG;
 }
 
 POACAMERA_API POAErrors POAGetConfigsCount(int nCameraID, int *pConfCount) {
@@ -336,11 +340,23 @@ POACAMERA_API POAErrors POAGetConfigAttributesByConfigID(int nCameraID, POAConfi
     return err;
 }
 
-/* The shared body of POASetConfig and POASetConfig_M, with the value already a double. */
-static POAErrors set_config(int id, POAConfig confID, double v, POABool isAuto, const char *func) {
+/* The shared body of POASetConfig and POASetConfig_M. The camera is checked before the config,
+ * as the vendor's library does (with no camera, an unknown config answers POA_ERROR_INVALID_ID
+ * there). `raw` is the union as passed; POASetConfig_M's double is converted to it here. */
+static POAErrors set_config(int id, POAConfig confID, POAConfigValue raw, int from_double, double dv,
+                            POABool isAuto, const char *func) {
     sim_cam *c;
     POAErrors err = sim_lock_cam_fn(id, LOCK_OPEN, &c, func);
     if (err != POA_OK) return err;
+    POAValueType t;
+    if (!value_type_of(&c->opt, confID, &t)) {
+        sim_unlock_cam(c);
+        return POA_ERROR_INVALID_CONFIG;
+    }
+    double v = from_double ? (t == VAL_INT ? (double)llround(dv) : dv) /* "for matlab": ints rounded */
+             : t == VAL_FLOAT ? raw.floatValue
+             : t == VAL_BOOL ? (raw.boolValue != POA_FALSE ? 1.0 : 0.0)
+                             : (double)raw.intValue;
     /* Frames whose exposure ended before this call are made with the settings they had: the
      * timing model runs lazily, so without this a frame that ended before a guide pulse began
      * but was looked at after it would carry the pulse's shift (a negative one for a pulse
@@ -370,28 +386,24 @@ static POAErrors set_config(int id, POAConfig confID, double v, POABool isAuto, 
 }
 
 POACAMERA_API POAErrors POASetConfig(int nCameraID, POAConfig confID, POAConfigValue confValue, POABool isAuto) {
-    POAValueType t;
-    if (!value_type_of(confID, &t)) return POA_ERROR_INVALID_CONFIG;
-    double v = t == VAL_FLOAT ? confValue.floatValue
-             : t == VAL_BOOL ? (confValue.boolValue != POA_FALSE ? 1.0 : 0.0)
-                             : (double)confValue.intValue;
-    return set_config(nCameraID, confID, v, isAuto, "POASetConfig");
+    return set_config(nCameraID, confID, confValue, 0, 0.0, isAuto, "POASetConfig");
 }
 
 /* "For matlab": the value comes as a double whatever the config's type; ints are rounded. */
 POACAMERA_API POAErrors POASetConfig_M(int nCameraID, POAConfig confID, double cfgVal, POABool isAuto) {
-    POAValueType t;
-    if (!value_type_of(confID, &t)) return POA_ERROR_INVALID_CONFIG;
-    if (t == VAL_INT) cfgVal = (double)llround(cfgVal);
-    return set_config(nCameraID, confID, cfgVal, isAuto, "POASetConfig_M");
+    POAConfigValue unused;
+    memset(&unused, 0, sizeof unused);
+    return set_config(nCameraID, confID, unused, 1, cfgVal, isAuto, "POASetConfig_M");
 }
 
+/* The camera is checked before the pointers, as the vendor's library does. */
 POACAMERA_API POAErrors POAGetConfig(int nCameraID, POAConfig confID, POAConfigValue *pConfValue, POABool *pIsAuto) {
-    if (pConfValue == NULL || pIsAuto == NULL) return POA_ERROR_POINTER;
     SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     POAErrors err = POA_OK;
     const cfg_desc *d = find_desc(c, confID);
-    if (d == NULL) {
+    if (pConfValue == NULL || pIsAuto == NULL) {
+        err = POA_ERROR_POINTER;
+    } else if (d == NULL) {
         err = POA_ERROR_INVALID_CONFIG;
     } else {
         *pConfValue = make_value(d->type, get_value(c, d->id));

@@ -11,6 +11,10 @@
  * vendor's SDK 3.7.0 answers as 20240905, the date of 3.7.0 in its changelog; for the versions
  * of that changelog the date is given here, others answer 20260430. A binding tells this library
  * from the vendor's by its SimPOA_ exports (SimPOA_GetConfigError), never by the version.
+ *
+ * The camera is checked before the pointers in POAGetGainsAndOffsets and POAGetGainOffset and
+ * before the arguments of POASetUserCustomID, as the vendor's library does (with no camera it
+ * answers POA_ERROR_INVALID_ID there whatever the pointers are).
  */
 #include <stdio.h>
 #include <string.h>
@@ -87,11 +91,12 @@ POACAMERA_API const char *POAGetSDKVersion(void) {
 POACAMERA_API POAErrors POAGetGainsAndOffsets(int nCameraID, int *pGainHighestDR, int *pHCGain, int *pUnityGain,
                                               int *pGainLowestRN, int *pOffsetHighestDR, int *pOffsetHCGain,
                                               int *pOffsetUnityGain, int *pOffsetLowestRN) {
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     if (!pGainHighestDR || !pHCGain || !pUnityGain || !pGainLowestRN || !pOffsetHighestDR || !pOffsetHCGain ||
         !pOffsetUnityGain || !pOffsetLowestRN) {
+        sim_unlock_cam(c);
         return POA_ERROR_POINTER;
     }
-    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     int p[8];
     sim_presets(c->model, p);
     *pGainHighestDR = p[0];
@@ -109,18 +114,18 @@ POACAMERA_API POAErrors POAGetGainsAndOffsets(int nCameraID, int *pGainHighestDR
 /* The deprecated predecessor: the same presets, fewer of them, in its own argument order. */
 POACAMERA_API POAErrors POAGetGainOffset(int nCameraID, int *pOffsetHighestDR, int *pOffsetUnityGain,
                                          int *pGainLowestRN, int *pOffsetLowestRN, int *pHCGain) {
-    if (!pOffsetHighestDR || !pOffsetUnityGain || !pGainLowestRN || !pOffsetLowestRN || !pHCGain) {
-        return POA_ERROR_POINTER;
-    }
-    int g0, unity, oh;
+    int g0, unity, oh; /* a NULL among the others: POA_ERROR_POINTER, after the camera's check */
     return POAGetGainsAndOffsets(nCameraID, &g0, pHCGain, &unity, pGainLowestRN, pOffsetHighestDR, &oh,
                                  pOffsetUnityGain, pOffsetLowestRN);
 }
 
 /* Up to 16 bytes; NULL or len 0 clears. Like the SDK it interrupts a running exposure. */
 POACAMERA_API POAErrors POASetUserCustomID(int nCameraID, const char *pCustomID, int len) {
-    if (len < 0 || len > 16 || (pCustomID == NULL && len > 0)) return POA_ERROR_INVALID_ARGU;
     SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
+    if (len < 0 || len > 16 || (pCustomID == NULL && len > 0)) {
+        sim_unlock_cam(c);
+        return POA_ERROR_INVALID_ARGU;
+    }
     sim_stop_exposure_locked(c);
     size_t n = pCustomID ? strnlen(pCustomID, (size_t)len) : 0;
     memcpy(c->custom_id, pCustomID ? pCustomID : "", n);

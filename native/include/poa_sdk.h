@@ -40,6 +40,7 @@
 
 /* SDK error codes the C layer itself reacts to (values of the vendor's POAErrors). */
 #define POA_SDK_ERR_TIMEOUT 9
+#define POA_SDK_LAST_ERROR 17 /* POA_ERROR_MEMORY_FAILED, the last code the SDK has a text for */
 
 /* States of a camera's readout (poa_sdk_result_t.state). */
 #define POA_SDK_IDLE 0      /* no exposure handed to the reader */

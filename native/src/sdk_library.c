@@ -80,6 +80,9 @@ const char *poa_sdk_error_string(poa_sdk_t *s, int code)
     default: break;
     }
     if (code < 0 || !s) return "error";
+    /* The vendor's POAGetErrorString answers a code it does not know with the text it gave
+     * last (SDK 3.7.0, measured; docs/upstream-facts.md section 2.4): not asked beyond its 17. */
+    if (code > POA_SDK_LAST_ERROR) return "unknown error";
     const char *t = s->POAGetErrorString(code);
     return t ? t : "unknown error";
 }

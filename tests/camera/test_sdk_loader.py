@@ -212,6 +212,15 @@ def test_check_uses_the_sdk_text(fake_lib: Path) -> None:
     assert not sdk.missing_optional and sdk.has("POAGetGainsAndOffsets") and not sdk.has("POANoSuch")
 
 
+def test_a_code_the_sdk_has_no_text_for_is_not_asked(fake_lib: Path) -> None:
+    """The SDK's POAGetErrorString answers an unknown code with the text it gave last (the
+    vendor's 3.7.0, reproduced by the simulated SDK): the binding says "unknown error" itself."""
+    sdk = SdkLibrary(str(fake_lib))
+    assert sdk.error_text(Err.NOT_OPENED) == "camera is not opened"
+    assert sdk.error_text(Err.MEMORY_FAILED) == "alloc memory failed"
+    assert sdk.error_text(99) == sdk.error_text(18) == "unknown error"
+
+
 def test_load_error_hierarchy() -> None:
     assert issubclass(SdkNotFound, SdkLoadError) and issubclass(SdkMissingSymbols, SdkLoadError)
     assert issubclass(SdkLoadError, CameraError)

@@ -210,6 +210,9 @@ POACAMERA_API const char *POAGetErrorString(POAErrors err);
 POACAMERA_API int POAGetAPIVersion(void);
 POACAMERA_API const char *POAGetSDKVersion(void);
 POACAMERA_API POAErrors POASetConfig_M(int nCameraID, POAConfig confID, double cfgVal, POABool isAuto);
+/* Dead pixel suppression (DPS): the camera corrects the pixels its flash lists. The value is read
+ * through the pointer (the vendor header's signature, SDK 3.7.0); POAInitCamera turns it on. */
+POACAMERA_API POAErrors POASetEnableDPS(int nCameraID, const POABool *plsEnable);
 
 /* ---- simulated-SDK-only functions (not in the vendor SDK) ------------------------------------ */
 

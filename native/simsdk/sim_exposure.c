@@ -122,6 +122,7 @@ static void make_frame(sim_cam *c, double t, sim_frame *f) {
     f->flip_v = c->flip_v;
     f->bin_sum = c->pixel_bin_sum;
     f->low_noise = c->sensor_mode == 1;
+    f->dps = c->dps;
     f->gain = c->gain;
     f->offset = c->offset;
     f->exposure_s = c->exposure_s;

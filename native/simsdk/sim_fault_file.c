@@ -64,7 +64,7 @@ static const char *const FAILABLE[] = {
     "POASetImageFormat", "POAStartExposure", "POAStopExposure", "POAGetCameraState",
     "POAImageReady", "POAGetImageData", "POAGetDroppedImagesCount", "POAGetSensorModeCount",
     "POAGetSensorModeInfo", "POASetSensorMode", "POAGetSensorMode", "POASetUserCustomID",
-    "POAGetGainsAndOffsets",
+    "POAGetGainsAndOffsets", "POASetEnableDPS",
 };
 /* ... of which these take no camera id: their fail counts are process-wide. */
 static const char *const GLOBAL_FUNCS[] = {"POAGetCameraProperties", "POAGetConfigValueType"};

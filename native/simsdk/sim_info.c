@@ -1,5 +1,5 @@
 /*
- * Error texts, versions, gain/offset presets and the user custom ID.
+ * Error texts, versions, gain/offset presets, the user custom ID and dead pixel suppression.
  *
  * Error texts are the vendor library's, word for word (SDK 3.7.0, read through its
  * POAGetErrorString; docs/upstream-facts.md section 2.4), with its quirk for a code it does not
@@ -133,3 +133,17 @@ POACAMERA_API POAErrors POASetUserCustomID(int nCameraID, const char *pCustomID,
     sim_unlock_cam(c);
     return POA_OK;
 }
+
+#ifndef SIM_WITHOUT_DPS /* test knob: a library without it, as an SDK older than 3.7.0 may be */
+/* Dead pixel suppression on or off (read through the pointer, any value but POA_TRUE is off).
+ * The pointer is checked before the camera, as the vendor's library does. Frames made before
+ * the call keep the setting they were made with. */
+POACAMERA_API POAErrors POASetEnableDPS(int nCameraID, const POABool *plsEnable) {
+    if (plsEnable == NULL) return POA_ERROR_POINTER;
+    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
+    sim_advance(c, sim_now());
+    c->dps = *plsEnable == POA_TRUE;
+    sim_unlock_cam(c);
+    return POA_OK;
+}
+#endif

@@ -131,6 +131,7 @@ typedef struct sim_frame {
     int width, height, bin, start_x, start_y;
     POAImgFormat format;
     int flip_h, flip_v, bin_sum, low_noise, corrupt;
+    int dps;                 /* dead pixel suppression on: the pixels of the DPS table are corrected */
     long gain, offset;
     double exposure_s, temp_c;
     double shift_x, shift_y; /* star field shift by ST4 guiding, unbinned pixels */
@@ -165,6 +166,7 @@ typedef struct sim_cam {
     long gain, offset, wb[3], ae_max_gain, ae_max_exp_ms, ae_brightness;
     long target_temp, heater_power, fan_power, frame_limit, usb_bandwidth;
     int hardware_bin, pixel_bin_sum, mono_bin, cooler_on, flip_h, flip_v;
+    int dps;        /* POASetEnableDPS; on after POAInitCamera, as the vendor's library does */
     int auto_flags; /* bit per POAConfig that was last set with isAuto (where auto is supported) */
     double guide_on_t[4];      /* ST4: monotonic time each of N, S, E, W was switched on; 0 = off */
     double guide_x, guide_y;   /* shift accumulated by finished pulses, unbinned pixels */

@@ -328,6 +328,7 @@ POACAMERA_API POAErrors POAOpenCamera(int nCameraID) {
 POACAMERA_API POAErrors POAInitCamera(int nCameraID) {
     SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     c->inited = 1;
+    c->dps = 1; /* the vendor's POAInitCamera enables DPS (SDK 3.7.0, read from its binary) */
     sim_unlock_cam(c);
     return POA_OK;
 }

@@ -10,7 +10,9 @@
  *   ceiling    = bias + full well / (e-/ADU): a pixel never reads above its well
  *   stars      = Gaussian PSFs integrated over each pixel (erf), photons x exposure x QE x
  *                response, Poisson, clipped at the well
- *   hot pixels = Poisson dark electrons of their own
+ *   hot pixels = Poisson dark electrons of their own; with dead pixel suppression on (the
+ *                default after POAInitCamera) every other one is corrected, as if the camera's
+ *                DPS table held those mapped at the factory and not the ones gone hot since
  *
  * Colour models have an RGGB pattern relative to the frame origin, with channel responses
  * R 0.7, G 1.0, B 0.5 (assumed) for the sky and the stars. Binning averages b x b pixels (levels
@@ -266,6 +268,7 @@ static void add_hot_pixels(const sim_render_ctx *ctx, const sim_frame *f, const 
                            uint64_t *rng) {
     double gain_t = pow(2.0, f->temp_c / 6.0) * f->exposure_s;
     for (int i = 0; i < ctx->n_hot; i++) {
+        if (f->dps && i % 2 == 0) continue; /* in the camera's DPS table: corrected */
         const sim_hot *hp = &ctx->hot[i];
         int col = hp->x / f->bin - f->start_x, row = hp->y / f->bin - f->start_y;
         if (col < 0 || row < 0 || col >= f->width || row >= f->height) continue;

@@ -92,6 +92,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "POAGetGainsAndOffsets": (_I, [_I, *[_P(_I)] * 8]),
     "POAGetErrorString": (ctypes.c_char_p, [_I]),
     "POAGetAPIVersion": (_I, []), "POAGetSDKVersion": (ctypes.c_char_p, []),
+    "POASetEnableDPS": (_I, [_I, _P(_I)]),
     "SimPOA_SetFault": (_I, [_I, ctypes.c_char_p, _I]),
     "SimPOA_Reset": (None, []),
     "SimPOA_GetFrameCount": (_I, [_I, _P(_I)]),

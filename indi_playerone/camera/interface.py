@@ -365,6 +365,14 @@ class CameraBackend(ABC):
         """Frames the camera lost since open (its frame buffer overflowed, transfers failed)."""
         return 0
 
+    def can_suppress_dead_pixels(self) -> bool:
+        """True when the camera's dead pixel suppression can be switched (the SDK's DPS)."""
+        return False
+
+    def set_dead_pixel_suppression(self, on: bool) -> None:
+        """Switch dead pixel suppression; it is on after open. :class:`CameraError` if refused."""
+        raise CameraError(f"{self.info.model} cannot switch dead pixel suppression")
+
     def usb_link(self) -> str:
         """The USB link in use: ``"USB3"``, ``"USB2"``, or ``""`` when unknown."""
         return ""

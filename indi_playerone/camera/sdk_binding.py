@@ -260,6 +260,10 @@ class SdkCameraHandle:
         """``POASetUserCustomID`` (at most 16 bytes; empty clears it)."""
         self._call("POASetUserCustomID", lib.poa_sdk_set_user_custom_id, custom_id, len(custom_id))
 
+    def set_dead_pixel_suppression(self, on: bool) -> None:
+        """``POASetEnableDPS``: the SDK's dead pixel suppression on or off."""
+        self._call("POASetEnableDPS", lib.poa_sdk_set_dps, 1 if on else 0)
+
     def presets(self) -> Presets:
         p = ffi.new("poa_sdk_presets_t *")
         self._call("POAGetGainsAndOffsets", lib.poa_sdk_gains_and_offsets, p)

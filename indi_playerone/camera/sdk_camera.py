@@ -145,6 +145,7 @@ class SdkCamera(SdkCapabilitiesMixin, SdkRecoveryMixin, CameraBackend):
         #: reopened after a USB reset gets them back (sdk_recovery.py).
         self._settings: dict[int, tuple[ConfigValue, bool]] = {}
         self._sensor_mode: int | None = None
+        self._dps: bool | None = None  # set this session (None: the SDK's, on after open)
         self._usb_reset: UsbReset | None = usb_reset
 
     def __repr__(self) -> str:
@@ -157,6 +158,7 @@ class SdkCamera(SdkCapabilitiesMixin, SdkRecoveryMixin, CameraBackend):
                 return
             self._open_locked()
             self._settings.clear()  # a new session: the driver sets what it wants again
+            self._dps = None
 
     def _open_locked(self) -> None:
         h = self.sdk.camera(self.props.camera_id)

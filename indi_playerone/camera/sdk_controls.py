@@ -53,6 +53,7 @@ class SdkCapabilitiesMixin:
     _handle: SdkCameraHandle | None
     _attrs: dict[int, ConfigAttr]
     _sensor_mode: int | None
+    _dps: bool | None
 
     if TYPE_CHECKING:  # SdkCamera's methods, declared for type checkers only
         def _need_open(self) -> SdkCameraHandle: ...
@@ -202,6 +203,22 @@ class SdkCapabilitiesMixin:
     def dropped_frames(self) -> int:
         with self._lock:
             return self._need_open().dropped_count()
+
+    # -- dead pixel suppression (DPS) --------------------------------------------------------------
+    def can_suppress_dead_pixels(self) -> bool:
+        """The SDK exports ``POASetEnableDPS`` (declared in ``PlayerOneCamera.h`` of SDK 3.7.0;
+        older libraries may lack it: the switch is then left out, nothing is called)."""
+        return self.sdk.has("POASetEnableDPS")
+
+    def set_dead_pixel_suppression(self, on: bool) -> None:
+        """``POASetEnableDPS``. The SDK has no getter; its ``POAInitCamera`` turns DPS on (SDK
+        3.7.0, ``docs/upstream-facts.md`` section 2.4), so after open it is on until set here.
+        Remembered for a reopen after a USB reset."""
+        if not self.can_suppress_dead_pixels():
+            raise CameraError(f"this SDK ({self.sdk.version}) cannot switch dead pixel suppression")
+        with self._lock:
+            self._need_open().set_dead_pixel_suppression(on)
+            self._dps = bool(on)
 
     # -- the user custom ID: a name stored in the camera ------------------------------------------
     def custom_id(self) -> str | None:

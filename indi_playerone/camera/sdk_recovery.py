@@ -110,6 +110,7 @@ class SdkRecoveryMixin:
     _format: ImgFormat
     _settings: dict[int, tuple[ConfigValue, bool]]
     _sensor_mode: int | None
+    _dps: bool | None
     _usb_reset: UsbReset | None
 
     if TYPE_CHECKING:  # SdkCamera's methods, declared for type checkers only
@@ -128,10 +129,10 @@ class SdkRecoveryMixin:
 
     def recover(self, reopen_s: float = REOPEN_S) -> list[str]:
         """Close the camera, reset its USB device, open it again and restore what this session
-        set (sensor mode, format, every config set, flip, frame, then the cooler). A running
-        exposure or stream ends. Returns what could not be restored (empty when all was);
-        CameraError when the reset failed or the camera did not open again within
-        ``reopen_s`` (it is left closed: unplugging it is what remains)."""
+        set (sensor mode, dead pixel suppression, format, every config set, flip, frame, then the
+        cooler). A running exposure or stream ends. Returns what could not be restored (empty
+        when all was); CameraError when the reset failed or the camera did not open again
+        within ``reopen_s`` (it is left closed: unplugging it is what remains)."""
         with self._lock:
             roi, fmt, mode = self._roi, self._format, self._sensor_mode
             settings = dict(self._settings)
@@ -167,6 +168,9 @@ class SdkRecoveryMixin:
 
         if mode is not None:
             attempt("sensor mode", lambda: h.set_sensor_mode(mode))
+        dps = self._dps
+        if dps is not None:  # the reopen turned it on again
+            attempt("dead pixel suppression", lambda: h.set_dead_pixel_suppression(dps))
 
         def set_format() -> None:
             h.set_format(fmt)

@@ -223,6 +223,10 @@ int poa_sdk_get_sensor_mode(poa_sdk_cam_t *c, int *index);
  * a running exposure. POA_SDK_ENOSYM for an SDK without it. */
 int poa_sdk_set_user_custom_id(poa_sdk_cam_t *c, const char *id, int len);
 int poa_sdk_gains_and_offsets(poa_sdk_cam_t *c, poa_sdk_presets_t *out);
+/* POASetEnableDPS (`POAErrors POASetEnableDPS(int nCameraID, const POABool *plsEnable)`, the
+ * vendor's PlayerOneCamera.h of SDK 3.7.0): the SDK's dead pixel suppression on or off. There is
+ * no getter; POAInitCamera turns it on. POA_SDK_ENOSYM for an SDK without it. */
+int poa_sdk_set_dps(poa_sdk_cam_t *c, int enable);
 
 /* Direct, synchronous read (no reader thread): for tests and diagnostics. */
 int poa_sdk_get_image_data(poa_sdk_cam_t *c, uint8_t *buf, size_t len, int timeout_ms);

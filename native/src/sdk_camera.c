@@ -276,6 +276,13 @@ int poa_sdk_set_user_custom_id(poa_sdk_cam_t *c, const char *id, int len)
     LOCKED(c, -1, c->s->POASetUserCustomID(c->id, len ? id : NULL, len));
 }
 
+int poa_sdk_set_dps(poa_sdk_cam_t *c, int enable)
+{
+    int value = enable ? 1 : 0; /* a POABool, passed by pointer as the header declares */
+    OPTIONAL(c, POASetEnableDPS);
+    LOCKED(c, -1, c->s->POASetEnableDPS(c->id, &value));
+}
+
 int poa_sdk_get_sensor_mode(poa_sdk_cam_t *c, int *index)
 {
     if (!index) return POA_EINVAL;

@@ -131,7 +131,8 @@ _Static_assert(sizeof(POASensorModeInfo) == 192, "POASensorModeInfo layout");
     X(0, POAGetSensorMode, int, (int, int *))                                                  \
     X(0, POAGetGainsAndOffsets, int,                                                           \
       (int, int *, int *, int *, int *, int *, int *, int *, int *))                         \
-    X(0, POASetUserCustomID, int, (int, const char *, int))
+    X(0, POASetUserCustomID, int, (int, const char *, int))                                   \
+    X(0, POASetEnableDPS, int, (int, const int *))
 
 struct poa_sdk {
     void *handle;

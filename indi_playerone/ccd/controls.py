@@ -1,5 +1,5 @@
 """Camera controls of a device: CCD_CONTROLS, CCD_CONTROLS_MODE, the gain/offset presets
-(CCD_GAIN_PRESET), SENSOR_MODE, FLIP and BLINK.
+(CCD_GAIN_PRESET), SENSOR_MODE, FLIP, DEAD_PIXEL_SUPPRESSION and BLINK.
 
 Every vector here is built at connect from what the opened camera reports (names, ranges,
 auto support, modes, formats), through the neutral camera interface, so the simulator and the
@@ -18,6 +18,11 @@ vendor SDK give the same properties. Behaviour, with the reason for each choice:
   the last mode as selected: an off-by-one). FLIP: the camera flips; CCD_CFA's CFA_TYPE (and so
   the FITS BAYERPAT) follows as the C++ driver compensates it (frame.flipped_bayer). Both
   refused while exposing or streaming: the SDK wants the camera stopped.
+- DEAD_PIXEL_SUPPRESSION (ours; the SDK's DPS, POASetEnableDPS): defined where the SDK exports
+  it. The SDK turns it on when the camera opens and cannot say its state, so after connect the
+  switch shows Suppress with state Idle; a choice is sent to the camera (Ok, or Alert with the
+  camera's reason) and kept in the configuration, so the next connect applies it. Refused while
+  exposing or streaming: enabling it reads the camera's table from its flash.
 - BLINK: BLINK_COUNT frames of BLINK_DURATION are taken and read out (then dropped) before each
   exposure: the C++ driver left them unread in the camera, where a later read could find them.
 """
@@ -67,6 +72,7 @@ class Controls(Component):
         self.controls_mode: Any = None
         self.preset: Any = None
         self.flip: Any = None
+        self.dps: Any = None
         self.sensor_mode: Any = None
         self.blink: Any = None
 
@@ -80,6 +86,7 @@ class Controls(Component):
         self._presets = {}
         self._bandwidth_default()
         self.controls = self.controls_mode = self.preset = self.flip = self.sensor_mode = None
+        self.dps = self.build(P.DEAD_PIXEL_SUPPRESSION) if cam.can_suppress_dead_pixels() else None
         if self._controls:
             numbers, modes = [], []
             for c in self._controls.values():
@@ -112,6 +119,8 @@ class Controls(Component):
             self.sensor_mode = self.build(P.SENSOR_MODE,
                                           [P.SwitchSpec(f"MODE_{i}", n, i == current)
                                            for i, n in enumerate(modes_names)])
+        if self.dps is None:
+            self.drop(P.DEAD_PIXEL_SUPPRESSION)
         for spec, vector in ((P.CCD_CONTROLS, self.controls),
                              (P.CCD_CONTROLS_MODE, self.controls_mode),
                              (P.CCD_GAIN_PRESET, self.preset), (P.FLIP, self.flip),
@@ -313,6 +322,21 @@ class Controls(Component):
             return
         vector.apply(values)
         self._update_cfa()  # before the Ok, as the preset above
+        vector.state = State.OK
+        self.device.update(vector)
+
+    @handles(P.DEAD_PIXEL_SUPPRESSION)
+    def on_dead_pixels(self, vector: Any, values: dict) -> None:
+        if self.activity.refuse_while_camera_busy(vector, "dead pixel suppression"):
+            return
+        on = values.get("INDI_ENABLED", not values.get("INDI_DISABLED", False))
+        try:
+            self.camera.set_dead_pixel_suppression(on)
+        except CameraError as exc:
+            self.device.alert(vector, f"The camera refused to {'enable' if on else 'disable'} "
+                                      f"dead pixel suppression: {exc}")
+            return
+        vector.set_only("INDI_ENABLED" if on else "INDI_DISABLED")
         vector.state = State.OK
         self.device.update(vector)
 

@@ -319,6 +319,14 @@ FLIP = PropertySpec(
     (SwitchSpec("FLIP_HORIZONTAL", "Horizontal"), SwitchSpec("FLIP_VERTICAL", "Vertical")),
     rule="AnyOfMany", saved=True,
 )
+#: Ours: the SDK's dead pixel suppression (POASetEnableDPS, PlayerOneCamera.h of SDK 3.7.0): the
+#: camera corrects the pixels its flash lists. The SDK's POAInitCamera turns it on and has no
+#: getter, so after connect it shows On with state Idle (the SDK's setting, not one made here).
+DEAD_PIXEL_SUPPRESSION = PropertySpec(
+    "Switch", "DEAD_PIXEL_SUPPRESSION", "Dead Pixels", CONTROLS, "rw", 60,
+    (SwitchSpec("INDI_ENABLED", "Suppress", True), SwitchSpec("INDI_DISABLED", "Keep")),
+    rule="OneOfMany", saved=True, notes="defined only when the SDK exports POASetEnableDPS",
+)
 CCD_VIDEO_FORMAT = PropertySpec(
     "Switch", "CCD_VIDEO_FORMAT", "Format", CONTROLS, "rw", 60,
     (SwitchSpec("POA_RAW8", "Raw 8 bit"), SwitchSpec("POA_RAW16", "Raw 16 bit", True)),
@@ -381,9 +389,9 @@ NOT_LOADED_AT_CONNECT = frozenset({CCD_FRAME.name, CCD_BINNING.name})
 
 #: Built at each connect from what the opened camera reports (present or not, by camera), and
 #: defined after the connected_specs() set in this order, as the C++ driver defines them.
-BUILT_AT_CONNECT = (CCD_CONTROLS, CCD_CONTROLS_MODE, CCD_GAIN_PRESET, FLIP, CCD_VIDEO_FORMAT,
-                    BLINK, ADC_DEPTH, SDK, SERIAL_NUMBER, NICKNAME, USER_CUSTOM_ID, USB_LINK,
-                    SENSOR_MODE)
+BUILT_AT_CONNECT = (CCD_CONTROLS, CCD_CONTROLS_MODE, CCD_GAIN_PRESET, FLIP, DEAD_PIXEL_SUPPRESSION,
+                    CCD_VIDEO_FORMAT, BLINK, ADC_DEPTH, SDK, SERIAL_NUMBER, NICKNAME,
+                    USER_CUSTOM_ID, USB_LINK, SENSOR_MODE)
 
 #: Defined while a setting asks for them: CCD_FILE_PATH while UPLOAD_MODE saves to disk,
 #: CCD_ROTATION while WCS_CONTROL is enabled (as libindi).

@@ -44,6 +44,7 @@ OURS = {
     "CCD_WARMUP_SETTINGS": "warm-up rate and limit (issue 5; tests/ccd/test_driver_cooling.py)",
     "USER_CUSTOM_ID": "the name stored in the camera (issue 15; tests/ccd/test_driver_custom_id.py)",
     "CCD_USB_RESET": "a hung camera reset and reopened (issue 15; tests/ccd/test_driver_field_failures.py)",
+    "DEAD_PIXEL_SUPPRESSION": "the SDK's DPS (issue 20; tests/ccd/test_driver_dead_pixels.py)",
 }
 
 CAMERAS = [

@@ -15,8 +15,8 @@ The manual's steps, each reported PASS / FAIL / WARN / SKIP:
    temperature must fall (by ``--min-fall`` °C, or reach the setpoint) and the cooler power rise
    above 1 %; a driver message about the 12 V supply is quoted. The cooler is put back as found
    (switched off again if it was off);
-4. **fan**: ``CCD_CONTROLS`` has ``FanPower`` and a new value is accepted and read back; the old
-   value is restored.
+4. **fan**: ``CCD_CONTROLS`` has ``FanPower`` (``FanPowerPerc`` on SDK 3.7.0) and a new value
+   is accepted and read back; the old value is restored.
 
 Exit code 0 when nothing FAILed, 1 otherwise (2/3/4 as every subcommand: :mod:`.exits`).
 """
@@ -158,23 +158,29 @@ def check_cooler(client: SimpleIndiClient, device: str, setpoint: float, seconds
     return Result("cooler", FAIL, detail)
 
 
+#: The names POA_FAN_POWER has in CCD_CONTROLS (the camera's szConfName): SDK 3.7.0 writes
+#: FanPowerPerc, SDK 3.10.0 FanPower (docs/upstream-facts.md section 2.5). A client sees only names.
+FAN_NAMES = ("FanPower", "FanPowerPerc")
+
+
 def check_fan(client: SimpleIndiClient, device: str) -> Result:
     controls = client.props.get((device, CONTROLS))
-    if controls is None or "FanPower" not in controls.values:
+    name = next((n for n in FAN_NAMES if controls is not None and n in controls.values), None)
+    if controls is None or name is None:
         return Result("fan", FAIL if controls is not None else SKIP,
-                      "CCD_CONTROLS has no FanPower" if controls is not None else
+                      f"CCD_CONTROLS has no {' or '.join(FAN_NAMES)}" if controls is not None else
                       "no CCD_CONTROLS on this device: the fan cannot be checked")
-    old = float(controls.values["FanPower"])  # type: ignore[arg-type]
+    old = float(controls.values[name])  # type: ignore[arg-type]
     new = old - 10 if old >= 60 else old + 10
     try:
-        set_controls(client, device, {"FanPower": new})
-        got = float(client.props[(device, CONTROLS)].values["FanPower"])  # type: ignore[arg-type]
-        set_controls(client, device, {"FanPower": old})
+        set_controls(client, device, {name: new})
+        got = float(client.props[(device, CONTROLS)].values[name])  # type: ignore[arg-type]
+        set_controls(client, device, {name: old})
     except ToolFailed as exc:
         return Result("fan", FAIL, str(exc))
     if abs(got - new) > 0.5:
-        return Result("fan", FAIL, f"FanPower set to {new:g} % but reads {got:g} %")
-    return Result("fan", PASS, f"FanPower {old:g} % -> {new:g} % accepted and read back, restored "
+        return Result("fan", FAIL, f"{name} set to {new:g} % but reads {got:g} %")
+    return Result("fan", PASS, f"{name} {old:g} % -> {new:g} % accepted and read back, restored "
                   f"(listen: the fan should run; the manual's default is 50 % on carbon-fibre, "
                   f"70 % on aluminium bodies)")
 

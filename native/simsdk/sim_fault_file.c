@@ -45,7 +45,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -162,13 +161,9 @@ int sim_fault_file_active(void) {
     return path != NULL && *path != '\0';
 }
 
-/* "@SIM-ARES-C-PRO-0001" (the serial, case ignored) or "@100" (the camera id). c locked. */
-static int is_target(const sim_cam *c, const char *target) {
-    if (strcasecmp(target, c->serial) == 0) return 1;
-    char *end = NULL;
-    long id = strtol(target, &end, 10);
-    return end != target && *end == '\0' && id == c->id;
-}
+static sim_fault_line_fn g_takers[SIM_LINE_TAKERS]; /* set when the library loads, then only read */
+
+void sim_fault_file_take_lines(enum sim_fault_line_taker who, sim_fault_line_fn fn) { g_takers[who] = fn; }
 
 /* One line of the file: "name[=arg][@serial or id]". No lock held. */
 static void apply_line(char *line) {
@@ -208,16 +203,9 @@ static void apply_line(char *line) {
     /* Cameras and filter wheels each take the words they know: a line is refused only when no
      * device it reached knew it (a wheel-only "stuck" reaches the cameras too when untargeted). */
     int applied = 0, refused = 0;
-    for (int i = 0; i < SIM_MAX_CAMERAS; i++) {
-        sim_cam *c = sim_slot(i);
-        pthread_mutex_lock(&c->mu);
-        if (c->present && (target == NULL || is_target(c, target))) {
-            if (sim_fault_apply(c, p, arg) == 0) applied++;
-            else refused++;
-        }
-        pthread_mutex_unlock(&c->mu);
+    for (int i = 0; i < SIM_LINE_TAKERS; i++) {
+        if (g_takers[i] != NULL) g_takers[i](p, arg, target, &applied, &refused);
     }
-    sim_wheel_fault_line(p, arg, target, &applied, &refused);
     if (applied == 0 && refused > 0) {
         fprintf(stderr, "simulated PlayerOne SDK: unknown fault line '%s' in INDI_PLAYERONE_SIM_FAULT_FILE ignored\n",
                 original);

@@ -285,6 +285,14 @@ void sim_fault_set(sim_cam *c, int k, int arg);   /* arm (arg >= 0) or clear one
 int sim_fault_apply(sim_cam *c, const char *name, const char *arg);
 
 /* ---- runtime fault file and fail_call (sim_fault_file.c) ---- */
+/* A taker of the fault file's lines: applies one line's word (name, optional arg text) to the
+ * devices it targets (every one when target is NULL), counting those that took it and those
+ * that refused it (a word they do not know). Called from the file's poll, which holds no other
+ * lock. The takers are called in this order; each registers itself when the library is loaded
+ * (a constructor in its own file), so the file knows no device. */
+typedef void (*sim_fault_line_fn)(const char *name, const char *arg, const char *target, int *applied, int *refused);
+enum sim_fault_line_taker { SIM_LINES_CAMERAS = 0, SIM_LINES_WHEELS, SIM_LINE_TAKERS };
+void sim_fault_file_take_lines(enum sim_fault_line_taker who, sim_fault_line_fn fn);
 void sim_fault_file_poll(void);   /* apply new lines of the fault file; no camera lock held */
 int sim_fault_file_active(void);  /* INDI_PLAYERONE_SIM_FAULT_FILE is set (waits then poll it) */
 int sim_fail_call_take(sim_cam *c, const char *func); /* c locked: 1 if this call must fail */
@@ -297,10 +305,6 @@ void sim_fail_calls_clear(sim_cam *c);
 void sim_fault_file_reset(void); /* SimPOA_Reset: forget the file, its lines and global fail_calls */
 
 /* ---- the simulated filter wheels (sim_wheel.c) ---- */
-/* Apply one fault line's word to the wheels it targets (every wheel when target is NULL); counts
- * the wheels that took it and those that refused it (a word wheels do not know). Polls nothing:
- * called from the fault file's poll, which holds no other lock. */
-void sim_wheel_fault_line(const char *name, const char *arg, const char *target, int *applied, int *refused);
 void sim_wheel_reset(void); /* SimPOA_Reset: forget every wheel, as if the library were just loaded */
 
 /* ---- small helpers (sim_base.c) ---- */

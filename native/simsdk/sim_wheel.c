@@ -523,7 +523,9 @@ static int is_target(const sim_wheel *w, const char *target) {
     return end != target && *end == '\0' && h == w->handle;
 }
 
-void sim_wheel_fault_line(const char *name, const char *arg, const char *target, int *applied, int *refused) {
+/* One line of the fault file for the wheels it targets (sim_fault_line_fn). Polls nothing: it
+ * is called from the file's poll, which holds no other lock. */
+static void wheel_fault_line(const char *name, const char *arg, const char *target, int *applied, int *refused) {
     pthread_mutex_lock(&g_wheel_mu);
     double now = sim_now();
     for (int i = 0; i < SIM_MAX_WHEELS; i++) {
@@ -538,6 +540,11 @@ void sim_wheel_fault_line(const char *name, const char *arg, const char *target,
         }
     }
     pthread_mutex_unlock(&g_wheel_mu);
+}
+
+/* The wheels take the fault file's lines after the cameras, from the moment the library is loaded. */
+__attribute__((constructor)) static void take_fault_lines(void) {
+    sim_fault_file_take_lines(SIM_LINES_WHEELS, wheel_fault_line);
 }
 
 void sim_wheel_reset(void) {

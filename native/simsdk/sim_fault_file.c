@@ -12,7 +12,7 @@
  * one is applied too, so a half-written line would be misread).
  *
  * A line is `name[=arg]` (every camera), `name[=arg]@<serial>` or `name[=arg]@<camera id>` (one
- * camera); blank lines and `#` comments are skipped. Names: every fault of sim_faults.c (arg a
+ * camera); blank lines and `#` comments are skipped. Names: every fault of sim_fault_kinds.c (arg a
  * count, default 0 = every time until cleared, 1 for the *_next_frame ones), and
  *   none                 clears every fault and fail_call of the camera
  *   unplug               the camera leaves now (= unplug_after=0): its calls answer

@@ -82,7 +82,7 @@ void sim_config_error(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 void sim_config_error_clear(void);
 int sim_sdk_version_at_least(const sim_options *o, int major, int minor, int patch);
 
-/* ---- faults (sim_faults.c) ---- */
+/* ---- faults (sim_fault_kinds.c) ---- */
 enum sim_fault_kind {
     FAULT_NEVER_READY = 0, /* exposures never finish: ImageReady stays FALSE, state EXPOSING */
     FAULT_TIMEOUT,         /* GetImageData waits its whole timeout and fails with POA_ERROR_TIMEOUT */
@@ -102,7 +102,7 @@ enum sim_fault_kind {
 
 typedef struct sim_fault {
     int armed;
-    int remaining; /* occurrences left; 0 = until cleared (UNPLUG_AFTER: frames left; others: see sim_faults.c) */
+    int remaining; /* occurrences left; 0 = until cleared (UNPLUG_AFTER: frames left; others: see sim_fault_kinds.c) */
     int counter;   /* SNAP_STALL, TEMP_GLITCH: events seen since armed */
 } sim_fault;
 
@@ -272,14 +272,17 @@ void sim_thermal_changed(sim_cam *c);      /* advance before a cooler setting ch
 int sim_config_supported(const sim_cam *c, POAConfig id);
 void sim_config_defaults(sim_cam *c); /* every config to its default value (at open) */
 
-/* ---- faults (sim_faults.c) ---- */
-void sim_faults_at_open(sim_cam *c); /* the options' faults, at open */
+/* ---- fault words and counters (sim_fault_kinds.c) ---- */
 int sim_fault_take(sim_cam *c, enum sim_fault_kind k); /* 1 if it fires now (consumes a count) */
 int sim_fault_armed(const sim_cam *c, enum sim_fault_kind k);
 int sim_fault_every(sim_cam *c, enum sim_fault_kind k); /* SNAP_STALL, TEMP_GLITCH: this event hit */
 int sim_fault_frame_out(sim_cam *c); /* a frame was handed out: 1 if the camera unplugs now */
 int sim_fault_index(const char *name, size_t len); /* FAULT_* of a fault name, -1 if none */
+int sim_fault_default_arg(int k); /* the argument of FAULT_* k when its word comes without one */
 int sim_fault_is_name(const char *name, size_t len); /* any fault word, also the line-only ones */
+
+/* ---- arming faults (sim_faults.c) ---- */
+void sim_faults_at_open(sim_cam *c); /* the options' faults, at open */
 void sim_fault_set(sim_cam *c, int k, int arg);   /* arm (arg >= 0) or clear one fault; c locked */
 /* Apply one fault word (name, optional arg text) to camera c (locked); 0, or -1 if unknown. */
 int sim_fault_apply(sim_cam *c, const char *name, const char *arg);

@@ -17,7 +17,7 @@
  *   usb2                 the camera is on a USB 2 link (40 MB/s instead of 400 MB/s)
  *   custom_id=<text>     the user custom ID (POASetUserCustomID, up to 16 bytes) the camera's
  *                        flash holds when it is plugged in: a camera named on another computer
- *   <fault>[=n]          a fault of sim_faults.c armed at every open ("open_error=2": the first
+ *   <fault>[=n]          a fault of sim_fault_kinds.c armed at every open ("open_error=2": the first
  *                        two opens fail)
  * Test knobs (documented in README.md, not for users):
  *   ddr_mb=<MB>          the camera's frame buffer, default 512

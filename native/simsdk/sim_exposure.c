@@ -242,6 +242,16 @@ void sim_stop_exposure_locked(sim_cam *c) {
     pthread_cond_broadcast(&c->cv);
 }
 
+void sim_close_locked(sim_cam *c) {
+    if (!c->opened) return;
+    c->opened = 0; /* first: a racing call sees "not opened" while the render thread is joined */
+    c->inited = 0;
+    sim_stop_exposure_locked(c);
+    sim_flush_frames(c);
+    pthread_cond_broadcast(&c->cv);
+    sim_render_stop(c);
+}
+
 void sim_unplug_locked(sim_cam *c) {
     c->unplugged = 1; /* first: every call from now on answers POA_ERROR_DEVICE_NOT_FOUND */
     sim_close_locked(c);

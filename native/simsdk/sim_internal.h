@@ -214,7 +214,7 @@ typedef struct sim_cam {
     int unplug_in_read; /* unplug_in_read armed: 1 + ms into the next POAGetImageData; 0 = off */
 } sim_cam;
 
-/* ---- registry (sim_registry.c) ---- */
+/* ---- the camera slots (sim_slots.c) ---- */
 /* Look a camera up by id and lock it. On success *out is locked and POA_OK is returned. The
  * checks, in this order (the first failing one is the error): the id names a camera
  * (POA_ERROR_INVALID_ID); with LOCK_PLUGGED or LOCK_OPEN it was not unplugged
@@ -227,15 +227,17 @@ enum sim_lock_need { LOCK_ANY = 0, LOCK_PLUGGED = 1, LOCK_OPEN = 2 };
  * can be made to fail without code of its own. */
 POAErrors sim_lock_cam_fn(int id, enum sim_lock_need need, sim_cam **out, const char *func);
 #define sim_lock_cam(id, need, out) sim_lock_cam_fn((id), (need), (out), __func__)
-sim_cam *sim_slot(int slot); /* slot table access (slots initialised), for the fault file */
+sim_cam *sim_slot(int slot); /* slot table access (slots initialised) */
 void sim_unlock_cam(sim_cam *c);
+
+/* ---- enumeration, open and close (sim_registry.c) ---- */
 void sim_reset_settings(sim_cam *c); /* defaults of geometry and configs (at open) */
-void sim_close_locked(sim_cam *c);   /* stop, join the render thread; c stays locked */
 
 /* ---- exposure, DDR and link (sim_exposure.c) ---- */
 void sim_advance(sim_cam *c, double now);    /* c locked: run the timing model up to now */
 void sim_stop_exposure_locked(sim_cam *c);   /* c locked */
 void sim_flush_frames(sim_cam *c);           /* c locked: every frame the camera holds is gone */
+void sim_close_locked(sim_cam *c);           /* stop, join the render thread; c stays locked */
 void sim_unplug_locked(sim_cam *c);          /* c locked */
 size_t sim_frame_bytes(const sim_cam *c);
 int sim_bytes_per_pixel(POAImgFormat f);

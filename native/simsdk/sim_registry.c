@@ -1,5 +1,6 @@
 /*
- * Camera enumeration, properties, open/init/close, and the process-wide slot table.
+ * Camera enumeration, properties, open/init/close and SimPOA_Reset, over the slot table of
+ * sim_slots.c.
  *
  * Quirks of the SDK reproduced here (each one a thing a binding must get right):
  *  - POAGetCameraProperties(index) works only after POAGetCameraCount has scanned the "bus";
@@ -53,30 +54,8 @@ _Static_assert(offsetof(POAConfigAttributes, reserved) == 240, "reserved offset"
 _Static_assert(sizeof(POASensorModeInfo) == 192, "POASensorModeInfo must be 192 bytes");
 _Static_assert(sizeof(POAImgFormat) == 4 && sizeof(POAErrors) == 4 && sizeof(POABool) == 4, "enums are int");
 
-static sim_cam g_cams[SIM_MAX_CAMERAS];
 static pthread_mutex_t g_scan_mu = PTHREAD_MUTEX_INITIALIZER;
 static int g_scanned; /* POAGetCameraCount ran since load (or SimPOA_Reset) */
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-
-static void init_slots(void) {
-    for (int i = 0; i < SIM_MAX_CAMERAS; i++) {
-        sim_cam *c = &g_cams[i];
-        pthread_mutexattr_t ma;
-        pthread_mutexattr_init(&ma);
-        pthread_mutex_init(&c->mu, &ma);
-        pthread_mutexattr_destroy(&ma);
-        pthread_condattr_t ca;
-        pthread_condattr_init(&ca);
-        /* Waits are on the monotonic clock: a wall-clock step must not stretch a timeout. */
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-        pthread_cond_init(&c->cv, &ca);
-        pthread_condattr_destroy(&ca);
-        c->slot = i;
-        c->id = SIM_ID_BASE + SIM_ID_STEP * i;
-    }
-}
-
-static void ensure_init(void) { pthread_once(&g_once, init_slots); }
 
 /* "SIM-ARES-C-PRO-0001": the model in capitals, blanks as dashes, the n-th of its model. */
 static void make_serial(sim_cam *c, int nth) {
@@ -136,14 +115,13 @@ static int wanted_models(const sim_model *out[SIM_MAX_CAMERAS], int nth[SIM_MAX_
 }
 
 POACAMERA_API int POAGetCameraCount(void) {
-    ensure_init();
     const sim_model *want[SIM_MAX_CAMERAS] = {0};
     int nth[SIM_MAX_CAMERAS] = {0};
     sim_config_error_clear();
     int n = wanted_models(want, nth);
     pthread_mutex_lock(&g_scan_mu);
     for (int i = 0; i < SIM_MAX_CAMERAS; i++) {
-        sim_cam *c = &g_cams[i];
+        sim_cam *c = sim_slot(i);
         pthread_mutex_lock(&c->mu);
         if (!c->opened) {
             int plugged = 0;
@@ -168,7 +146,7 @@ POACAMERA_API int POAGetCameraCount(void) {
     int count = 0;
     pthread_mutex_lock(&g_scan_mu);
     for (int i = 0; i < SIM_MAX_CAMERAS; i++) {
-        sim_cam *c = &g_cams[i];
+        sim_cam *c = sim_slot(i);
         pthread_mutex_lock(&c->mu);
         if (c->present && !c->unplugged) count++;
         pthread_mutex_unlock(&c->mu);
@@ -176,42 +154,6 @@ POACAMERA_API int POAGetCameraCount(void) {
     pthread_mutex_unlock(&g_scan_mu);
     return count;
 }
-
-sim_cam *sim_slot(int slot) {
-    ensure_init();
-    return &g_cams[slot];
-}
-
-POAErrors sim_lock_cam_fn(int id, enum sim_lock_need need, sim_cam **out, const char *func) {
-    ensure_init();
-    sim_fault_file_poll(); /* before any lock: applying a line locks cameras */
-    if (id < SIM_ID_BASE || (id - SIM_ID_BASE) % SIM_ID_STEP != 0) return POA_ERROR_INVALID_ID;
-    int slot = (id - SIM_ID_BASE) / SIM_ID_STEP;
-    if (slot >= SIM_MAX_CAMERAS) return POA_ERROR_INVALID_ID;
-    sim_cam *c = &g_cams[slot];
-    pthread_mutex_lock(&c->mu);
-    POAErrors err = POA_OK;
-    if (!c->present) {
-        err = POA_ERROR_INVALID_ID;
-    } else if (need != LOCK_ANY && c->unplugged) {
-        err = POA_ERROR_DEVICE_NOT_FOUND;
-    } else if (need == LOCK_OPEN && !c->opened) {
-        err = POA_ERROR_NOT_OPENED;
-    }
-    if (err == POA_OK && sim_fail_call_take(c, func)) err = POA_ERROR_OPERATION_FAILED;
-    if (err == POA_OK && need != LOCK_ANY && c->faults[FAULT_HANG].armed && strcmp(func, "POACloseCamera") != 0 &&
-        strcmp(func, "POAGetCameraState") != 0 && strcmp(func, "POAGetImageData") != 0) {
-        err = POA_ERROR_TIMEOUT; /* a hung camera: only a USB reset brings it back */
-    }
-    if (err != POA_OK) {
-        pthread_mutex_unlock(&c->mu);
-        return err;
-    }
-    *out = c;
-    return POA_OK;
-}
-
-void sim_unlock_cam(sim_cam *c) { pthread_mutex_unlock(&c->mu); }
 
 static void fill_properties(const sim_cam *c, POACameraProperties *p) {
     const sim_model *m = c->model;
@@ -250,7 +192,6 @@ static void fill_properties(const sim_cam *c, POACameraProperties *p) {
 }
 
 POACAMERA_API POAErrors POAGetCameraProperties(int nIndex, POACameraProperties *pProp) {
-    ensure_init();
     if (pProp == NULL) return POA_ERROR_POINTER;
     if (nIndex < 0) return POA_ERROR_INVALID_INDEX;
     if (sim_fail_call_global("POAGetCameraProperties")) return POA_ERROR_OPERATION_FAILED;
@@ -258,7 +199,7 @@ POACAMERA_API POAErrors POAGetCameraProperties(int nIndex, POACameraProperties *
     POAErrors err = POA_ERROR_INVALID_INDEX;
     int k = 0;
     for (int i = 0; g_scanned && i < SIM_MAX_CAMERAS && err != POA_OK; i++) {
-        sim_cam *c = &g_cams[i];
+        sim_cam *c = sim_slot(i);
         pthread_mutex_lock(&c->mu);
         if (c->present && !c->unplugged && k++ == nIndex) {
             fill_properties(c, pProp);
@@ -333,16 +274,6 @@ POACAMERA_API POAErrors POAInitCamera(int nCameraID) {
     return POA_OK;
 }
 
-void sim_close_locked(sim_cam *c) {
-    if (!c->opened) return;
-    c->opened = 0; /* first: a racing call sees "not opened" while the render thread is joined */
-    c->inited = 0;
-    sim_stop_exposure_locked(c);
-    sim_flush_frames(c);
-    pthread_cond_broadcast(&c->cv);
-    sim_render_stop(c);
-}
-
 /* Closing a camera that is not open is not an error; closing an unplugged one cleans up and
  * answers POA_ERROR_DEVICE_NOT_FOUND. */
 POACAMERA_API POAErrors POACloseCamera(int nCameraID) {
@@ -355,10 +286,9 @@ POACAMERA_API POAErrors POACloseCamera(int nCameraID) {
 }
 
 POACAMERA_API void SimPOA_Reset(void) {
-    ensure_init();
     pthread_mutex_lock(&g_scan_mu);
     for (int i = 0; i < SIM_MAX_CAMERAS; i++) {
-        sim_cam *c = &g_cams[i];
+        sim_cam *c = sim_slot(i);
         pthread_mutex_lock(&c->mu);
         sim_close_locked(c);
         c->present = 0;

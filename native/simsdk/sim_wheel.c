@@ -188,9 +188,33 @@ static void start_motion(sim_wheel *w, int kind, int to, int dir, int steps, dou
     w->t_end = now + seconds;
 }
 
-static void self_check(sim_wheel *w, double now) {
+void sim_wheel_self_check(sim_wheel *w, double now) {
     /* a full turn forward to the index mark at position 0 */
     start_motion(w, WHEEL_SELF_CHECK, 0, 1, w->model->slots, sim_wheel_self_check_s(w->model), now);
+}
+
+void sim_wheel_move(sim_wheel *w, int position) {
+    int n = w->model->slots;
+    int forward = mod(position - w->position, n);
+    int dir = 1, steps = forward;
+    if (!w->one_way && n - forward < forward) {
+        dir = -1;
+        steps = n - forward;
+    }
+    double now = sim_now();
+    double seconds = sim_wheel_move_s(w->model, steps);
+    start_motion(w, WHEEL_MOVE, position, dir, steps, seconds, now);
+    if (w->stuck_armed > 0) {
+        /* stalls halfway: the motor stops between two slots and the wheel reports MOVING */
+        sim_fault_log("stuck %d", w->handle);
+        w->t_end = -1;
+        if (w->stuck_armed > 1 && --w->stuck_armed == 1) w->stuck_armed = 0;
+    }
+    if (w->unplug_in_move > 0) {
+        double ms = w->unplug_in_move - 1;
+        w->unplug_at = now + (ms > 0 ? ms / 1000.0 : seconds / 2);
+        w->unplug_in_move = 0;
+    }
 }
 
 /* ---- lookup ---------------------------------------------------------------------------------- */
@@ -199,13 +223,7 @@ static void ensure_handles(void) {
     for (int i = 0; i < SIM_MAX_WHEELS; i++) g_wheels[i].handle = SIM_WHEEL_HANDLE_BASE + SIM_WHEEL_HANDLE_STEP * i;
 }
 
-enum need { ANY = 0, PLUGGED = 1, OPEN = 2 };
-
-/* Look a wheel up by handle and lock the wheels; on success the lock is held and PW_OK returned.
- * The checks, in this order: the handle names a wheel (INVALID_HANDLE); with PLUGGED or OPEN it
- * was not unplugged (`gone`: NOT_FOUND to an open, OPERATION_FAILED to the rest, as the header
- * says a removed wheel fails); with OPEN it is open (NOT_OPENED). */
-static PWErrors lock_wheel(int handle, enum need need, PWErrors gone, sim_wheel **out) {
+PWErrors sim_wheel_lock(int handle, enum sim_wheel_need need, PWErrors gone, sim_wheel **out) {
     sim_fault_file_poll(); /* before the lock: applying a line locks the wheels */
     pthread_mutex_lock(&g_wheel_mu);
     ensure_handles();
@@ -218,8 +236,8 @@ static PWErrors lock_wheel(int handle, enum need need, PWErrors gone, sim_wheel 
         err = PW_ERROR_INVALID_HANDLE;
     } else {
         advance(w, sim_now());
-        if (need != ANY && w->unplugged) err = gone;
-        else if (need == OPEN && !w->opened) err = PW_ERROR_NOT_OPENED;
+        if (need != WHEEL_ANY && w->unplugged) err = gone;
+        else if (need == WHEEL_OPEN && !w->opened) err = PW_ERROR_NOT_OPENED;
     }
     if (err != PW_OK) {
         pthread_mutex_unlock(&g_wheel_mu);
@@ -229,12 +247,14 @@ static PWErrors lock_wheel(int handle, enum need need, PWErrors gone, sim_wheel 
     return PW_OK;
 }
 
-static PWErrors done(PWErrors err) {
+PWErrors sim_wheel_done(PWErrors err) {
     pthread_mutex_unlock(&g_wheel_mu);
     return err;
 }
 
-/* ---- the API --------------------------------------------------------------------------------- */
+void sim_wheel_save(const sim_wheel *w) { sim_wheel_state_save(w, &g_opt); }
+
+/* ---- the API: enumeration and properties (the calls on one wheel: sim_wheel_calls.c) ---------- */
 
 POA_PW_API int POAGetPWCount(void) {
     const sim_wheel_model *want[SIM_MAX_WHEELS] = {0};
@@ -267,7 +287,7 @@ POA_PW_API int POAGetPWCount(void) {
         if (w->unplugged) continue;
         if (!w->detected) { /* first detected since plugged in: the self-check */
             w->detected = 1;
-            self_check(w, now);
+            sim_wheel_self_check(w, now);
         }
         count++;
     }
@@ -300,218 +320,20 @@ POA_PW_API PWErrors POAGetPWProperties(int index, PWProperties *pProp) {
         if (w->unplugged) continue;
         if (k++ == index) {
             fill(w, pProp);
-            return done(PW_OK);
+            return sim_wheel_done(PW_OK);
         }
     }
-    return done(PW_ERROR_INVALID_INDEX);
+    return sim_wheel_done(PW_ERROR_INVALID_INDEX);
 }
 
 POA_PW_API PWErrors POAGetPWPropertiesByHandle(int Handle, PWProperties *pProp) {
     if (pProp == NULL) return PW_ERROR_POINTER;
     sim_wheel *w;
-    PWErrors err = lock_wheel(Handle, PLUGGED, PW_ERROR_INVALID_HANDLE, &w);
+    PWErrors err = sim_wheel_lock(Handle, WHEEL_PLUGGED, PW_ERROR_INVALID_HANDLE, &w);
     if (err != PW_OK) return err;
     fill(w, pProp);
-    return done(PW_OK);
+    return sim_wheel_done(PW_OK);
 }
-
-POA_PW_API PWErrors POAOpenPW(int Handle) {
-    sim_wheel *w;
-    PWErrors err = lock_wheel(Handle, PLUGGED, PW_ERROR_NOT_FOUND, &w);
-    if (err != PW_OK) return err;
-    w->opened = 1; /* no motion: since SDK 1.1.0 opening leaves the wheel where it is */
-    return done(PW_OK);
-}
-
-POA_PW_API PWErrors POAClosePW(int Handle) {
-    sim_wheel *w;
-    PWErrors err = lock_wheel(Handle, ANY, PW_OK, &w);
-    if (err != PW_OK) return err;
-    w->opened = 0; /* a motion in progress goes on: the wheel finishes it on its own */
-    return done(PW_OK);
-}
-
-POA_PW_API PWErrors POAGetCurrentPosition(int Handle, int *pPosition) {
-    if (pPosition == NULL) return PW_ERROR_POINTER;
-    sim_wheel *w;
-    PWErrors err = lock_wheel(Handle, OPEN, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
-    if (w->motion != WHEEL_IDLE) return done(PW_ERROR_IS_MOVING);
-    *pPosition = w->position;
-    return done(PW_OK);
-}
-
-POA_PW_API PWErrors POAGotoPosition(int Handle, int position) {
-    sim_wheel *w;
-    PWErrors err = lock_wheel(Handle, OPEN, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
-    if (position < 0 || position >= w->model->slots) return done(PW_ERROR_INVALID_ARGU);
-    if (w->motion != WHEEL_IDLE) return done(PW_ERROR_IS_MOVING);
-    if (w->firmware_error) {
-        sim_fault_log("firmware_error %d", w->handle);
-        return done(PW_ERROR_FIRMWARE_ERROR);
-    }
-    if (position == w->position) return done(PW_OK);
-    int n = w->model->slots;
-    int forward = mod(position - w->position, n);
-    int dir = 1, steps = forward;
-    if (!w->one_way && n - forward < forward) {
-        dir = -1;
-        steps = n - forward;
-    }
-    double now = sim_now();
-    double seconds = sim_wheel_move_s(w->model, steps);
-    start_motion(w, WHEEL_MOVE, position, dir, steps, seconds, now);
-    if (w->stuck_armed > 0) {
-        /* stalls halfway: the motor stops between two slots and the wheel reports MOVING */
-        sim_fault_log("stuck %d", w->handle);
-        w->t_end = -1;
-        if (w->stuck_armed > 1 && --w->stuck_armed == 1) w->stuck_armed = 0;
-    }
-    if (w->unplug_in_move > 0) {
-        double ms = w->unplug_in_move - 1;
-        w->unplug_at = now + (ms > 0 ? ms / 1000.0 : seconds / 2);
-        w->unplug_in_move = 0;
-    }
-    return done(PW_OK);
-}
-
-POA_PW_API PWErrors POAGetOneWay(int Handle, int *pIsOneWay) {
-    if (pIsOneWay == NULL) return PW_ERROR_POINTER;
-    sim_wheel *w;
-    PWErrors err = lock_wheel(Handle, PLUGGED, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
-    *pIsOneWay = w->one_way;
-    return done(PW_OK);
-}
-
-POA_PW_API PWErrors POASetOneWay(int Handle, int isOneWay) {
-    sim_wheel *w;
-    PWErrors err = lock_wheel(Handle, PLUGGED, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
-    w->one_way = isOneWay != 0;
-    sim_wheel_state_save(w, &g_opt);
-    return done(PW_OK);
-}
-
-POA_PW_API PWErrors POAGetPWState(int Handle, PWState *pPWState) {
-    if (pPWState == NULL) return PW_ERROR_POINTER;
-    sim_wheel *w;
-    PWErrors err = lock_wheel(Handle, PLUGGED, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
-    *pPWState = !w->opened ? PW_STATE_CLOSED : w->motion != WHEEL_IDLE ? PW_STATE_MOVING : PW_STATE_OPENED;
-    return done(PW_OK);
-}
-
-/* A name of at most bufLen bytes, cut at a NUL; NULL or bufLen 0 clears. INVALID_ARGU for one of
- * MAX_NAME_LEN bytes or more (the header: "should be less than MAX_NAME_LEN") or with a line
- * break (the state file holds one name per line). */
-static PWErrors copy_name(char dst[MAX_NAME_LEN], const char *src, int len) {
-    if (src == NULL || len <= 0) {
-        dst[0] = '\0';
-        return PW_OK;
-    }
-    size_t n = strnlen(src, (size_t)len);
-    if (n >= MAX_NAME_LEN || memchr(src, '\n', n) != NULL || memchr(src, '\r', n) != NULL) {
-        return PW_ERROR_INVALID_ARGU;
-    }
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-    return PW_OK;
-}
-
-/* Copy out: the header asks for a buffer of at least MAX_NAME_LEN bytes. */
-static PWErrors name_out(char *buf, int len, const char *src) {
-    if (buf == NULL) return PW_ERROR_POINTER;
-    if (len < MAX_NAME_LEN) return PW_ERROR_INVALID_ARGU;
-    sim_copy_str(buf, (size_t)len, src);
-    return PW_OK;
-}
-
-POA_PW_API PWErrors POAGetPWFilterAlias(int Handle, int position, char *pAliasBuf, int bufLen) {
-    if (pAliasBuf == NULL) return PW_ERROR_POINTER;
-    sim_wheel *w;
-    PWErrors err = lock_wheel(Handle, OPEN, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
-    if (position < 0 || position >= w->model->slots) return done(PW_ERROR_INVALID_ARGU);
-    return done(name_out(pAliasBuf, bufLen, w->alias[position]));
-}
-
-POA_PW_API PWErrors POASetPWFilterAlias(int Handle, int position, const char *pAliasBuf, int bufLen) {
-    sim_wheel *w;
-    PWErrors err = lock_wheel(Handle, OPEN, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
-    if (position < 0 || position >= w->model->slots) return done(PW_ERROR_INVALID_ARGU);
-    err = copy_name(w->alias[position], pAliasBuf, bufLen);
-    if (err == PW_OK) sim_wheel_state_save(w, &g_opt);
-    return done(err);
-}
-
-POA_PW_API PWErrors POAGetPWFocusOffset(int Handle, int position, int *pFocusOffset) {
-    if (pFocusOffset == NULL) return PW_ERROR_POINTER;
-    sim_wheel *w;
-    PWErrors err = lock_wheel(Handle, OPEN, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
-    if (position < 0 || position >= w->model->slots) return done(PW_ERROR_INVALID_ARGU);
-    *pFocusOffset = w->focus_offset[position];
-    return done(PW_OK);
-}
-
-POA_PW_API PWErrors POASetPWFocusOffset(int Handle, int position, int focusOffset) {
-    sim_wheel *w;
-    PWErrors err = lock_wheel(Handle, OPEN, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
-    if (position < 0 || position >= w->model->slots) return done(PW_ERROR_INVALID_ARGU);
-    w->focus_offset[position] = focusOffset;
-    sim_wheel_state_save(w, &g_opt);
-    return done(PW_OK);
-}
-
-POA_PW_API PWErrors POAGetPWCustomName(int Handle, char *pNameBuf, int bufLen) {
-    if (pNameBuf == NULL) return PW_ERROR_POINTER;
-    sim_wheel *w;
-    PWErrors err = lock_wheel(Handle, OPEN, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
-    return done(name_out(pNameBuf, bufLen, w->custom_name));
-}
-
-POA_PW_API PWErrors POASetPWCustomName(int Handle, const char *pNameBuf, int bufLen) {
-    sim_wheel *w;
-    PWErrors err = lock_wheel(Handle, OPEN, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
-    err = copy_name(w->custom_name, pNameBuf, bufLen);
-    if (err == PW_OK) sim_wheel_state_save(w, &g_opt);
-    return done(err);
-}
-
-POA_PW_API PWErrors POAResetPW(int Handle) {
-    sim_wheel *w;
-    PWErrors err = lock_wheel(Handle, OPEN, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
-    w->firmware_error = 0;
-    self_check(w, sim_now()); /* also frees a stalled wheel */
-    return done(PW_OK);
-}
-
-POA_PW_API const char *POAGetPWErrorString(PWErrors err) {
-    switch (err) {
-    case PW_OK: return "OK";
-    case PW_ERROR_INVALID_INDEX: return "invalid index";
-    case PW_ERROR_INVALID_HANDLE: return "invalid handle";
-    case PW_ERROR_INVALID_ARGU: return "invalid argument";
-    case PW_ERROR_NOT_OPENED: return "filter wheel not opened";
-    case PW_ERROR_NOT_FOUND: return "filter wheel not found, may be removed";
-    case PW_ERROR_IS_MOVING: return "filter wheel is moving";
-    case PW_ERROR_POINTER: return "invalid pointer";
-    case PW_ERROR_OPERATION_FAILED: return "operation failed";
-    case PW_ERROR_FIRMWARE_ERROR: return "firmware error, reset the filter wheel";
-    }
-    return "unknown error";
-}
-
-POA_PW_API int POAGetPWAPIVer(void) { return 20250307; }
-
-POA_PW_API const char *POAGetPWSDKVer(void) { return "1.2.3"; }
 
 /* ---- the fault file and SimPOA_Reset (sim_internal.h) ---------------------------------------- */
 

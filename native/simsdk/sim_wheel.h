@@ -57,6 +57,19 @@ typedef struct sim_wheel {
 const sim_wheel_model *sim_wheel_models(int *count);
 double sim_wheel_move_s(const sim_wheel_model *m, int steps);  /* a move of `steps` slots */
 double sim_wheel_self_check_s(const sim_wheel_model *m);       /* the self-check and a reset */
+void sim_wheel_self_check(sim_wheel *w, double now); /* lock held: turn to position 0 */
+/* Lock held, the wheel idle elsewhere: start the move to `position` (the shorter way, or forward
+ * when one-way), stalled or set to unplug when those faults are armed. */
+void sim_wheel_move(sim_wheel *w, int position);
+
+enum sim_wheel_need { WHEEL_ANY = 0, WHEEL_PLUGGED = 1, WHEEL_OPEN = 2 };
+/* Look a wheel up by handle and lock the wheels; on success the lock is held and PW_OK returned.
+ * The checks, in this order: the handle names a wheel (INVALID_HANDLE); with WHEEL_PLUGGED or
+ * WHEEL_OPEN it was not unplugged (`gone`: NOT_FOUND to an open, OPERATION_FAILED to the rest, as
+ * the header says a removed wheel fails); with WHEEL_OPEN it is open (NOT_OPENED). */
+PWErrors sim_wheel_lock(int handle, enum sim_wheel_need need, PWErrors gone, sim_wheel **out);
+PWErrors sim_wheel_done(PWErrors err); /* unlock the wheels, return err */
+void sim_wheel_save(const sim_wheel *w); /* lock held: its state file, after a change */
 
 /* ---- sim_wheel_store.c: options, the state file, faults, configuration errors ---- */
 typedef struct sim_wheel_options {

@@ -24,6 +24,11 @@ import time
 import xml.etree.ElementTree as ET
 from typing import Iterator
 
+try:
+    from helpers.indi_stream import TopLevelElements
+except ModuleNotFoundError:  # run as a script (by indiserver): this folder is sys.path[0]
+    from indi_stream import TopLevelElements  # type: ignore[no-redef]
+
 PATTERN_CHUNK = 1 << 20
 
 
@@ -130,22 +135,11 @@ class BlobDriver:
     def run(self) -> None:
         """Blocking reads of fd 0 (never O_NONBLOCK); returns at end of file (indiserver gone)."""
         self.transport.start()
-        parser = ET.XMLPullParser(events=("start", "end"))
-        parser.feed(b"<stream>")
-        root: ET.Element | None = None
-        depth = 0
+        stream = TopLevelElements()
         try:
             while data := os.read(0, 65536):
-                parser.feed(data)
-                for event, elem in parser.read_events():
-                    if event == "start":
-                        root = elem if root is None else root
-                        depth += 1
-                        continue
-                    depth -= 1
-                    if depth == 1 and root is not None:
-                        self.handle(elem)
-                        root.remove(elem)
+                for elem in stream.feed(data):
+                    self.handle(elem)
         finally:
             self.transport.close()
 

@@ -15,7 +15,39 @@ import socket
 import threading
 import time
 import xml.etree.ElementTree as ET
-from typing import Callable
+from typing import Callable, Iterator
+
+
+class TopLevelElements:
+    """The complete top-level elements of an INDI byte stream fed in pieces of any size.
+
+    The stream has no root element, so the parser reads it under a synthetic ``<stream>``; each
+    element is detached from that root once complete, so a long session holds no tree.
+    """
+
+    def __init__(self) -> None:
+        self._parser = ET.XMLPullParser(events=("start", "end"))
+        self._parser.feed(b"<stream>")
+        self._root: ET.Element | None = None
+        self._depth = 0
+
+    def feed(self, data: bytes) -> Iterator[ET.Element]:
+        """The top-level elements that `data` completes, in stream order."""
+        self._parser.feed(data)
+        for event, elem in self._parser.read_events():
+            if event == "start":
+                self._root = elem if self._root is None else self._root
+                self._depth += 1
+                continue
+            self._depth -= 1
+            if self._depth == 1 and self._root is not None:
+                self._root.remove(elem)
+                yield elem
+
+    def close(self) -> None:
+        """End of the stream: a truncated element raises `ET.ParseError`."""
+        self._parser.feed(b"</stream>")
+        self._parser.close()
 
 
 class SlowReader:
@@ -89,10 +121,7 @@ class SlowReader:
         return out
 
     def _run(self) -> None:
-        parser = ET.XMLPullParser(events=("start", "end"))
-        parser.feed(b"<stream>")
-        root: ET.Element | None = None
-        depth = 0
+        stream = TopLevelElements()
         count = 0
         try:
             while True:
@@ -103,21 +132,12 @@ class SlowReader:
                 count += 1
                 if self.pause_every and count % self.pause_every == 0:
                     time.sleep(self.pause_s)
-                parser.feed(data)
-                for event, elem in parser.read_events():
-                    if event == "start":
-                        root = elem if root is None else root
-                        depth += 1
-                        continue
-                    depth -= 1
-                    if depth == 1 and root is not None:
-                        root.remove(elem)
-                        self.blobs.append(self._attach(elem))
-                        self.elements.append(elem)
-                        if self.on_element is not None:
-                            self.on_element(elem)
-            parser.feed(b"</stream>")
-            parser.close()
+                for elem in stream.feed(data):
+                    self.blobs.append(self._attach(elem))
+                    self.elements.append(elem)
+                    if self.on_element is not None:
+                        self.on_element(elem)
+            stream.close()
         except BaseException as exc:  # reported by join()
             self.error = exc
         finally:

@@ -304,6 +304,15 @@ def build_header(shape: Sequence[int], bits: int, cards: Iterable[Card]) -> byte
     return text.encode("ascii")
 
 
+def _bits_of(data: np.ndarray, caller: str) -> int:
+    """BITPIX of a frame the camera gives: 8 for uint8, 16 for native-endian uint16."""
+    if data.dtype == np.uint16 and data.dtype.isnative:
+        return 16
+    if data.dtype == np.uint8:
+        return 8
+    raise TypeError(f"{caller} takes uint8 or native-endian uint16 data, not {data.dtype}")
+
+
 def _data_size(shape: Sequence[int], bits: int) -> int:
     n = bits // 8
     for d in shape:
@@ -330,12 +339,7 @@ def write_fits(
     Every view/export taken of the payload is released before returning, so the
     caller's `close()` can unmap it at once.
     """
-    if data.dtype == np.uint16 and data.dtype.isnative:
-        bits = 16
-    elif data.dtype == np.uint8:
-        bits = 8
-    else:
-        raise TypeError(f"write_fits takes uint8 or native-endian uint16 data, not {data.dtype}")
+    bits = _bits_of(data, "write_fits")
     header = build_header(data.shape, bits, list(cards))
     hlen = len(header)
     nbytes = data.size * (bits // 8)

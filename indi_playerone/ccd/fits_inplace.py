@@ -23,7 +23,7 @@ import numpy as np
 
 from indi_playerone import native
 
-from .fits import CARD_LEN, FITS_BLOCK, Card, _data_size, build_header
+from .fits import CARD_LEN, FITS_BLOCK, Card, _bits_of, _data_size, build_header
 
 __all__ = ["SLACK_BLOCKS", "fits_layout", "header_of_size", "write_fits_in_place"]
 
@@ -58,12 +58,7 @@ def write_fits_in_place(view: memoryview, header_len: int, data: np.ndarray,
     into ``view[header_len:]``: header in front, pixels converted where they are, the last
     block padded with zeros. ValueError (nothing written) if ``data`` is not there or the
     header does not fit."""
-    if data.dtype == np.uint16 and data.dtype.isnative:
-        bits = 16
-    elif data.dtype == np.uint8:
-        bits = 8
-    else:
-        raise TypeError(f"FITS in place takes uint8 or native-endian uint16 data, not {data.dtype}")
+    bits = _bits_of(data, "FITS in place")
     nbytes = data.nbytes
     total = header_len + _data_size(data.shape, bits)
     body = np.frombuffer(view, dtype=np.uint8)

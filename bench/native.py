@@ -126,36 +126,28 @@ def main() -> int:
         dst16.byteswap(inplace=True)
 
     def np_bin2(avg: bool) -> list[Callable[[], None]]:
-        def rows_then_cols() -> None:
-            t = img[0::2].astype(np.uint32)
-            t += img[1::2]
-            s = t[:, 0::2] + t[:, 1::2]
+        def store(s: np.ndarray) -> None:  # the 2x2 sums, averaged (rounded) or clipped, into bin2
             if avg:
                 s += 2
                 s >>= 2
             else:
                 np.minimum(s, 65535, out=s)
             np.copyto(bin2, s, casting="unsafe")
+
+        def rows_then_cols() -> None:
+            t = img[0::2].astype(np.uint32)
+            t += img[1::2]
+            store(t[:, 0::2] + t[:, 1::2])
 
         def quarter_adds() -> None:
             np.add(img[0::2, 0::2], img[0::2, 1::2], out=acc32, dtype=np.uint32)
             np.add(acc32, img[1::2, 0::2], out=acc32)
             np.add(acc32, img[1::2, 1::2], out=acc32)
-            if avg:
-                np.add(acc32, 2, out=acc32)
-                np.right_shift(acc32, 2, out=acc32)
-            else:
-                np.minimum(acc32, 65535, out=acc32)
-            np.copyto(bin2, acc32, casting="unsafe")
+            store(acc32)
 
         def reshape_sum() -> None:
-            s = img.reshape(h // 2, 2, w // 2, 2).sum(axis=(1, 3), dtype=np.uint32)
-            if avg:
-                s += 2
-                s >>= 2
-            else:
-                np.minimum(s, 65535, out=s)
-            np.copyto(bin2, s, casting="unsafe")
+            store(img.reshape(h // 2, 2, w // 2, 2).sum(axis=(1, 3), dtype=np.uint32))
+
         return [rows_then_cols, quarter_adds, reshape_sum]
 
     def np_bin4_avg() -> None:

@@ -328,9 +328,7 @@ POA_PW_API PWErrors POAGetPWProperties(int index, PWProperties *pProp) {
 
 POA_PW_API PWErrors POAGetPWPropertiesByHandle(int Handle, PWProperties *pProp) {
     if (pProp == NULL) return PW_ERROR_POINTER;
-    sim_wheel *w;
-    PWErrors err = sim_wheel_lock(Handle, WHEEL_PLUGGED, PW_ERROR_INVALID_HANDLE, &w);
-    if (err != PW_OK) return err;
+    SIM_WHEEL_LOCK_OR_RETURN(w, Handle, WHEEL_PLUGGED, PW_ERROR_INVALID_HANDLE);
     fill(w, pProp);
     return sim_wheel_done(PW_OK);
 }

@@ -69,6 +69,14 @@ enum sim_wheel_need { WHEEL_ANY = 0, WHEEL_PLUGGED = 1, WHEEL_OPEN = 2 };
  * the header says a removed wheel fails); with WHEEL_OPEN it is open (NOT_OPENED). */
 PWErrors sim_wheel_lock(int handle, enum sim_wheel_need need, PWErrors gone, sim_wheel **out);
 PWErrors sim_wheel_done(PWErrors err); /* unlock the wheels, return err */
+/* The first lines of almost every wheel call: look wheel `handle` up and lock the wheels with it
+ * in `w` (declared here) as sim_wheel_lock does, or return its error. */
+#define SIM_WHEEL_LOCK_OR_RETURN(w, handle, need, gone)                          \
+    sim_wheel *w;                                                                \
+    do {                                                                         \
+        PWErrors lock_err_ = sim_wheel_lock((handle), (need), (gone), &w);       \
+        if (lock_err_ != PW_OK) return lock_err_;                                \
+    } while (0)
 void sim_wheel_save(const sim_wheel *w); /* lock held: its state file, after a change */
 
 /* ---- sim_wheel_store.c: options, the state file, faults, configuration errors ---- */

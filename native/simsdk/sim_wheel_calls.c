@@ -10,35 +10,27 @@
 #include "sim_wheel.h"
 
 POA_PW_API PWErrors POAOpenPW(int Handle) {
-    sim_wheel *w;
-    PWErrors err = sim_wheel_lock(Handle, WHEEL_PLUGGED, PW_ERROR_NOT_FOUND, &w);
-    if (err != PW_OK) return err;
+    SIM_WHEEL_LOCK_OR_RETURN(w, Handle, WHEEL_PLUGGED, PW_ERROR_NOT_FOUND);
     w->opened = 1; /* no motion: since SDK 1.1.0 opening leaves the wheel where it is */
     return sim_wheel_done(PW_OK);
 }
 
 POA_PW_API PWErrors POAClosePW(int Handle) {
-    sim_wheel *w;
-    PWErrors err = sim_wheel_lock(Handle, WHEEL_ANY, PW_OK, &w);
-    if (err != PW_OK) return err;
+    SIM_WHEEL_LOCK_OR_RETURN(w, Handle, WHEEL_ANY, PW_OK);
     w->opened = 0; /* a motion in progress goes on: the wheel finishes it on its own */
     return sim_wheel_done(PW_OK);
 }
 
 POA_PW_API PWErrors POAGetCurrentPosition(int Handle, int *pPosition) {
     if (pPosition == NULL) return PW_ERROR_POINTER;
-    sim_wheel *w;
-    PWErrors err = sim_wheel_lock(Handle, WHEEL_OPEN, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
+    SIM_WHEEL_LOCK_OR_RETURN(w, Handle, WHEEL_OPEN, PW_ERROR_OPERATION_FAILED);
     if (w->motion != WHEEL_IDLE) return sim_wheel_done(PW_ERROR_IS_MOVING);
     *pPosition = w->position;
     return sim_wheel_done(PW_OK);
 }
 
 POA_PW_API PWErrors POAGotoPosition(int Handle, int position) {
-    sim_wheel *w;
-    PWErrors err = sim_wheel_lock(Handle, WHEEL_OPEN, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
+    SIM_WHEEL_LOCK_OR_RETURN(w, Handle, WHEEL_OPEN, PW_ERROR_OPERATION_FAILED);
     if (position < 0 || position >= w->model->slots) return sim_wheel_done(PW_ERROR_INVALID_ARGU);
     if (w->motion != WHEEL_IDLE) return sim_wheel_done(PW_ERROR_IS_MOVING);
     if (w->firmware_error) {
@@ -52,17 +44,13 @@ POA_PW_API PWErrors POAGotoPosition(int Handle, int position) {
 
 POA_PW_API PWErrors POAGetOneWay(int Handle, int *pIsOneWay) {
     if (pIsOneWay == NULL) return PW_ERROR_POINTER;
-    sim_wheel *w;
-    PWErrors err = sim_wheel_lock(Handle, WHEEL_PLUGGED, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
+    SIM_WHEEL_LOCK_OR_RETURN(w, Handle, WHEEL_PLUGGED, PW_ERROR_OPERATION_FAILED);
     *pIsOneWay = w->one_way;
     return sim_wheel_done(PW_OK);
 }
 
 POA_PW_API PWErrors POASetOneWay(int Handle, int isOneWay) {
-    sim_wheel *w;
-    PWErrors err = sim_wheel_lock(Handle, WHEEL_PLUGGED, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
+    SIM_WHEEL_LOCK_OR_RETURN(w, Handle, WHEEL_PLUGGED, PW_ERROR_OPERATION_FAILED);
     w->one_way = isOneWay != 0;
     sim_wheel_save(w);
     return sim_wheel_done(PW_OK);
@@ -70,9 +58,7 @@ POA_PW_API PWErrors POASetOneWay(int Handle, int isOneWay) {
 
 POA_PW_API PWErrors POAGetPWState(int Handle, PWState *pPWState) {
     if (pPWState == NULL) return PW_ERROR_POINTER;
-    sim_wheel *w;
-    PWErrors err = sim_wheel_lock(Handle, WHEEL_PLUGGED, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
+    SIM_WHEEL_LOCK_OR_RETURN(w, Handle, WHEEL_PLUGGED, PW_ERROR_OPERATION_FAILED);
     *pPWState = !w->opened ? PW_STATE_CLOSED : w->motion != WHEEL_IDLE ? PW_STATE_MOVING : PW_STATE_OPENED;
     return sim_wheel_done(PW_OK);
 }
@@ -104,37 +90,29 @@ static PWErrors name_out(char *buf, int len, const char *src) {
 
 POA_PW_API PWErrors POAGetPWFilterAlias(int Handle, int position, char *pAliasBuf, int bufLen) {
     if (pAliasBuf == NULL) return PW_ERROR_POINTER;
-    sim_wheel *w;
-    PWErrors err = sim_wheel_lock(Handle, WHEEL_OPEN, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
+    SIM_WHEEL_LOCK_OR_RETURN(w, Handle, WHEEL_OPEN, PW_ERROR_OPERATION_FAILED);
     if (position < 0 || position >= w->model->slots) return sim_wheel_done(PW_ERROR_INVALID_ARGU);
     return sim_wheel_done(name_out(pAliasBuf, bufLen, w->alias[position]));
 }
 
 POA_PW_API PWErrors POASetPWFilterAlias(int Handle, int position, const char *pAliasBuf, int bufLen) {
-    sim_wheel *w;
-    PWErrors err = sim_wheel_lock(Handle, WHEEL_OPEN, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
+    SIM_WHEEL_LOCK_OR_RETURN(w, Handle, WHEEL_OPEN, PW_ERROR_OPERATION_FAILED);
     if (position < 0 || position >= w->model->slots) return sim_wheel_done(PW_ERROR_INVALID_ARGU);
-    err = copy_name(w->alias[position], pAliasBuf, bufLen);
+    PWErrors err = copy_name(w->alias[position], pAliasBuf, bufLen);
     if (err == PW_OK) sim_wheel_save(w);
     return sim_wheel_done(err);
 }
 
 POA_PW_API PWErrors POAGetPWFocusOffset(int Handle, int position, int *pFocusOffset) {
     if (pFocusOffset == NULL) return PW_ERROR_POINTER;
-    sim_wheel *w;
-    PWErrors err = sim_wheel_lock(Handle, WHEEL_OPEN, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
+    SIM_WHEEL_LOCK_OR_RETURN(w, Handle, WHEEL_OPEN, PW_ERROR_OPERATION_FAILED);
     if (position < 0 || position >= w->model->slots) return sim_wheel_done(PW_ERROR_INVALID_ARGU);
     *pFocusOffset = w->focus_offset[position];
     return sim_wheel_done(PW_OK);
 }
 
 POA_PW_API PWErrors POASetPWFocusOffset(int Handle, int position, int focusOffset) {
-    sim_wheel *w;
-    PWErrors err = sim_wheel_lock(Handle, WHEEL_OPEN, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
+    SIM_WHEEL_LOCK_OR_RETURN(w, Handle, WHEEL_OPEN, PW_ERROR_OPERATION_FAILED);
     if (position < 0 || position >= w->model->slots) return sim_wheel_done(PW_ERROR_INVALID_ARGU);
     w->focus_offset[position] = focusOffset;
     sim_wheel_save(w);
@@ -143,25 +121,19 @@ POA_PW_API PWErrors POASetPWFocusOffset(int Handle, int position, int focusOffse
 
 POA_PW_API PWErrors POAGetPWCustomName(int Handle, char *pNameBuf, int bufLen) {
     if (pNameBuf == NULL) return PW_ERROR_POINTER;
-    sim_wheel *w;
-    PWErrors err = sim_wheel_lock(Handle, WHEEL_OPEN, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
+    SIM_WHEEL_LOCK_OR_RETURN(w, Handle, WHEEL_OPEN, PW_ERROR_OPERATION_FAILED);
     return sim_wheel_done(name_out(pNameBuf, bufLen, w->custom_name));
 }
 
 POA_PW_API PWErrors POASetPWCustomName(int Handle, const char *pNameBuf, int bufLen) {
-    sim_wheel *w;
-    PWErrors err = sim_wheel_lock(Handle, WHEEL_OPEN, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
-    err = copy_name(w->custom_name, pNameBuf, bufLen);
+    SIM_WHEEL_LOCK_OR_RETURN(w, Handle, WHEEL_OPEN, PW_ERROR_OPERATION_FAILED);
+    PWErrors err = copy_name(w->custom_name, pNameBuf, bufLen);
     if (err == PW_OK) sim_wheel_save(w);
     return sim_wheel_done(err);
 }
 
 POA_PW_API PWErrors POAResetPW(int Handle) {
-    sim_wheel *w;
-    PWErrors err = sim_wheel_lock(Handle, WHEEL_OPEN, PW_ERROR_OPERATION_FAILED, &w);
-    if (err != PW_OK) return err;
+    SIM_WHEEL_LOCK_OR_RETURN(w, Handle, WHEEL_OPEN, PW_ERROR_OPERATION_FAILED);
     w->firmware_error = 0;
     sim_wheel_self_check(w, sim_now()); /* also frees a stalled wheel */
     return sim_wheel_done(PW_OK);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +26,13 @@ void sim_copy_str(char *dst, size_t cap, const char *src) {
     if (n >= cap) n = cap - 1;
     memcpy(dst, src, n);
     dst[n] = '\0';
+}
+
+int sim_is_target(const char *target, const char *serial, int id) {
+    if (strcasecmp(target, serial) == 0) return 1;
+    char *end = NULL;
+    long n = strtol(target, &end, 10);
+    return end != target && *end == '\0' && n == id;
 }
 
 static pthread_mutex_t g_log_mu = PTHREAD_MUTEX_INITIALIZER;

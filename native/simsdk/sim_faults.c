@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "sim_internal.h"
 
@@ -83,20 +82,12 @@ int sim_fault_apply(sim_cam *c, const char *name, const char *arg) {
     return 0;
 }
 
-/* "@SIM-ARES-C-PRO-0001" (the serial, case ignored) or "@100" (the camera id). c locked. */
-static int is_target(const sim_cam *c, const char *target) {
-    if (strcasecmp(target, c->serial) == 0) return 1;
-    char *end = NULL;
-    long id = strtol(target, &end, 10);
-    return end != target && *end == '\0' && id == c->id;
-}
-
 /* One line of the fault file for the cameras it targets (sim_fault_line_fn). */
 static void camera_fault_line(const char *name, const char *arg, const char *target, int *applied, int *refused) {
     for (int i = 0; i < SIM_MAX_CAMERAS; i++) {
         sim_cam *c = sim_slot(i);
         pthread_mutex_lock(&c->mu);
-        if (c->present && (target == NULL || is_target(c, target))) {
+        if (c->present && (target == NULL || sim_is_target(target, c->serial, c->id))) {
             if (sim_fault_apply(c, name, arg) == 0) ++*applied;
             else ++*refused;
         }

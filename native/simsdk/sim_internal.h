@@ -315,6 +315,9 @@ void sim_wheel_reset(void); /* SimPOA_Reset: forget every wheel, as if the libra
 /* ---- small helpers (sim_base.c) ---- */
 double sim_now(void); /* CLOCK_MONOTONIC seconds */
 void sim_copy_str(char *dst, size_t cap, const char *src);
+/* Does "@target" (of an option or a fault line) name this device: its serial, case ignored
+ * ("@SIM-ARES-C-PRO-0001"), or its number, a camera's id or a wheel's handle ("@100")? */
+int sim_is_target(const char *target, const char *serial, int id);
 /* One line to INDI_PLAYERONE_SIM_FAULT_LOG (when set), so a test in another process sees a fault fire. */
 void sim_fault_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -179,14 +179,6 @@ static char *trim(char *s) {
     return s;
 }
 
-/* Does "@target" name this camera: its serial (case ignored) or its id? */
-static int is_me(const char *target, const char *serial, int id) {
-    if (!strcasecmp(target, serial)) return 1;
-    char *end = NULL;
-    long n = strtol(target, &end, 10);
-    return end != target && *end == '\0' && n == id;
-}
-
 void sim_options_for(const char *serial, int id, sim_options *out) {
     defaults(out);
     const char *env = getenv(ENV_NAME);
@@ -199,7 +191,7 @@ void sim_options_for(const char *serial, int id, sim_options *out) {
             char *at = strchr(item, '@');
             if (at) *at++ = '\0';
             if ((at != NULL) != (pass == 1)) continue;
-            if (at && !is_me(trim(at), serial, id)) continue;
+            if (at && !sim_is_target(trim(at), serial, id)) continue;
             char *eq = strchr(item, '=');
             if (eq) *eq++ = '\0';
             char *key = trim(item);

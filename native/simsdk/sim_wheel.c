@@ -32,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "sim_internal.h"
 #include "sim_wheel.h"
@@ -335,14 +334,6 @@ POA_PW_API PWErrors POAGetPWPropertiesByHandle(int Handle, PWProperties *pProp) 
 
 /* ---- the fault file and SimPOA_Reset (sim_internal.h) ---------------------------------------- */
 
-/* "@SIM-PHOENIX-7X36MM-0001" (the serial, case ignored) or "@200" (the handle). */
-static int is_target(const sim_wheel *w, const char *target) {
-    if (strcasecmp(target, w->serial) == 0) return 1;
-    char *end = NULL;
-    long h = strtol(target, &end, 10);
-    return end != target && *end == '\0' && h == w->handle;
-}
-
 /* One line of the fault file for the wheels it targets (sim_fault_line_fn). Polls nothing: it
  * is called from the file's poll, which holds no other lock. */
 static void wheel_fault_line(const char *name, const char *arg, const char *target, int *applied, int *refused) {
@@ -350,7 +341,7 @@ static void wheel_fault_line(const char *name, const char *arg, const char *targ
     double now = sim_now();
     for (int i = 0; i < SIM_MAX_WHEELS; i++) {
         sim_wheel *w = &g_wheels[i];
-        if (!w->present || (target != NULL && !is_target(w, target))) continue;
+        if (!w->present || (target != NULL && !sim_is_target(target, w->serial, w->handle))) continue;
         advance(w, now);
         if (sim_wheel_fault_apply(w, name, arg) == 0) {
             ++*applied;

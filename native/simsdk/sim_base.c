@@ -1,7 +1,7 @@
 /*
  * The small pieces every part of the simulated SDK uses and that use nothing of it: the clock,
- * string copies, the fault log, and the store of configuration problems (one for the cameras,
- * sim_options.c's; one for the wheels, sim_wheel_store.c's).
+ * string copies, the "@target" match, the fault log, and the store of configuration problems
+ * (one for the cameras, sim_options.c's; one for the wheels, sim_wheel_store.c's).
  */
 #include <fcntl.h>
 #include <stdarg.h>

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from harness import IndiClient, IndiServer
+from harness import IndiClient
 from helpers.waiting import wait_until
 from helpers.wheel import SERIAL7, W7, WHEEL_DRIVER, wheel_env
 
@@ -150,21 +151,29 @@ def test_what_the_wheel_stores_survives_a_driver_restart(indiserver_factory, ser
         assert again.text(renamed, "Serial Number") == {"SN#": SERIAL7}
 
 
-def _faulty(indiserver_factory, state: Path, fault_file: Path, **kw) -> IndiServer:
-    fault_file.write_text("")
-    return indiserver_factory([WHEEL_DRIVER], env=wheel_env(state, fault_file=fault_file, **kw))
+@contextmanager
+def faulty_wheel(indiserver_factory, state: Path, tmp_path: Path, **kw) -> Iterator[tuple[IndiClient, Path]]:
+    """W7 connected under indiserver, and the empty fault file its library reads."""
+    faults = tmp_path / "faults"
+    faults.write_text("")
+    server = indiserver_factory([WHEEL_DRIVER], env=wheel_env(state, fault_file=faults, **kw))
+    with IndiClient(server.port) as client:
+        client.wait_device(W7)
+        connect_fast(client)
+        yield client, faults
+
+
+def arm(faults: Path, word: str) -> None:
+    """One fault line for W7, in force once this returns."""
+    faults.write_text(f"{word}@{SERIAL7}\n")
+    time.sleep(0.06)  # the library reads the fault file at most every 50 ms
 
 
 def test_firmware_error_ends_in_alert_and_the_next_move_works(indiserver_factory, state: Path,
                                                               tmp_path: Path) -> None:
-    faults = tmp_path / "faults"
-    server = _faulty(indiserver_factory, state, faults)
-    with IndiClient(server.port) as client:
-        client.wait_device(W7)
-        connect_fast(client)
+    with faulty_wheel(indiserver_factory, state, tmp_path) as (client, faults):
         move(client, 2)
-        faults.write_text(f"firmware_error@{SERIAL7}\n")
-        time.sleep(0.06)  # the library reads the fault file at most every 50 ms
+        arm(faults, "firmware_error")
         mark = client._mark()
         client.set_number(W7, "FILTER_SLOT", {"FILTER_SLOT_VALUE": 3})
         text = alert_after(client, mark)
@@ -177,13 +186,8 @@ def test_firmware_error_ends_in_alert_and_the_next_move_works(indiserver_factory
 
 def test_a_wheel_stuck_in_a_move_ends_in_alert_and_the_next_move_works(indiserver_factory, state: Path,
                                                                         tmp_path: Path) -> None:
-    faults = tmp_path / "faults"
-    server = _faulty(indiserver_factory, state, faults, timeout_s=1.0)
-    with IndiClient(server.port) as client:
-        client.wait_device(W7)
-        connect_fast(client)
-        faults.write_text(f"stuck@{SERIAL7}\n")
-        time.sleep(0.06)
+    with faulty_wheel(indiserver_factory, state, tmp_path, timeout_s=1.0) as (client, faults):
+        arm(faults, "stuck")
         mark = client._mark()
         client.set_number(W7, "FILTER_SLOT", {"FILTER_SLOT_VALUE": 4})
         client.wait_until(W7, "FILTER_SLOT", lambda s: s.seq > mark and s.state == "Busy", 5)
@@ -198,13 +202,8 @@ def test_a_wheel_stuck_in_a_move_ends_in_alert_and_the_next_move_works(indiserve
 
 def test_a_wheel_unplugged_in_a_move_ends_in_alert_and_works_when_back(indiserver_factory, state: Path,
                                                                         tmp_path: Path) -> None:
-    faults = tmp_path / "faults"
-    server = _faulty(indiserver_factory, state, faults, hotplug_s=0.1)
-    with IndiClient(server.port) as client:
-        client.wait_device(W7)
-        connect_fast(client)
-        faults.write_text(f"unplug_in_move@{SERIAL7}\n")
-        time.sleep(0.06)
+    with faulty_wheel(indiserver_factory, state, tmp_path, hotplug_s=0.1) as (client, faults):
+        arm(faults, "unplug_in_move")
         mark = client._mark()
         client.set_number(W7, "FILTER_SLOT", {"FILTER_SLOT_VALUE": 5})
         text = alert_after(client, mark)

@@ -13,6 +13,7 @@ import pytest
 
 from helpers import simsdk
 from helpers.guide_log import GuideLog, guide_log_cameras
+from helpers.pixels import hot_pixels, robust_level
 from helpers.waiting import wait_until
 from indi_playerone.camera.interface import (
     PRESET_KEYS, CameraError, CameraTimeout, ExposureAborted,
@@ -192,25 +193,13 @@ def test_sensor_modes_only_where_the_manual_lists_them(monkeypatch: pytest.Monke
         assert cam.sensor_mode() == 1
 
 
-def _level(data: np.ndarray) -> tuple[float, float]:
-    data = data.astype(np.float64)
-    med = np.median(data)
-    return med, 1.4826 * np.median(np.abs(data - med))
-
-
-def hot_positions(data: np.ndarray, sigmas: float = 30) -> set[tuple[int, int]]:
-    med, sigma = _level(data)
-    ys, xs = np.nonzero(data.astype(np.float64) > med + sigmas * sigma)
-    return set(zip(ys.tolist(), xs.tolist()))
-
-
 def assert_mirrored(plain: np.ndarray, flipped: np.ndarray,
                     move: Callable[[int, int], tuple[int, int]]) -> None:
     """Each hot pixel of one frame (30 σ) is hot where the flip puts it in the other (10 σ: a
     pixel near the threshold may miss it in one frame by its own noise), both ways round."""
     for a, b, where in ((plain, flipped, move), (flipped, plain, move)):
-        med, sigma = _level(b)
-        found = hot_positions(a)
+        med, sigma = robust_level(b)
+        found = hot_pixels(a)
         assert found
         for y, x in found:
             assert b[where(y, x)] > med + 10 * sigma, (y, x, where(y, x))
@@ -224,7 +213,7 @@ def test_flip_mirrors_the_delivered_frame(monkeypatch: pytest.MonkeyPatch) -> No
         cam.set_gain(400)
         cam.set_offset(300)
         plain_frame = shoot(cam, 0.3)
-        plain = hot_positions(plain_frame)
+        plain = hot_pixels(plain_frame)
         assert len(plain) >= 5
         cam.set_flip(True, False)
         assert cam.flip() == (True, False)

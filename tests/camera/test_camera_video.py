@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from helpers.guide_log import GuideLog, guide_log_cameras
+from helpers.pixels import hot_pixels, robust_level
 from helpers.waiting import steady_period, wait_until as _wait_until
 from indi_playerone.camera.interface import CameraError, ExposureAborted, Frame
 from indi_playerone.camera.models import MODELS, ModelSpec
@@ -96,18 +97,6 @@ def test_low_noise_video_runs_at_half_the_normal_rate(streaming, monkeypatch) ->
         assert low_noise == pytest.approx(2 * normal, rel=0.03)
 
 
-def _level(data: np.ndarray) -> tuple[float, float]:
-    data = data.astype(np.float64)
-    med = np.median(data)
-    return med, 1.4826 * np.median(np.abs(data - med))
-
-
-def hot_pixels(data: np.ndarray, sigmas: float = 30) -> set[tuple[int, int]]:
-    med, sigma = _level(data)
-    ys, xs = np.nonzero(data.astype(np.float64) > med + sigmas * sigma)
-    return set(zip(ys.tolist(), xs.tolist()))
-
-
 def test_a_flipped_video_frame_is_mirrored(streaming, monkeypatch) -> None:
     """Hot pixels (fixed on the sensor) of a single frame land mirrored in a video frame taken
     with a horizontal flip (dark, warm sensor, high gain: the hot pixels stand out). Each hot
@@ -130,7 +119,7 @@ def test_a_flipped_video_frame_is_mirrored(streaming, monkeypatch) -> None:
         finally:
             frame.release()
     for a, b in ((plain, flipped), (flipped, plain)):
-        med, sigma = _level(b)
+        med, sigma = robust_level(b)
         for y, x in hot_pixels(a):
             assert b[y, 1199 - x] > med + 10 * sigma, (y, x)
 

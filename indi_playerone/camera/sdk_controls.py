@@ -1,31 +1,29 @@
-"""The SDK backend's optional capabilities of the neutral camera interface, on top of the SDK's
-configs: controls by name (CCD_CONTROLS), gain presets, sensor modes, flips, dropped frames, the
-USB link and the SDK version. Mixed into :class:`~.sdk_camera.SdkCamera`, whose lock, config
-attributes (``_attrs``, in the SDK's order) and handle it uses.
+"""The SDK backend's configs and optional capabilities of the neutral camera interface: configs
+by ID, controls by name (CCD_CONTROLS), gain and offset, ST4 guide outputs, gain presets, sensor
+modes, flips, dropped frames, dead pixel suppression, the name stored in the camera, the USB link
+and the SDK version. A
+part of :class:`~.sdk_camera.SdkCamera` over its :class:`~.sdk_session.CameraSession` (the lock,
+the config attributes in the SDK's order, the handle, the settings remembered for a reopen).
 
 Which configs are controls follows the C++ driver (``createControls`` in indi-3rdparty's
 ``indi-playerone/playerone_base.cpp``; ``docs/upstream-facts.md`` section 5.2): every writable
 config except exposure, target temperature, cooler, guide and flip configs, named by
 ``szConfName``. Values are checked here before ``POASetConfig``: a BOOL config would silently
-take 0.5 as TRUE.
+take 0.5 as TRUE. Config values are read through the union member of their value type (issue
+#684: a FLOAT config read as an integer gives garbage).
 """
 from __future__ import annotations
 
 import logging
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from .interface import PRESET_KEYS, CameraError, Control, GainPreset
+from .sdk_binding import SdkCameraHandle
+from .sdk_session import CameraSession
 from .sdk_types import Config, ConfigAttr, ConfigValue, Presets, SdkError, SensorMode, ValueType
 
-if TYPE_CHECKING:
-    import threading
-
-    from .sdk_binding import SdkCameraHandle, SdkLibrary
-    from .sdk_types import CameraProps
-    from .interface import CameraInfo
-
-__all__ = ["SdkCapabilitiesMixin", "NOT_CONTROLS", "FLIP_CONFIGS", "config_key"]
+__all__ = ["SdkCapabilities", "NOT_CONTROLS", "FLIP_CONFIGS", "GUIDE_CONFIGS", "config_key"]
 
 log = logging.getLogger(__name__)
 
@@ -42,26 +40,74 @@ CUSTOM_ID_BYTES = 16
 FLIP_CONFIGS: dict[tuple[bool, bool], Config] = {
     (False, False): Config.FLIP_NONE, (True, False): Config.FLIP_HORI,
     (False, True): Config.FLIP_VERT, (True, True): Config.FLIP_BOTH}
+#: ST4 direction -> the guide config that switches it.
+GUIDE_CONFIGS: dict[str, Config] = {"N": Config.GUIDE_NORTH, "S": Config.GUIDE_SOUTH,
+                                    "E": Config.GUIDE_EAST, "W": Config.GUIDE_WEST}
 
 
-class SdkCapabilitiesMixin:
-    # Provided by SdkCamera.
-    sdk: SdkLibrary
-    props: CameraProps
-    info: CameraInfo
-    _lock: threading.Lock
-    _handle: SdkCameraHandle | None
-    _attrs: dict[int, ConfigAttr]
-    _sensor_mode: int | None
-    _dps: bool | None
+class SdkCapabilities:
+    """Configs and capabilities of one camera. ``streaming``: whether a video run is attached
+    (asked with the lock held; the name stored in the camera is not changed while streaming)."""
 
-    if TYPE_CHECKING:  # SdkCamera's methods, declared for type checkers only
-        def _need_open(self) -> SdkCameraHandle: ...
-        def _need_idle(self, what: str) -> SdkCameraHandle: ...
-        def _attr(self, cid: int) -> ConfigAttr: ...
-        def _remember(self, cid: int, value: ConfigValue, auto: bool = False) -> None: ...
-        def _set_config_locked(self, h: SdkCameraHandle, cid: int, value: ConfigValue,
-                               auto: bool = False) -> None: ...
+    def __init__(self, session: CameraSession, streaming: Callable[[], bool]) -> None:
+        self._s, self._streaming = session, streaming
+
+    # -- SDK configs (by POAConfig id) ------------------------------------------------------
+    def set_config(self, cid: int, value: ConfigValue, auto: bool = False) -> None:
+        """Set an SDK config by id, checked against its attributes' range and type."""
+        with self._s.lock:
+            self._set_config_locked(self._s.need_open(), cid, value, auto)
+
+    def _set_config_locked(self, h: SdkCameraHandle, cid: int, value: ConfigValue,
+                           auto: bool = False) -> None:
+        a = self._s.attr(cid)
+        if not a.writable:
+            raise CameraError(f"{a.name} is read-only")
+        if a.value_type != ValueType.BOOL and not a.min <= value <= a.max:
+            raise CameraError(f"{a.name} {value:g} outside {a.min:g}..{a.max:g}")
+        h.set_config(cid, a.value_type, value, auto)
+        self._s.remembered.config(cid, value, auto)
+
+    def config(self, cid: int, lock_ms: int = -1) -> ConfigValue:
+        """An SDK config's value, read through the union member of its type."""
+        with self._s.lock:
+            h = self._s.need_open()
+            return h.get_config(cid, self._s.attr(cid).value_type, lock_ms)[0]
+
+    def configs(self) -> dict[int, ConfigAttr]:
+        """Every config the camera reports, by POAConfig id, in the SDK's order."""
+        with self._s.lock:
+            self._s.need_open()
+            return dict(self._s.attrs)
+
+    def set_gain(self, gain: int) -> None:
+        self.set_config(Config.GAIN, int(gain))
+
+    def gain(self) -> int:
+        return int(self.config(Config.GAIN))
+
+    def set_offset(self, offset: int) -> None:
+        self.set_config(Config.OFFSET, int(offset))
+
+    def offset(self) -> int:
+        return int(self.config(Config.OFFSET))
+
+    def guide(self, direction: str, on: bool) -> None:
+        """``POASetConfig(POA_GUIDE_<dir>, POA_TRUE/FALSE)``, as the C++ driver pulses
+        (``guidePulse`` in ``playerone_base.cpp``; ``docs/upstream-facts.md`` section 5.2).
+
+        The driver times the pulse. The SDK serialises this with a running readout (one C
+        lock per camera), so a pulse sent during a readout starts when that call returns."""
+        s = self._s
+        if not s.info.has_st4:
+            raise CameraError(f"{s.info.model} has no ST4 port")
+        cid = GUIDE_CONFIGS.get(direction)
+        if cid is None:
+            raise CameraError(f"unknown guide direction {direction!r} (N, S, E or W)")
+        with s.lock:
+            h = s.need_open()
+            a = s.attrs.get(cid)
+            h.set_config(cid, a.value_type if a is not None else ValueType.BOOL, bool(on))
 
     # -- neutral controls (CCD_CONTROLS): the writable configs by szConfName --------------------
     def _control_attrs(self) -> dict[str, ConfigAttr]:
@@ -71,7 +117,7 @@ class SdkCapabilitiesMixin:
         configurations and clients keep their names); a config whose name is empty or already
         taken gets ``POA_<config>`` instead, so every control stays reachable."""
         out: dict[str, ConfigAttr] = {}
-        for cid, a in self._attrs.items():
+        for cid, a in self._s.attrs.items():
             if not a.writable or cid in NOT_CONTROLS:
                 continue
             name = a.name.strip()
@@ -85,8 +131,8 @@ class SdkCapabilitiesMixin:
         (those have their own properties), as the C++ driver builds CCD_CONTROLS
         (``docs/upstream-facts.md`` section 5.2), each with the key of its ``POAConfig`` ID;
         empty while closed."""
-        with self._lock:
-            if self._handle is None:
+        with self._s.lock:
+            if self._s.handle is None:
                 return ()
             return tuple(
                 Control(name, a.description, float(a.min), float(a.max), float(a.default),
@@ -96,12 +142,12 @@ class SdkCapabilitiesMixin:
     def _control_attr(self, name: str) -> ConfigAttr:
         a = self._control_attrs().get(name)
         if a is None:
-            raise CameraError(f"{self.info.model} has no setting {name!r}")
+            raise CameraError(f"{self._s.info.model} has no setting {name!r}")
         return a
 
     def get_control(self, name: str) -> tuple[float, bool]:
-        with self._lock:
-            h = self._need_open()
+        with self._s.lock:
+            h = self._s.need_open()
             a = self._control_attr(name)
             value, auto = h.get_config(a.config_id, a.value_type)
             return float(value), auto
@@ -112,8 +158,8 @@ class SdkCapabilitiesMixin:
         are rounded."""
         if not math.isfinite(value):
             raise CameraError(f"{name} {value}: not a number")
-        with self._lock:
-            h = self._need_open()
+        with self._s.lock:
+            h = self._s.need_open()
             a = self._control_attr(name)
             if a.value_type == ValueType.BOOL:
                 if value not in (0, 1):
@@ -128,8 +174,8 @@ class SdkCapabilitiesMixin:
     # -- vendor extras (presets, sensor modes, flips, SDK facts) ---------------------------------
     def sdk_presets(self) -> Presets:
         """``POAGetGainsAndOffsets``: highest DR, HCG, unity and lowest read-noise pairs."""
-        with self._lock:
-            return self._need_open().presets()
+        with self._s.lock:
+            return self._s.need_open().presets()
 
     def gain_presets(self) -> tuple[GainPreset, ...]:
         """The presets of ``POAGetGainsAndOffsets``; empty when this SDK lacks the function or
@@ -139,9 +185,9 @@ class SdkCapabilitiesMixin:
         except SdkError as exc:
             # An old SDK without the function is normal (debug); a camera that fails the call
             # is worth a word to the user (the injected-fault tests found it silent).
-            level = logging.WARNING if self.sdk.has("POAGetGainsAndOffsets") else logging.DEBUG
+            level = logging.WARNING if self._s.sdk.has("POAGetGainsAndOffsets") else logging.DEBUG
             log.log(level, "%s: no gain presets (the preset switch is left out): %s",
-                    self.info.model, exc)
+                    self._s.info.model, exc)
             return ()
         pairs = {"highest_dr": (p.gain_highest_dr, p.offset_highest_dr),
                  "hcg": (p.gain_hcg, p.offset_hcg), "unity": (p.gain_unity, p.offset_unity),
@@ -150,9 +196,9 @@ class SdkCapabilitiesMixin:
 
     def sdk_sensor_modes(self) -> list[SensorMode]:
         """The readout modes (empty when the camera has no mode selection)."""
-        with self._lock:
-            h = self._need_open()
-            if not self.sdk.has("POAGetSensorModeCount"):
+        with self._s.lock:
+            h = self._s.need_open()
+            if not self._s.sdk.has("POAGetSensorModeCount"):
                 return []
             return [h.sensor_mode_info(i) for i in range(h.sensor_mode_count())]
 
@@ -160,29 +206,29 @@ class SdkCapabilitiesMixin:
         return tuple(m.name for m in self.sdk_sensor_modes())
 
     def sensor_mode(self) -> int:
-        with self._lock:
-            return self._need_open().sensor_mode()
+        with self._s.lock:
+            return self._s.need_open().sensor_mode()
 
     def set_sensor_mode(self, index: int) -> None:
         if not self.sensor_modes():  # else the SDK's bare "invalid argument"
-            raise CameraError(f"{self.info.model} has no sensor modes")
-        with self._lock:
-            h = self._need_idle("the sensor mode")
+            raise CameraError(f"{self._s.info.model} has no sensor modes")
+        with self._s.lock:
+            h = self._s.need_idle("the sensor mode")
             h.stop_exposure()
             h.set_sensor_mode(index)
-            self._sensor_mode = index
+            self._s.remembered.sensor_mode = index
 
     def can_flip(self) -> bool:
         """The C++ driver's test: the camera lists POA_FLIP_BOTH among its configs."""
-        with self._lock:
-            return Config.FLIP_BOTH in self._attrs
+        with self._s.lock:
+            return Config.FLIP_BOTH in self._s.attrs
 
     def flip(self) -> tuple[bool, bool]:
         """Reading a flip config says whether that flip is the active one (``PlayerOneCamera.h``
         V3.10, ``POA_FLIP_BOTH``; ``docs/upstream-facts.md`` section 3)."""
-        with self._lock:
-            h = self._need_open()
-            if Config.FLIP_BOTH not in self._attrs:
+        with self._s.lock:
+            h = self._s.need_open()
+            if Config.FLIP_BOTH not in self._s.attrs:
                 return (False, False)
             if h.get_config(Config.FLIP_BOTH, ValueType.BOOL)[0]:
                 return (True, True)
@@ -193,40 +239,40 @@ class SdkCapabilitiesMixin:
         """One of POA_FLIP_NONE/HORI/VERT/BOTH (the value is ignored by the SDK; setting one
         selects it). Stopped first, as for a format change."""
         cid = FLIP_CONFIGS[(bool(horizontal), bool(vertical))]
-        with self._lock:
-            h = self._need_idle("the flip")
-            self._attr(cid)
+        with self._s.lock:
+            h = self._s.need_idle("the flip")
+            self._s.attr(cid)
             h.stop_exposure()
             h.set_config(cid, ValueType.BOOL, True)
-            self._remember(cid, True)
+            self._s.remembered.config(cid, True)
 
     def dropped_frames(self) -> int:
-        with self._lock:
-            return self._need_open().dropped_count()
+        with self._s.lock:
+            return self._s.need_open().dropped_count()
 
     # -- dead pixel suppression (DPS) --------------------------------------------------------------
     def can_suppress_dead_pixels(self) -> bool:
         """The SDK exports ``POASetEnableDPS`` (declared in ``PlayerOneCamera.h`` of SDK 3.7.0;
         older libraries may lack it: the switch is then left out, nothing is called)."""
-        return self.sdk.has("POASetEnableDPS")
+        return self._s.sdk.has("POASetEnableDPS")
 
     def set_dead_pixel_suppression(self, on: bool) -> None:
         """``POASetEnableDPS``. The SDK has no getter; its ``POAInitCamera`` turns DPS on (SDK
         3.7.0, ``docs/upstream-facts.md`` section 2.4), so after open it is on until set here.
         Remembered for a reopen after a USB reset."""
         if not self.can_suppress_dead_pixels():
-            raise CameraError(f"this SDK ({self.sdk.version}) cannot switch dead pixel suppression")
-        with self._lock:
-            self._need_open().set_dead_pixel_suppression(on)
-            self._dps = bool(on)
+            raise CameraError(f"this SDK ({self._s.sdk.version}) cannot switch dead pixel suppression")
+        with self._s.lock:
+            self._s.need_open().set_dead_pixel_suppression(on)
+            self._s.remembered.dps = bool(on)
 
     # -- the user custom ID: a name stored in the camera ------------------------------------------
     def custom_id(self) -> str | None:
         """``userCustomID`` (the SDK shows it in ``cameraModelName`` as "Model [ID]"); None when
         this SDK lacks ``POASetUserCustomID``."""
-        if not self.sdk.has("POASetUserCustomID"):
+        if not self._s.sdk.has("POASetUserCustomID"):
             return None
-        return self.props.custom_id
+        return self._s.props.custom_id
 
     def set_custom_id(self, name: str) -> None:
         """``POASetUserCustomID``: at most 16 bytes, kept in the camera's flash, so the camera
@@ -242,20 +288,20 @@ class SdkCapabilitiesMixin:
         if any(ord(ch) < 32 or ch in "/\\[]" for ch in name):
             raise CameraError("a name stored in the camera may not hold control characters, "
                               "'/', '\\', '[' or ']'")
-        if not self.sdk.has("POASetUserCustomID"):
-            raise CameraError(f"this SDK ({self.sdk.version}) cannot store a name in the camera")
-        with self._lock:
-            h = self._need_idle("the name stored in the camera")
-            if getattr(self, "_video", None) is not None:
+        if not self._s.sdk.has("POASetUserCustomID"):
+            raise CameraError(f"this SDK ({self._s.sdk.version}) cannot store a name in the camera")
+        with self._s.lock:
+            h = self._s.need_idle("the name stored in the camera")
+            if self._streaming():
                 raise CameraError("cannot change the name stored in the camera while streaming")
             h.set_user_custom_id(data)
-            self.props = h.props()
+            self._s.props = h.props()
 
     def usb_link(self) -> str:
-        return "USB3" if self.props.usb3 else "USB2"
+        return "USB3" if self._s.props.usb3 else "USB2"
 
     def sdk_version(self) -> str:
-        return self.sdk.version
+        return self._s.sdk.version
 
 
 def config_key(cid: int) -> str:

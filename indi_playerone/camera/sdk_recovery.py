@@ -1,5 +1,5 @@
 """Bringing back a camera that stopped answering, without unplugging it: close it in the SDK,
-reset its USB device, open it again and give it back its settings (:meth:`SdkRecoveryMixin.recover`).
+reset its USB device, open it again and give it back its settings (:meth:`UsbRecovery.recover`).
 
 A hung camera (indi-3rdparty #1165, #1328: exposures that never end, every call timing out)
 needs the cable pulled. The kernel can do the same to the device: ``USBDEVFS_RESET``, which
@@ -15,28 +15,28 @@ The simulated SDK models it: its ``hang`` fault makes a camera answer nothing bu
 function is the simulated camera's USB, not an SDK call, so it is called here through the
 same seam as pyusb's reset (:func:`default_usb_reset`), never through the SDK binding.
 
-Mixed into :class:`~.sdk_camera.SdkCamera`, whose lock, handle and settings it uses.
+A part of :class:`~.sdk_camera.SdkCamera` over its :class:`~.sdk_session.CameraSession`, whose
+lock, handle and remembered settings it uses; the camera's own close (which ends a video run
+first) is handed to it.
 """
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from .interface import CameraError, CameraTimeout, Roi
-from .sdk_types import CameraProps, Config, ConfigValue, Err, ImgFormat, SdkError
+from .sdk_types import CameraProps, Config, Err, ImgFormat, SdkError
 
 if TYPE_CHECKING:
-    import threading
+    from .sdk_binding import SdkLibrary
+    from .sdk_session import CameraSession, Remembered
 
-    from .interface import CameraInfo
-    from .sdk_binding import SdkCameraHandle, SdkLibrary
-    from .sdk_types import ConfigAttr
-
-__all__ = ["SdkRecoveryMixin", "UsbReset", "default_usb_reset", "not_answering_said_plainly",
+__all__ = ["UsbRecovery", "UsbReset", "default_usb_reset", "not_answering_said_plainly",
            "REOPEN_S"]
 
 log = logging.getLogger(__name__)
@@ -49,8 +49,6 @@ UsbReset = Callable[[CameraProps], str]
 #: re-enumerates in well under a second; the margin is for slow hubs).
 REOPEN_S = 10.0
 REOPEN_TICK_S = 0.5
-#: Flip configs: one of them is the active flip, so only the last one set is remembered.
-_FLIPS = frozenset({Config.FLIP_NONE, Config.FLIP_HORI, Config.FLIP_VERT, Config.FLIP_BOTH})
 
 
 @contextlib.contextmanager
@@ -98,34 +96,13 @@ def default_usb_reset(sdk: SdkLibrary) -> UsbReset:
     return reset_usb
 
 
-class SdkRecoveryMixin:
-    # Provided by SdkCamera.
-    sdk: SdkLibrary
-    props: CameraProps
-    info: CameraInfo
-    _lock: threading.Lock
-    _handle: SdkCameraHandle | None
-    _attrs: dict[int, ConfigAttr]
-    _roi: Roi
-    _format: ImgFormat
-    _settings: dict[int, tuple[ConfigValue, bool]]
-    _sensor_mode: int | None
-    _dps: bool | None
-    _usb_reset: UsbReset | None
+class UsbRecovery:
+    """Reset and reopen one camera. ``close_locked`` closes the camera (lock held);
+    ``usb_reset`` replaces the USB device reset (default: :func:`default_usb_reset`)."""
 
-    if TYPE_CHECKING:  # SdkCamera's methods, declared for type checkers only
-        def _open_locked(self) -> None: ...
-        def _close_locked(self) -> None: ...
-        def _apply_roi(self, h: SdkCameraHandle, x: int, y: int, width: int, height: int,
-                       b: int) -> Roi: ...
-
-    def _remember(self, cid: int, value: ConfigValue, auto: bool = False) -> None:
-        """Note a setting made this session (lock held), for :meth:`recover`."""
-        if cid in _FLIPS:
-            for flip in _FLIPS:
-                self._settings.pop(flip, None)
-        self._settings.pop(cid, None)  # re-inserted last: settings are restored in their order
-        self._settings[cid] = (value, auto)
+    def __init__(self, session: CameraSession, close_locked: Callable[[], None],
+                 usb_reset: UsbReset | None = None) -> None:
+        self._s, self._close_locked, self._usb_reset = session, close_locked, usb_reset
 
     def recover(self, reopen_s: float = REOPEN_S) -> list[str]:
         """Close the camera, reset its USB device, open it again and restore what this session
@@ -133,31 +110,33 @@ class SdkRecoveryMixin:
         cooler). A running exposure or stream ends. Returns what could not be restored (empty
         when all was); CameraError when the reset failed or the camera did not open again
         within ``reopen_s`` (it is left closed: unplugging it is what remains)."""
-        with self._lock:
-            roi, fmt, mode = self._roi, self._format, self._sensor_mode
-            settings = dict(self._settings)
+        s = self._s
+        with s.lock:
+            roi, fmt = s.roi, s.format
+            remembered = dataclasses.replace(s.remembered, configs=dict(s.remembered.configs))
             self._close_locked()
-            reset = self._usb_reset or default_usb_reset(self.sdk)
-            where = reset(self.props)
-            log.info("%s: USB device reset (%s)", self.info.model, where)
+            reset = self._usb_reset or default_usb_reset(s.sdk)
+            where = reset(s.props)
+            log.info("%s: USB device reset (%s)", s.info.model, where)
             deadline = time.monotonic() + reopen_s
             while True:
                 try:
-                    self.sdk.camera_count()  # the SDK looks at the bus again
-                    self._open_locked()
+                    s.sdk.camera_count()  # the SDK looks at the bus again
+                    s.open_locked()
                     break
                 except CameraError as exc:
                     if time.monotonic() >= deadline:
-                        raise CameraError(f"{self.info.model} did not open again within "
+                        raise CameraError(f"{s.info.model} did not open again within "
                                           f"{reopen_s:g} s of the USB reset: {exc}") from exc
                     time.sleep(REOPEN_TICK_S)
-            self._settings, self._sensor_mode = settings, mode
-            return self._restore_locked(roi, fmt, settings, mode)
+            s.remembered = remembered
+            return self._restore_locked(roi, fmt, remembered)
 
-    def _restore_locked(self, roi: Roi, fmt: ImgFormat,
-                        settings: dict[int, tuple[ConfigValue, bool]], mode: int | None) -> list[str]:
-        h = self._handle
+    def _restore_locked(self, roi: Roi, fmt: ImgFormat, remembered: Remembered) -> list[str]:
+        s = self._s
+        h = s.handle
         assert h is not None
+        settings, mode = remembered.configs, remembered.sensor_mode
         problems: list[str] = []
 
         def attempt(what: str, step: Callable[[], object]) -> None:
@@ -168,29 +147,29 @@ class SdkRecoveryMixin:
 
         if mode is not None:
             attempt("sensor mode", lambda: h.set_sensor_mode(mode))
-        dps = self._dps
+        dps = remembered.dps
         if dps is not None:  # the reopen turned it on again
             attempt("dead pixel suppression", lambda: h.set_dead_pixel_suppression(dps))
 
         def set_format() -> None:
             h.set_format(fmt)
-            self._format = h.format()
+            s.format = h.format()
         attempt("format", set_format)
         later = {cid: settings[cid] for cid in (Config.COOLER,) if cid in settings}
         for cid, (value, auto) in settings.items():
             if cid in later:
                 continue
-            a = self._attrs.get(cid)
+            a = s.attrs.get(cid)
             if a is None:
                 problems.append(f"config {cid}: the camera no longer lists it")
                 continue
             attempt(a.name, lambda a=a, v=value, au=auto: h.set_config(a.config_id, a.value_type, v, au))
-        attempt("frame", lambda: self._apply_roi(h, roi.x, roi.y, roi.width, roi.height, roi.bin))
+        attempt("frame", lambda: s.apply_roi(h, roi.x, roi.y, roi.width, roi.height, roi.bin))
         for cid, (value, auto) in later.items():
-            a = self._attrs.get(cid)
+            a = s.attrs.get(cid)
             if a is not None:
                 attempt(a.name, lambda a=a, v=value, au=auto: h.set_config(a.config_id, a.value_type, v, au))
         if problems:
-            log.warning("%s: after the USB reset, not restored: %s", self.info.model,
+            log.warning("%s: after the USB reset, not restored: %s", s.info.model,
                         "; ".join(problems))
         return problems

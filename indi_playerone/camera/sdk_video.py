@@ -11,6 +11,9 @@ read. The camera's single-frame ring is put back when video stops.
 
 Frame timestamps are the reader's CLOCK_REALTIME when ``POAGetImageData`` returned, minus the
 exposure: the exposure's start, give or take the transfer time, which the SDK does not report.
+
+:class:`VideoMode` is the part of :class:`~.sdk_camera.SdkCamera` that starts, reads and ends
+those runs over its :class:`~.sdk_session.CameraSession`; :class:`SdkVideo` is one run.
 """
 from __future__ import annotations
 
@@ -18,18 +21,21 @@ import logging
 import threading
 
 from ..native import FrameRing, NativeError, RingClosed
-from .interface import CameraError, Frame, Roi
+from .interface import CameraError, ExposureAborted, Frame, Roi
 from .sdk_binding import SdkCameraHandle
-from .sdk_types import UNPLUGGED_TEXT, Err, ReadoutState
+from .sdk_exposure import SingleFrames
+from .sdk_session import CameraSession
+from .sdk_status import CameraStatus
+from .sdk_types import FORMAT_BITS, UNPLUGGED_TEXT, Err, ReadoutState
 from .video_ring import VIDEO_BUFFER_BYTES, VideoRing
 
-__all__ = ["SdkVideo", "VIDEO_BUFFER_BYTES"]
+__all__ = ["SdkVideo", "VideoMode", "VIDEO_BUFFER_BYTES"]
 
 log = logging.getLogger(__name__)
 
 
 class SdkVideo:
-    """One run of video mode of one camera (created by ``SdkCamera.start_video``); the ring,
+    """One run of video mode of one camera (created by :meth:`VideoMode.start`); the ring,
     the consumer's wait and the ending are :class:`.video_ring.VideoRing`'s."""
 
     def __init__(self, handle: SdkCameraHandle, home_ring: FrameRing, roi: Roi, bits: int,
@@ -107,3 +113,92 @@ class SdkVideo:
                 final = {}
             self._give_back_home_ring()
             self._vr.end(final)
+
+
+class VideoMode:
+    """Video mode of one camera: the run going on (or ended by a failure, until stopped) and
+    the counters of the last one."""
+
+    def __init__(self, session: CameraSession, single_frames: SingleFrames,
+                 status: CameraStatus) -> None:
+        self._s, self._single, self._status = session, single_frames, status
+        self._run: SdkVideo | None = None
+        self._last: dict[str, int] = {}
+
+    def start(self, h: SdkCameraHandle, exposure_s: float, buffer_bytes: int) -> None:
+        """The SDK's video mode, read by the C reader into a ring of its own (:class:`SdkVideo`).
+        Lock held, no single exposure running."""
+        s = self._s
+        if self._run is not None:
+            if self._run.running():
+                raise CameraError("video capture is already running")
+            self.end_locked()  # a run that failed (unplug, SDK error): ended now
+        assert s.ring is not None
+        s.ring.flush()
+        s.exposure = None
+        self._single.flush_after_bin_change(h)
+        actual = s.set_exposure(h, exposure_s)
+        temp, gain, offset = self._status.frame_meta(h)
+        meta = {"temperature": temp, "gain": gain, "offset": offset}
+        bits = FORMAT_BITS.get(s.format, 8)
+        nbytes = s.roi.width * s.roi.height * (2 if bits == 16 else 1)
+        self._run = SdkVideo(h, s.ring, s.roi, bits, int(s.format), actual,
+                             actual + s.link_allowance_s(h, nbytes), s.next_seq(), meta,
+                             buffer_bytes)
+
+    def attached(self) -> bool:
+        """A run was started and not yet ended (it may have failed since). Lock held."""
+        return self._run is not None
+
+    def video_frame(self, timeout: float, cancel: threading.Event | None = None) -> Frame:
+        # Without the camera lock: a status read holds it while it waits up to STATUS_LOCK_MS
+        # for the SDK lock, which the C reader holds inside POAGetImageData; a temperature and
+        # a cooler-power poll stalled the stream worker 0.5 s at a time (issue 19's bench).
+        # One attribute read is atomic; a stop or close ends the run, which the wait reports.
+        self._s.need_open()
+        run = self._run
+        if run is None:
+            raise ExposureAborted("video capture is not running")
+        return run.frame(timeout, cancel)
+
+    def stop_video(self) -> None:
+        with self._s.lock:
+            self.end_locked()
+
+    def end_locked(self) -> None:
+        """Stop video mode (lock held); also for a single exposure started while a stream that
+        is ending still holds video mode, and at close."""
+        run, self._run = self._run, None
+        if run is None:
+            return
+        try:
+            run.stop()
+        finally:
+            self._last = run.counters()
+            self._s.next_seq(self._last.get("sent", 0))
+
+    def end_at_close_locked(self) -> None:
+        if self._s.handle is not None:
+            try:  # a stream left running: ended first, so a later open starts clean
+                self.end_locked()
+            except (CameraError, NativeError) as exc:
+                log.warning("%s: stopping video at close: %s", self._s.info.model, exc)
+
+    def is_streaming(self) -> bool:
+        """True from start_video until stop_video, or until the run failed (its reader
+        stopped on an SDK error, e.g. an unplug)."""
+        with self._s.lock:
+            run = self._run
+        return run is not None and run.running()
+
+    def video_counters(self) -> dict[str, int]:
+        """The current (or last) video run's counters: sent, camera_dropped (the SDK's
+        POAGetDroppedImagesCount), timeouts, received, delivered, host_dropped, corrupt, and
+        the host buffer's ready and free_slots. Without the camera lock, as :meth:`video_frame`."""
+        run = self._run
+        if run is None:
+            return dict(self._last)
+        try:
+            return run.counters()
+        except (CameraError, NativeError):
+            return {}

@@ -62,9 +62,9 @@ def taken(camera: SdkCamera, seconds: float = MIN_EXP) -> Iterator[Frame]:
 
 
 def counters(camera: SdkCamera) -> dict[str, int]:
-    """The camera's frame ring's counters (white box: the ring is the backend's own)."""
-    assert camera._ring is not None
-    c = camera._ring.counters()
+    """The camera's frame ring's counters (white box: the ring is the backend session's)."""
+    assert camera.session.ring is not None
+    c = camera.session.ring.counters()
     return {k: getattr(c, k) for k in ("received", "delivered", "dropped", "corrupt", "held",
                                        "ready", "free_slots", "nslots")}
 
@@ -178,7 +178,7 @@ def test_frame_held_over_close_stays_readable(monkeypatch: pytest.MonkeyPatch) -
     with camera:
         frame = shoot(camera)
         kept = frame.data.copy()
-        ring = camera._ring
+        ring = camera.session.ring
     assert ring is not None and not ring.freed  # held: the slots outlive the connection
     assert np.array_equal(frame.data, kept)
     frame.release()

@@ -201,7 +201,7 @@ def test_gain_presets_flip_and_identity(ares: SdkCamera) -> None:
 def test_roi_is_rounded_and_read_back_from_the_sdk(ares: SdkCamera) -> None:
     roi = ares.set_roi(10, 11, 1001, 503, 2)
     assert (roi.x, roi.y, roi.width, roi.height, roi.bin) == (10, 11, 1000, 502, 2)
-    h = ares._handle
+    h = ares.session.handle
     assert h is not None and h.size() == (1000, 502) and h.bin() == 2 and h.start() == (10, 11)
     frame = expose(ares)
     assert frame.data.shape == (502, 1000) and frame.roi == roi
@@ -310,7 +310,7 @@ def test_video_mode_single_frames(make) -> None:
             frame = expose(cam, 0.05)
             assert frame.data.shape == (3008, 3008)
             frame.release()
-        assert cam._handle is not None and cam._handle.camera_state() == CameraState.OPENED
+        assert cam.session.handle is not None and cam.session.handle.camera_state() == CameraState.OPENED
 
 
 def test_close_while_waiting_ends_the_wait(make) -> None:

@@ -2,7 +2,7 @@
 
 Field reports (indi-3rdparty #1165, #1328) end with a camera whose frames never come and whose
 every call times out until the cable is pulled. When the camera's own watchdog gives up on a
-frame (its allowance passed twice: ``camera/sdk_camera.py``) or an SDK call times out, the
+frame (its allowance passed twice: ``camera/sdk_exposure.py``) or an SDK call times out, the
 exposure worker asks this component, which, with CCD_USB_RESET enabled (the default):
 
 1. says so (WARNING): the camera stopped answering and is being reset;

@@ -310,7 +310,7 @@ class SdkCameraHandle:
         return ReadoutResult(ReadoutState(r.state), int(r.code), _str(r.func), int(r.restarts),
                              int(r.seq), int(r.start_unix_ns))
 
-    # -- video mode through the C reader (engineer C: streaming) --------------------------------
+    # -- video mode through the C reader (streaming) ----------------------------------------------
     def video_start(self, *, width: int, height: int, pixfmt: int, first_seq: int,
                     timeout_ms: int, exposure_s: float) -> None:
         """``POAStartExposure(FALSE)``; the C reader then reads frame after frame into the ring."""

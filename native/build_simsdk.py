@@ -35,9 +35,11 @@ PACKAGE_PATH = f"indi_playerone/simsdk/{SONAME}"
 _EXT_NAME = "indi_playerone.simsdk.libPlayerOneCameraSim"
 SOURCE_DIR = Path(__file__).resolve().parent / "simsdk"
 #: -fvisibility=hidden: only what the header marks POACAMERA_API is exported, as the vendor's
-#: library; -O2 keeps the renderer fast enough for real-time exposures.
+#: library; -O2 keeps the renderer fast enough for real-time exposures. _FILE_OFFSET_BITS=64:
+#: on 32-bit ARM stat() of the fault file would fail with EOVERFLOW on a file system with
+#: 64-bit inode numbers.
 CFLAGS: tuple[str, ...] = ("-std=c11", "-O2", "-fPIC", "-fvisibility=hidden", "-Wall", "-Wextra",
-                           "-Wpedantic", "-D_GNU_SOURCE")
+                           "-Wpedantic", "-D_GNU_SOURCE", "-D_FILE_OFFSET_BITS=64")
 #: -Bsymbolic: the library's calls of its own exported functions stay inside it, whatever else
 #: the process has loaded (the vendor's library exports the same names).
 LDFLAGS: tuple[str, ...] = (f"-Wl,-soname,{SONAME}", "-Wl,-Bsymbolic")

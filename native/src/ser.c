@@ -11,6 +11,10 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+/* Recordings pass 2 GiB (17 frames of a Zeus 455): the build sets _FILE_OFFSET_BITS=64
+ * (native/build_native.py), which 32-bit ARM needs. */
+_Static_assert(sizeof(off_t) == 8, "SER files need a 64-bit off_t: build with -D_FILE_OFFSET_BITS=64");
+
 #define OFF_FRAMECOUNT 38
 #define TICKS_AT_UNIX_EPOCH 621355968000000000LL /* 0001-01-01 to 1970-01-01 in 100 ns */
 

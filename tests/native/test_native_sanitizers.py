@@ -23,7 +23,9 @@ NATIVE = ROOT / "native"
 KERNELS = ROOT / "bench" / "kernels"
 SOURCES = sorted(glob.glob(str(NATIVE / "src" / "*.c")))
 BENCH_SOURCES = sorted(glob.glob(str(KERNELS / "*.c")))
-BASE = ["-std=c11", "-D_GNU_SOURCE", f"-I{NATIVE / 'include'}", f"-I{NATIVE / 'tests'}", f"-I{KERNELS}"]
+#: -D_FILE_OFFSET_BITS=64 as native/build_native.py: ser.c refuses a 32-bit off_t (32-bit ARM).
+BASE = ["-std=c11", "-D_GNU_SOURCE", "-D_FILE_OFFSET_BITS=64", f"-I{NATIVE / 'include'}",
+        f"-I{NATIVE / 'tests'}", f"-I{KERNELS}"]
 #: Each test program: its file and the sources it links beside the core's.
 PROGRAMS = {
     "test_kernels": (KERNELS / "test_kernels.c", [p for p in BENCH_SOURCES if not p.endswith("test_kernels.c")]),

@@ -9,9 +9,10 @@ from indi_playerone._native import lib
 
 
 def simd_available() -> dict[str, bool]:
-    """What the CPU offers the core: AVX2 kernels, SSE4.2 CRC32C."""
+    """What the CPU offers the core: AVX2 kernels, SSE4.2 CRC32C (x86), NEON copies of the
+    plain-C loops (32-bit ARM builds; 64-bit ARM builds always vectorise with NEON)."""
     caps = lib.poa_simd_available()
-    return {"avx2": bool(caps & 1), "sse42": bool(caps & 2)}
+    return {"avx2": bool(caps & 1), "sse42": bool(caps & 2), "neon": bool(caps & 4)}
 
 
 def set_simd(enabled: bool) -> None:

@@ -20,7 +20,8 @@
 
 /* SIMD dispatch. The plain-C loops are always compiled; the AVX2 paths exist only on
  * x86 builds with gcc/clang and are chosen at run time when the CPU has AVX2.
- * poa_simd_available(): bit 0 = AVX2 kernels, bit 1 = SSE4.2 CRC32C instruction.
+ * poa_simd_available(): bit 0 = AVX2 kernels, bit 1 = SSE4.2 CRC32C instruction, bit 2 =
+ * the NEON copies of the plain-C loops (32-bit ARM builds with gcc, when the CPU has NEON).
  * poa_simd_set(0) forces the plain-C paths everywhere (used by the tests to check both
  * paths give identical output); poa_simd_set(1) returns to automatic choice. The
  * environment variable POA_SIMD=0 sets the initial state to plain C. */

@@ -1,10 +1,18 @@
 /* Internal helpers of the C core, shared by the sources in native/src and not exposed to Python.
  *
  * SIMD policy: every kernel has a plain-C loop written to auto-vectorise at -O3 (it is
- * the only path on ARM and on compilers without x86 target attributes). On x86 with
- * gcc/clang, AVX2 versions are compiled with __attribute__((target("avx2"))) so the
- * module needs no -mavx2 and still runs on any x86-64; they are chosen at run time
- * when the CPU reports AVX2 (poa__caps()). */
+ * the only path on 64-bit ARM, where NEON is always there, and on compilers without
+ * target attributes). On x86 with gcc/clang, AVX2 versions are compiled with
+ * __attribute__((target("avx2"))) so the module needs no -mavx2 and still runs on any
+ * x86-64; they are chosen at run time when the CPU reports AVX2 (poa__caps()).
+ *
+ * 32-bit ARM (Debian's and Raspberry Pi OS's armhf) is built for a baseline without NEON
+ * (Debian: ARMv7 with VFPv3-D16; Raspberry Pi OS: ARMv6 for the Pi 1 and Zero), so the
+ * plain-C loops compile to scalar code there: 6x the instructions of the arm64 build for
+ * the FITS conversion (bench/insn_per_frame.py). With gcc, the driver's kernels are
+ * compiled a second time with __attribute__((target("fpu=neon"))), where the same loop
+ * auto-vectorises, and that copy runs when the kernel reports NEON (AT_HWCAP: every Pi
+ * from the Pi 2 on). */
 #ifndef POA_INTERNAL_H
 #define POA_INTERNAL_H
 
@@ -21,8 +29,17 @@
 #define POA_X86 0
 #endif
 
+#if defined(__arm__) && defined(__GNUC__) && !defined(__clang__) && !defined(__ARM_NEON) && \
+    defined(__linux__) && !defined(POA_NO_ARM_NEON)
+#define POA_ARM_NEON 1
+#define POA_TARGET_NEON __attribute__((target("fpu=neon")))
+#else
+#define POA_ARM_NEON 0
+#endif
+
 #define POA_CAP_AVX2 1
 #define POA_CAP_SSE42 2
+#define POA_CAP_NEON 4 /* 32-bit ARM builds only: the NEON copies of the plain-C loops */
 
 /* Capabilities in use now: detected ones, or 0 when poa_simd_set(0) / POA_SIMD=0. */
 int poa__caps(void);

@@ -1,17 +1,29 @@
 /* FITS data conversion: uint16 -> BITPIX 16 big-endian with BZERO 32768, one pass, into
- * the buffer the BLOB is sent from (ccd/fits.py). Plain C first, AVX2 after. */
+ * the buffer the BLOB is sent from (ccd/fits.py). Plain C first (and its NEON copy for
+ * 32-bit ARM), AVX2 after. */
 #include "poa_fits.h"
 #include "poa_internal.h"
 
 #include <string.h>
 
-static void fits_be16_c(const uint16_t *s, uint8_t *d, size_t n)
+static inline __attribute__((always_inline)) void fits_be16_loop(const uint16_t *s, uint8_t *d,
+                                                                   size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint16_t v = poa__fits16(s[i]);
         memcpy(d + 2 * i, &v, 2);
     }
 }
+
+static void fits_be16_c(const uint16_t *s, uint8_t *d, size_t n) { fits_be16_loop(s, d, n); }
+
+#if POA_ARM_NEON
+/* The same loop, vectorised by the compiler with NEON (see poa_internal.h). */
+POA_TARGET_NEON static void fits_be16_neon(const uint16_t *s, uint8_t *d, size_t n)
+{
+    fits_be16_loop(s, d, n);
+}
+#endif
 
 #if POA_X86
 /* 32 pixels a step: flip the top bit, swap the bytes. Streaming stores for outputs of
@@ -50,6 +62,12 @@ void poa_fits_be16(const uint16_t *src, uint8_t *dst, size_t n)
     size_t i = 0;
 #if POA_X86
     if (poa__caps() & POA_CAP_AVX2) i = fits_be16_avx2(src, dst, n);
+#endif
+#if POA_ARM_NEON
+    if (poa__caps() & POA_CAP_NEON) {
+        fits_be16_neon(src, dst, n);
+        return;
+    }
 #endif
     fits_be16_c(src + i, dst + 2 * i, n - i);
 }

@@ -5,6 +5,11 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#if POA_ARM_NEON
+#include <sys/auxv.h>
+/* HWCAP_NEON of the kernel's arch/arm/include/uapi/asm/hwcap.h. */
+#define POA_HWCAP_NEON (1UL << 12)
+#endif
 
 /* -1 until first use; then detected capabilities in bits 0..7 and "enabled" in bit 8.
  * Two threads racing on the first call compute the same value, so a relaxed store is
@@ -18,6 +23,9 @@ static int detect(void)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2")) caps |= POA_CAP_AVX2;
     if (__builtin_cpu_supports("sse4.2")) caps |= POA_CAP_SSE42;
+#endif
+#if POA_ARM_NEON
+    if (getauxval(AT_HWCAP) & POA_HWCAP_NEON) caps |= POA_CAP_NEON;
 #endif
     return caps;
 }

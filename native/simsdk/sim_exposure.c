@@ -223,10 +223,15 @@ void sim_advance(sim_cam *c, double now) {
     }
 }
 
-void sim_flush_frames(sim_cam *c) {
+/* The frames not yet on the host are gone: the camera's DDR and the one crossing the link. */
+static void drop_undelivered(sim_cam *c) {
     c->ddr_len = c->ddr_head = 0;
     c->ddr_bytes = 0;
     c->xfer_active = 0;
+}
+
+void sim_flush_frames(sim_cam *c) {
+    drop_undelivered(c);
     c->host_len = c->host_head = 0;
 }
 
@@ -236,9 +241,7 @@ void sim_stop_exposure_locked(sim_cam *c) {
     c->exposing = 0;
     c->stuck = 0;
     c->dropped = 0;
-    c->ddr_len = c->ddr_head = 0;
-    c->ddr_bytes = 0;
-    c->xfer_active = 0;
+    drop_undelivered(c);
     pthread_cond_broadcast(&c->cv);
 }
 

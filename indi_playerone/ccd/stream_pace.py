@@ -6,11 +6,12 @@ is full the oldest waiting frame is dropped, a whole frame at a time (``video_ri
 user must hear about it before that happens, with figures to act on. Per written frame:
 
 * the rate the disk takes: bytes ÷ the time ``write()`` took, over the last ``WINDOW`` frames;
-* the rate the stream needs: bytes × the camera's frames per second, from the written frames'
-  own timestamps (the median period between every pair of them) (the C reader's clock when each arrived from the camera, so a recorder that
-  falls behind does not slow the figure down with it) and sequence numbers (so frames the host
-  buffer dropped still count as frames the stream brought), over the last ``STAMPS`` frames,
-  ÷ STREAMING_DIVISOR_VALUE (frames skipped by it are not needed);
+* the rate the stream needs: bytes ÷ the camera's period, the median of the steps between the
+  written frames' own timestamps (the C reader's clock when each arrived from the camera, so a
+  recorder that falls behind does not slow the figure down with it) over their steps in
+  sequence numbers (so frames the host buffer dropped still count as frames the stream
+  brought), over the last ``STAMPS`` frames, ÷ STREAMING_DIVISOR_VALUE (frames skipped by it
+  are not needed);
 * when the disk is slower and frames are waiting, the time until the buffer is full:
   free slots ÷ (frames arriving − frames written per second).
 
@@ -71,16 +72,17 @@ class RecordPace:
 
     def needed_rate(self) -> float:
         """Bytes per second the stream brings to the recorder (0: unknown)."""
-        # The camera's period is the median of the slopes between every pair of stamps
-        # (Theil-Sen): a first-to-last span read 869 MB/s for a 224 MB/s stream on a machine at
-        # a load average of 15, where the reader got some frames late and then several at once.
-        # Computed only while frames are waiting (check), at most 528 pairs.
+        # The median step, not the first-to-last span: the span read 869 MB/s for a 224 MB/s
+        # stream on a machine at a load average of 15, where the reader got some frames late
+        # and then several at once. A late frame makes one long step and one short; a burst
+        # many near 0: the median ignores them while they are under half the window. It runs
+        # for every written frame (slow() gates the host-buffer query), so it is one pass over
+        # the STAMPS steps, not every pair.
         stamps = list(self._stamps)
-        periods = [(t1 - t0) / ds for k, (t0, s0) in enumerate(stamps) for t1, s1 in stamps[k + 1:]
-                   if (ds := (s1 - s0) & 0xFFFFFFFF) > 0 and t1 > t0]
-        if not periods:
-            return 0.0
-        return self.frame_bytes * 1e9 / statistics.median(periods) / self.divisor
+        periods = [(t1 - t0) / ds for (t0, s0), (t1, s1) in zip(stamps, stamps[1:])
+                   if (ds := (s1 - s0) & 0xFFFFFFFF) > 0]
+        period = statistics.median(periods) if periods else 0.0
+        return self.frame_bytes * 1e9 / period / self.divisor if period > 0 else 0.0
 
     def average_rate(self) -> float:
         """Bytes per second over the whole recording's writes."""
@@ -88,22 +90,29 @@ class RecordPace:
 
     def slow(self) -> bool:
         """The disk took less than the stream needs over the last frames."""
+        return self._slow_rates() is not None
+
+    def _slow_rates(self) -> tuple[float, float] | None:
+        """(disk rate, needed rate) when the disk is too slow, else None."""
         if len(self._writes) < MIN_WRITES:
-            return False
+            return None
         disk, need = self.disk_rate(), self.needed_rate()
-        return need > 0 and disk < SLOW_SHARE * need
+        return (disk, need) if need > 0 and disk < SLOW_SHARE * need else None
 
     def check(self, waiting: int, free: int, lost: int) -> str:
         """The warning (``waiting`` frames ready in the host buffer, ``free`` slots left,
         ``lost`` frames it dropped since the recording started), or an empty string when the
         recording keeps up or was just warned about."""
-        if waiting < max(MIN_BACKLOG, BACKLOG_SHARE * (waiting + free)) or not self.slow():
+        if waiting < max(MIN_BACKLOG, BACKLOG_SHARE * (waiting + free)):
+            return ""
+        rates = self._slow_rates()
+        if rates is None:
             return ""
         now = self._stamps[-1][0]
         if self._warned_ns is not None and now - self._warned_ns < REWARN_S * 1e9:
             return ""
         self._warned_ns = now
-        disk, need = self.disk_rate(), self.needed_rate()
+        disk, need = rates
         gain_fps = (need - disk) / self.frame_bytes
         left = f"about {free / gain_fps:.2g} s" if gain_fps > 0 else "a moment"
         so_far = "no frame lost yet" if lost == 0 else f"{lost} frames lost already"

@@ -26,7 +26,7 @@ from .sdk_binding import SdkCameraHandle
 from .sdk_exposure import SingleFrames
 from .sdk_session import CameraSession
 from .sdk_status import CameraStatus
-from .sdk_types import FORMAT_BITS, UNPLUGGED_TEXT, Err, ReadoutState
+from .sdk_types import UNPLUGGED_TEXT, Err, ReadoutState
 from .video_ring import VIDEO_BUFFER_BYTES, VideoRing
 
 __all__ = ["SdkVideo", "VideoMode", "VIDEO_BUFFER_BYTES"]
@@ -140,10 +140,8 @@ class VideoMode:
         actual = s.set_exposure(h, exposure_s)
         temp, gain, offset = self._status.frame_meta(h)
         meta = {"temperature": temp, "gain": gain, "offset": offset}
-        bits = FORMAT_BITS.get(s.format, 8)
-        nbytes = s.roi.width * s.roi.height * (2 if bits == 16 else 1)
-        self._run = SdkVideo(h, s.ring, s.roi, bits, int(s.format), actual,
-                             actual + s.link_allowance_s(h, nbytes), s.next_seq(), meta,
+        self._run = SdkVideo(h, s.ring, s.roi, s.bits(), int(s.format), actual,
+                             actual + s.link_allowance_s(h, s.frame_bytes()), s.next_seq(), meta,
                              buffer_bytes)
 
     def attached(self) -> bool:

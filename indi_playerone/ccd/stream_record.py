@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from ..camera.interface import Frame
+from ..indi.envvars import float_from_env
 from ..native import SER_COLORS, NativeError, SerWriter
 from .stream_pace import RecordPace
 
@@ -121,10 +122,8 @@ class SerRecorder:
         self.lost_base = 0
         self.lost = 0
         self.host_base = 0  # the host buffer's dropped count at the first frame
-        try:  # test hook: a disk of this many MB/s (see TEST_DISK_MBPS_ENV)
-            self._test_rate = float(os.environ.get(TEST_DISK_MBPS_ENV, "0") or 0) * 1e6
-        except ValueError:
-            self._test_rate = 0.0
+        # Test hook: a disk of this many MB/s (see TEST_DISK_MBPS_ENV).
+        self._test_rate = float_from_env(TEST_DISK_MBPS_ENV, 0.0) * 1e6
 
     def write(self, frame: Frame) -> None:
         """Append a frame. Raises RecordError when it cannot be written."""

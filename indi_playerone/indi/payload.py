@@ -85,20 +85,10 @@ class SharedPayload:
             raise
         return cls(size, fd, mapping)
 
-    def prefault(self) -> None:
-        """Touch every page now, so writing the frame later takes no page faults.
-
-        A fresh 122 MB memfd costs 70-130 ms of page faults on first write (measured on
-        these machines); the exposure worker calls this while the camera is exposing,
-        which takes that cost off the path from exposure end to the client."""
-        page = mmap.PAGESIZE
-        if self.size:
-            self.view[::page] = bytes(len(range(0, self.size, page)))
-
     def populate(self) -> bool:
         """Fault every page in without writing it (``MADV_POPULATE_WRITE``, Linux 5.14+), so
-        a camera reading a frame into the buffer meanwhile is never overwritten (unlike
-        `prefault`); False where the kernel cannot."""
+        a camera reading a frame into the buffer meanwhile is never overwritten (touching the
+        pages by writing would be); False where the kernel cannot."""
         if self._mmap is None or not self.size:
             return False
         try:

@@ -53,11 +53,6 @@ static sim_wheel g_wheels[SIM_MAX_WHEELS];
 static int g_scanned; /* POAGetPWCount ran since load (or SimPOA_Reset) */
 static sim_wheel_options g_opt = {1.0, ""};
 
-const sim_wheel_model *sim_wheel_models(int *count) {
-    *count = N_MODELS;
-    return MODELS;
-}
-
 double sim_wheel_move_s(const sim_wheel_model *m, int steps) {
     return g_opt.time_scale * (START_S + FULL_TURN_S * steps / m->slots);
 }

@@ -54,7 +54,6 @@ typedef struct sim_wheel {
 } sim_wheel;
 
 /* ---- sim_wheel.c ---- */
-const sim_wheel_model *sim_wheel_models(int *count);
 double sim_wheel_move_s(const sim_wheel_model *m, int steps);  /* a move of `steps` slots */
 double sim_wheel_self_check_s(const sim_wheel_model *m);       /* the self-check and a reset */
 void sim_wheel_self_check(sim_wheel *w, double now); /* lock held: turn to position 0 */

@@ -30,7 +30,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,7 @@ sys.path.insert(0, str(REPO))
 from harness import IndiClient, IndiServer  # noqa: E402
 
 from indi_playerone.camera.models import MODELS  # noqa: E402
+from streaming import driver_pid  # noqa: E402  (bench/ is on sys.path as this script's folder)
 
 DRIVER = str(Path(sys.executable).parent / "indi_playerone_ccd")
 LARGEST, SMALLEST = "Zeus 455M PRO", "Apollo-M MAX PRO"
@@ -60,13 +60,6 @@ def status_kb(pid: int) -> dict[str, int]:
 
 def reset_peak(pid: int) -> None:
     Path(f"/proc/{pid}/clear_refs").write_text("5")
-
-
-def driver_pid(server: IndiServer) -> int:
-    procs = [p for p in server.processes() if p.name.startswith("indi_playerone") and p.is_alive()]
-    if len(procs) != 1:
-        raise RuntimeError(f"expected one driver process, found {procs}")
-    return procs[0].pid
 
 
 def measure(model: str, exposures: int, local_root: Path, settle_s: float = 1.0) -> dict[str, Any]:

@@ -15,9 +15,19 @@ import usb.backend
 NOBODY, NOGROUP = 65534, 65534
 
 
+#: The standard device descriptor's fields no test varies (USB 2.0 specification, 9.6.1): a USB 3.2
+#: device of no class with one configuration and its three strings.
+STANDARD_FIELDS: dict[str, int] = {
+    "bLength": 18, "bDescriptorType": 1, "bcdUSB": 0x0320, "bDeviceClass": 0, "bDeviceSubClass": 0,
+    "bDeviceProtocol": 0, "bMaxPacketSize0": 9, "bcdDevice": 0x0100, "iManufacturer": 1,
+    "iProduct": 2, "iSerialNumber": 3, "bNumConfigurations": 1,
+}
+
+
 @dataclass
 class FakeDescriptor:
-    """What a pyusb backend's get_device_descriptor returns: the USB fields plus bus data."""
+    """What a pyusb backend's get_device_descriptor returns: the USB fields plus bus data (the
+    fields of :data:`STANDARD_FIELDS` read from there)."""
 
     idVendor: int
     idProduct: int
@@ -26,18 +36,12 @@ class FakeDescriptor:
     speed: int | None
     port_numbers: tuple[int, ...] | None = None
     port_number: int | None = None
-    bLength: int = 18
-    bDescriptorType: int = 1
-    bcdUSB: int = 0x0320
-    bDeviceClass: int = 0
-    bDeviceSubClass: int = 0
-    bDeviceProtocol: int = 0
-    bMaxPacketSize0: int = 9
-    bcdDevice: int = 0x0100
-    iManufacturer: int = 1
-    iProduct: int = 2
-    iSerialNumber: int = 3
-    bNumConfigurations: int = 1
+
+    def __getattr__(self, name: str) -> int:
+        try:
+            return STANDARD_FIELDS[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 @dataclass

@@ -36,7 +36,6 @@ import traceback
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
-from types import TracebackType
 from typing import Any, TypeVar
 
 import PyIndi
@@ -151,9 +150,7 @@ class IndiClient:
         self.connect()
         return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.disconnect()
 
     def connect(self, timeout: float = 10) -> None:

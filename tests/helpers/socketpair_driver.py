@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 DRIVER = str(Path(sys.executable).parent / "indi_playerone_ccd")
@@ -107,6 +109,20 @@ class SocketpairDriver:
                 self.proc.kill()
                 self.proc.wait(5)
             self.sock.close()
+
+
+@contextmanager
+def connected_driver(home: Path) -> Iterator[SocketpairDriver]:
+    """A :class:`SocketpairDriver` that has sent its properties and connected the camera; closed
+    at the end unless the block closed it (a test checks that exit code itself)."""
+    driver = SocketpairDriver(home)
+    try:
+        driver.send("<getProperties version='1.7'/>")
+        driver.connect()
+        yield driver
+    finally:
+        if driver.proc.poll() is None:
+            driver.close()
 
 
 def figures(pid: int) -> tuple[int, int, int]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.socketpair_driver import SocketpairDriver, assert_no_growth, figures, growth_line
+from helpers.socketpair_driver import assert_no_growth, connected_driver, figures, growth_line
 
 LONG = os.environ.get("INDI_PLAYERONE_LONG") == "1"
 EXPOSURES = int(os.environ.get("INDI_PLAYERONE_SOAK_EXPOSURES", "10000" if LONG else "1000"))
@@ -30,11 +30,8 @@ FULL_FRAME_EVERY = 100
 
 @pytest.mark.timeout(300 + EXPOSURES // 20)  # measured ~170 exposures/s; the suite's limit is 300 s
 def test_soak_exposures_and_reconnects(tmp_path: Path) -> None:
-    driver = SocketpairDriver(tmp_path)
-    pid = driver.proc.pid
-    try:
-        driver.send("<getProperties version='1.7'/>")
-        driver.connect()
+    with connected_driver(tmp_path) as driver:
+        pid = driver.proc.pid
         # Warm-up in the same pattern as the measured run: the allocator's arenas (one per thread
         # that allocates, and the workers are new threads after every reconnect) and the pools
         # reach their working size; see docs/reliability.md for what growth remains.
@@ -66,9 +63,6 @@ def test_soak_exposures_and_reconnects(tmp_path: Path) -> None:
         end = figures(pid)
         elapsed = time.monotonic() - started
         assert driver.close() == 0
-    finally:
-        if driver.proc.poll() is None:
-            driver.close()
     print(f"\nsoak: {EXPOSURES} exposures ({full} full frames) + {cycles} reconnects in {elapsed:.1f} s; "
           f"{growth_line(base, end)}; {driver.fds_received} memfds received")
     assert driver.blobs == WARMUP + 2 + EXPOSURES

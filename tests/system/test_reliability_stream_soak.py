@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.socketpair_driver import DEV, SocketpairDriver, assert_no_growth, figures, growth_line
+from helpers.socketpair_driver import DEV, SocketpairDriver, assert_no_growth, connected_driver, figures, growth_line
 
 LONG = os.environ.get("INDI_PLAYERONE_LONG") == "1"
 SECONDS = float(os.environ.get("INDI_PLAYERONE_STREAM_SOAK_S", "600" if LONG else "20"))
@@ -71,11 +71,8 @@ def _quiet_figures(driver: SocketpairDriver, pid: int) -> tuple[int, int, int]:
 
 @pytest.mark.timeout(120 + 2 * SECONDS)
 def test_soak_streaming(tmp_path: Path) -> None:
-    driver = SocketpairDriver(tmp_path)
-    pid = driver.proc.pid
-    try:
-        driver.send("<getProperties version='1.7'/>")
-        driver.connect()
+    with connected_driver(tmp_path) as driver:
+        pid = driver.proc.pid
         _number(driver, "CCD_STREAM_FRAME", {"X": 0, "Y": 0, "WIDTH": 256, "HEIGHT": 256})
         _number(driver, "STREAMING_EXPOSURE", {"STREAMING_EXPOSURE_VALUE": 0.001, "STREAMING_DIVISOR_VALUE": 1})
         _stream(driver, True)
@@ -90,9 +87,6 @@ def test_soak_streaming(tmp_path: Path) -> None:
         elapsed = time.monotonic() - started
         end = _quiet_figures(driver, pid)
         assert driver.close() == 0
-    finally:
-        if driver.proc.poll() is None:
-            driver.close()
     print(f"\nstream soak: {elapsed:.0f} s streaming, {previews} previews ({previews / elapsed:.1f}/s); "
           f"{growth_line(base, end)}; {driver.fds_received} memfds received; RSS every "
           f"{SAMPLE_S:g} s (MB): {' '.join(f'{kb / 1024:.1f}' for kb in series)}")

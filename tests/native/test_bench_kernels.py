@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
+from helpers.kernel_checks import SETTINGS, ref_fits, rng_for, simd_fixture
 from indi_playerone.native import NativeError
 
 KERNELS = Path(__file__).resolve().parents[2] / "bench" / "kernels"
@@ -42,19 +43,7 @@ def bench_module(tmp_path_factory: pytest.TempPathFactory):
     """The C module, built once per test process into a directory of its own."""
     return K.load(str(tmp_path_factory.mktemp("bench-kernels")))
 
-# The simd fixture sets a mode for the whole test; it needs no reset between examples.
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-@pytest.fixture(params=[True, False], ids=["simd", "plain_c"])
-def simd(request: pytest.FixtureRequest):
-    with K.simd(request.param):
-        yield request.param
-
-
-def rng_for(seed: int) -> np.random.Generator:
-    return np.random.default_rng(seed)
+simd = simd_fixture(K.simd)
 
 
 # ---- references (numpy, written from the format descriptions, not from the C) ----------
@@ -67,10 +56,6 @@ def ref_unpack12(b: np.ndarray, n: int) -> np.ndarray:
     out[0::2] = t[:, 0] | (t[:, 1] & 0xF) << 8
     out[1::2] = (t[:, 1] >> 4) | t[:, 2] << 4
     return out[:n].astype(np.uint16)
-
-
-def ref_fits(v: np.ndarray) -> bytes:
-    return (v.astype(np.int32) - 32768).astype(">i2").tobytes()  # also in test_native_kernels.py
 
 
 def ref_bin(a: np.ndarray, f: int, mode: str) -> np.ndarray:

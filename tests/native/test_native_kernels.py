@@ -12,28 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
+from helpers.kernel_checks import SETTINGS, ref_fits, rng_for, simd_fixture
 from indi_playerone import native as N
 
-# The simd fixture sets a mode for the whole test; it needs no reset between examples.
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-@pytest.fixture(params=[True, False], ids=["simd", "plain_c"])
-def simd(request: pytest.FixtureRequest):
-    with N.simd(request.param):
-        yield request.param
-
-
-def rng_for(seed: int) -> np.random.Generator:
-    return np.random.default_rng(seed)
-
-
-def ref_fits(v: np.ndarray) -> bytes:
-    """FITS BITPIX 16 with BZERO 32768, from the standard's definition, not from the C."""
-    return (v.astype(np.int32) - 32768).astype(">i2").tobytes()
+simd = simd_fixture(N.simd)
 
 
 @SETTINGS

@@ -115,6 +115,14 @@ def run_session(kind: str, mode: str, body, *, answer_pings: bool = True, **read
     return reader
 
 
+def assert_refused_blob_closes_its_payload(t: Transport, state: str, error: type[Exception]) -> None:
+    """A BLOB vector that ``t`` refuses with ``error`` still closes its payload (no fd left open)."""
+    p = SharedPayload.from_bytes(b"abc")
+    with pytest.raises(error):
+        t.send_blob_vector("Cam", "CCD1", state, [BlobItem("CCD1", ".fits", p)])
+    assert p.closed
+
+
 def blob_elements(reader: SlowReader) -> list[tuple[ET.Element, list[bytes]]]:
     return [(e, b) for e, b in zip(reader.elements, reader.blobs) if e.tag == "setBLOBVector"]
 
@@ -452,10 +460,7 @@ def test_closed_peer_makes_send_raise_without_hanging(kind: str) -> None:
             t.send(b"<message message='x'/>\n")
             time.sleep(0.001)
     assert t.closed and not t.flush(1)
-    p = SharedPayload.from_bytes(b"abc")
-    with pytest.raises(TransportClosed):
-        t.send_blob_vector("Cam", "CCD1", "Ok", [BlobItem("CCD1", ".fits", p)])
-    assert p.closed
+    assert_refused_blob_closes_its_payload(t, "Ok", TransportClosed)
     t.close()
     chan.close_writer()
 
@@ -680,10 +685,7 @@ def test_attributes_and_payload_round_trip(device, name, message, fmt, data, att
 def test_invalid_state_closes_payload() -> None:
     chan = Channel("pipe")
     t = Transport(chan.out_fd)
-    p = SharedPayload.from_bytes(b"abc")
-    with pytest.raises(ValueError):
-        t.send_blob_vector("Cam", "CCD1", "Done", [BlobItem("CCD1", ".fits", p)])
-    assert p.closed
+    assert_refused_blob_closes_its_payload(t, "Done", ValueError)
     t.close()
     chan.close_writer()
     chan.close_reader()

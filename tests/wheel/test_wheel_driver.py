@@ -169,13 +169,19 @@ def arm(faults: Path, word: str) -> None:
     time.sleep(0.06)  # the library reads the fault file at most every 50 ms
 
 
+def move_under_fault(client: IndiClient, faults: Path, word: str, slot: int) -> int:
+    """Arm fault ``word`` and ask for ``slot``; the client's mark from just before the request."""
+    arm(faults, word)
+    mark = client._mark()
+    client.set_number(W7, "FILTER_SLOT", {"FILTER_SLOT_VALUE": slot})
+    return mark
+
+
 def test_firmware_error_ends_in_alert_and_the_next_move_works(indiserver_factory, state: Path,
                                                               tmp_path: Path) -> None:
     with faulty_wheel(indiserver_factory, state, tmp_path) as (client, faults):
         move(client, 2)
-        arm(faults, "firmware_error")
-        mark = client._mark()
-        client.set_number(W7, "FILTER_SLOT", {"FILTER_SLOT_VALUE": 3})
+        mark = move_under_fault(client, faults, "firmware_error", 3)
         text = alert_after(client, mark)
         assert "Firmware error moving to slot 3" in text and "PW_ERROR_FIRMWARE_ERROR" in text
         assert "The wheel was reset and is at slot 1 (Red); move again." in text
@@ -187,9 +193,7 @@ def test_firmware_error_ends_in_alert_and_the_next_move_works(indiserver_factory
 def test_a_wheel_stuck_in_a_move_ends_in_alert_and_the_next_move_works(indiserver_factory, state: Path,
                                                                         tmp_path: Path) -> None:
     with faulty_wheel(indiserver_factory, state, tmp_path, timeout_s=1.0) as (client, faults):
-        arm(faults, "stuck")
-        mark = client._mark()
-        client.set_number(W7, "FILTER_SLOT", {"FILTER_SLOT_VALUE": 4})
+        mark = move_under_fault(client, faults, "stuck", 4)
         client.wait_until(W7, "FILTER_SLOT", lambda s: s.seq > mark and s.state == "Busy", 5)
         client.set_number(W7, "FILTER_SLOT", {"FILTER_SLOT_VALUE": 6})
         assert "Slot 6 refused: the wheel is moving to slot 4" in alert_after(client, mark)
@@ -203,9 +207,7 @@ def test_a_wheel_stuck_in_a_move_ends_in_alert_and_the_next_move_works(indiserve
 def test_a_wheel_unplugged_in_a_move_ends_in_alert_and_works_when_back(indiserver_factory, state: Path,
                                                                         tmp_path: Path) -> None:
     with faulty_wheel(indiserver_factory, state, tmp_path, hotplug_s=0.1) as (client, faults):
-        arm(faults, "unplug_in_move")
-        mark = client._mark()
-        client.set_number(W7, "FILTER_SLOT", {"FILTER_SLOT_VALUE": 5})
+        mark = move_under_fault(client, faults, "unplug_in_move", 5)
         text = alert_after(client, mark)
         assert "Lost the wheel while moving to slot 5" in text and "unplugged" in text
         client.wait_message(None, f"{W7} was unplugged", timeout=10)

@@ -8,6 +8,7 @@ import os
 import shutil
 import struct
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -179,6 +180,21 @@ def ready(sdk: ctypes.CDLL, cid: int) -> bool:
 def small_roi(sdk: ctypes.CDLL, cid: int, fmt: int = RAW16, w: int = 256, h: int = 128) -> None:
     ok(sdk.POASetImageFormat(cid, fmt))
     ok(sdk.POASetImageSize(cid, w, h))
+
+
+def start_small(sdk: ctypes.CDLL, cid: int, exposure_s: float, *, video: bool = False,
+                fmt: int = RAW16, fault: tuple[bytes, int] | None = None) -> float:
+    """Open ``cid`` with the small ROI in ``fmt``, set ``fault`` (name, argument of
+    ``SimPOA_SetFault``) if given, and start a single (or ``video``) exposure of ``exposure_s``;
+    the monotonic time just before the start."""
+    open_cam(sdk, cid)
+    small_roi(sdk, cid, fmt)
+    if fault is not None:
+        ok(sdk.SimPOA_SetFault(cid, *fault))
+    ok(set_float(sdk, cid, EXP, exposure_s))
+    started = time.monotonic()
+    ok(sdk.POAStartExposure(cid, 0 if video else 1))
+    return started
 
 
 def snap(sdk: ctypes.CDLL, cid: int, exposure_s: float = 0.01, timeout_ms: int = 3000) -> bytearray:

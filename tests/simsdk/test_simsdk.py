@@ -37,7 +37,7 @@ from helpers.simsdk_api import (
     STATE_CLOSED, STATE_EXPOSING, STATE_OPENED, SensorModeInfo, TARGET_TEMP, TEMPERATURE,
     TIMEOUT, USB_BANDWIDTH, VAL_BOOL, VAL_FLOAT, WB_R, ZEUS_M, _SIGNATURES, build_simsdk, build_stress,
     compile_command, get_config, grab, int_out, ok, open_cam, properties, ready, set_float,
-    set_int, size_of, small_roi, snap, start_of, state_of,
+    set_int, size_of, small_roi, snap, start_of, start_small, state_of,
 )
 from helpers.waiting import wait_for
 
@@ -370,11 +370,7 @@ def test_presets_and_sensor_modes(sdk: ctypes.CDLL) -> None:
 # ---- exposures -------------------------------------------------------------------------------------
 
 def test_snap_takes_the_exposure_time_then_idles(sdk: ctypes.CDLL) -> None:
-    open_cam(sdk, ID0)
-    small_roi(sdk, ID0)
-    ok(set_float(sdk, ID0, EXP, 0.3))
-    t0 = time.monotonic()
-    ok(sdk.POAStartExposure(ID0, 1))
+    t0 = start_small(sdk, ID0, 0.3)
     assert state_of(sdk, ID0) == STATE_EXPOSING and not ready(sdk, ID0)
     wait_for(lambda: ready(sdk, ID0), what="ImageReady")
     assert time.monotonic() - t0 >= 0.29
@@ -392,11 +388,7 @@ def test_snap_takes_the_exposure_time_then_idles(sdk: ctypes.CDLL) -> None:
 
 
 def test_get_image_data_times_out_then_delivers(sdk: ctypes.CDLL) -> None:
-    open_cam(sdk, ID0)
-    small_roi(sdk, ID0)
-    ok(set_float(sdk, ID0, EXP, 0.6))
-    t0 = time.monotonic()
-    ok(sdk.POAStartExposure(ID0, 1))
+    t0 = start_small(sdk, ID0, 0.6)
     assert grab(sdk, ID0, 200)[0] == TIMEOUT  # (OK had the wait lasted past the exposure)
     assert time.monotonic() - t0 >= 0.19, "the timeout is real"
     rc, _ = grab(sdk, ID0, 3000)
@@ -409,10 +401,7 @@ def test_get_image_data_times_out_then_delivers(sdk: ctypes.CDLL) -> None:
 
 
 def test_stop_ends_a_waiting_get_image_data(sdk: ctypes.CDLL) -> None:
-    open_cam(sdk, ID0)
-    small_roi(sdk, ID0)
-    ok(set_float(sdk, ID0, EXP, 30.0))
-    ok(sdk.POAStartExposure(ID0, 1))
+    start_small(sdk, ID0, 30.0)
     threading.Timer(0.2, sdk.POAStopExposure, args=(ID0,)).start()
     t0 = time.monotonic()
     assert grab(sdk, ID0, 10_000)[0] == EXPOSURE_FAILED
@@ -421,10 +410,7 @@ def test_stop_ends_a_waiting_get_image_data(sdk: ctypes.CDLL) -> None:
 
 def test_video_mode_streams_and_counts_dropped_frames(sdk: ctypes.CDLL, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INDI_PLAYERONE_SIM_OPTIONS", "ddr_mb=0.1")  # 3 frames of 32 KiB in the camera
-    open_cam(sdk, ID0)
-    small_roi(sdk, ID0, RAW8)
-    ok(set_float(sdk, ID0, EXP, 0.02))
-    ok(sdk.POAStartExposure(ID0, 0))
+    start_small(sdk, ID0, 0.02, video=True, fmt=RAW8)
     for _ in range(5):
         ok(grab(sdk, ID0, 2000)[0])
     assert state_of(sdk, ID0) == STATE_EXPOSING, "video keeps exposing"
@@ -443,10 +429,7 @@ def test_video_mode_streams_and_counts_dropped_frames(sdk: ctypes.CDLL, monkeypa
 
 def test_video_frame_read_after_stop(sdk: ctypes.CDLL) -> None:
     """INDIGO's single frame: video mode, wait for ImageReady, stop, then read the frame."""
-    open_cam(sdk, ID0)
-    small_roi(sdk, ID0)
-    ok(set_float(sdk, ID0, EXP, 0.05))
-    ok(sdk.POAStartExposure(ID0, 0))
+    start_small(sdk, ID0, 0.05, video=True)
     wait_for(lambda: ready(sdk, ID0), what="ImageReady")
     ok(sdk.POAStopExposure(ID0))
     ok(grab(sdk, ID0, 0)[0])
@@ -514,11 +497,7 @@ def test_cooler_thermal_model(sdk: ctypes.CDLL, monkeypatch: pytest.MonkeyPatch)
 # ---- faults --------------------------------------------------------------------------------------
 
 def test_fault_never_ready(sdk: ctypes.CDLL) -> None:
-    open_cam(sdk, ID0)
-    small_roi(sdk, ID0)
-    ok(sdk.SimPOA_SetFault(ID0, b"never_ready", 1))
-    ok(set_float(sdk, ID0, EXP, 0.05))
-    ok(sdk.POAStartExposure(ID0, 1))
+    start_small(sdk, ID0, 0.05, fault=(b"never_ready", 1))
     assert grab(sdk, ID0, 400)[0] == TIMEOUT
     assert not ready(sdk, ID0) and state_of(sdk, ID0) == STATE_EXPOSING, "hangs in EXPOSING"
     ok(sdk.POAStopExposure(ID0))  # the watchdog's remedy: stop, start again
@@ -535,11 +514,7 @@ def test_fault_never_ready(sdk: ctypes.CDLL) -> None:
 
 
 def test_fault_timeout(sdk: ctypes.CDLL) -> None:
-    open_cam(sdk, ID0)
-    small_roi(sdk, ID0)
-    ok(sdk.SimPOA_SetFault(ID0, b"timeout", 1))
-    ok(set_float(sdk, ID0, EXP, 0.02))
-    ok(sdk.POAStartExposure(ID0, 1))
+    start_small(sdk, ID0, 0.02, fault=(b"timeout", 1))
     wait_for(lambda: ready(sdk, ID0), what="ImageReady")  # the frame is there...
     t0 = time.monotonic()
     assert grab(sdk, ID0, 300)[0] == TIMEOUT  # ...but its transfer takes the whole timeout
@@ -576,10 +551,7 @@ def test_fault_unplug_after_n_frames_and_replug(sdk: ctypes.CDLL) -> None:
 
 
 def test_unplug_wakes_a_waiting_reader(sdk: ctypes.CDLL) -> None:
-    open_cam(sdk, ID0)
-    small_roi(sdk, ID0)
-    ok(set_float(sdk, ID0, EXP, 30.0))
-    ok(sdk.POAStartExposure(ID0, 1))
+    start_small(sdk, ID0, 30.0)
     threading.Timer(0.2, sdk.SimPOA_SetFault, args=(ID0, b"unplug_after", 0)).start()
     t0 = time.monotonic()
     assert grab(sdk, ID0, 10_000)[0] == DEVICE_NOT_FOUND
@@ -624,10 +596,7 @@ def test_fault_open_error_by_call_and_by_environment(sdk: ctypes.CDLL, monkeypat
 
 def test_faults_from_environment_apply_at_open(sdk: ctypes.CDLL, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INDI_PLAYERONE_SIM_OPTIONS", "unplug_after=2, never_ready=1")
-    open_cam(sdk, ID0)
-    small_roi(sdk, ID0)
-    ok(set_float(sdk, ID0, EXP, 0.01))
-    ok(sdk.POAStartExposure(ID0, 1))
+    start_small(sdk, ID0, 0.01)
     assert grab(sdk, ID0, 200)[0] == TIMEOUT  # never_ready=1
     ok(sdk.POAStopExposure(ID0))
     for _ in range(2):

@@ -30,7 +30,7 @@ from helpers.simsdk_api import (
     _SIGNATURES, APOLLO_M, ARES_C, COOLER, COOLER_POWER, DEVICE_NOT_FOUND, EXP, ID0, ID1,
     INVALID_ARGU, OK, OPERATION_FAILED, RAW16, SOURCE_DIR, TARGET_TEMP, TEMPERATURE, TIMEOUT,
     ConfigValue, get_config, grab, ok, open_cam, properties, set_float, set_int,
-    small_roi, snap,
+    small_roi, snap, start_small,
 )
 from helpers.waiting import wait_for
 
@@ -215,10 +215,7 @@ def test_unplug_and_replug_change_the_count(lib: ctypes.CDLL, faults: FaultFile)
 def test_an_unplug_reaches_a_read_that_is_waiting(lib: ctypes.CDLL, faults: FaultFile) -> None:
     """The host is blocked in POAGetImageData (a 30 s exposure, a 20 s timeout): the line is
     written meanwhile and no other call is made; the waiting read polls the file and returns."""
-    open_cam(lib, ID0)
-    small_roi(lib, ID0)
-    ok(set_float(lib, ID0, EXP, 30.0))
-    ok(lib.POAStartExposure(ID0, 1))
+    start_small(lib, ID0, 30.0)
     threading.Timer(0.3, faults.add, args=(f"unplug@{ID0}",)).start()
     t0 = time.monotonic()
     assert grab(lib, ID0, 20_000)[0] == DEVICE_NOT_FOUND

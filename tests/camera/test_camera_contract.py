@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 import numpy as np
@@ -16,43 +16,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import simsdk
+from helpers.sim_camera import MIN_EXP, SMALL, SimulatedCamera, shoot, simulated
 from helpers.waiting import wait_until
 from indi_playerone.camera.interface import (
-    CameraBackend, CameraError, CameraTimeout, ExposureAborted, Frame, Roi,
+    CameraError, CameraTimeout, ExposureAborted, Frame, Roi,
 )
 from indi_playerone.camera.models import MODELS
-from indi_playerone.camera.registry import simulated_cameras
 from indi_playerone.camera.sdk_camera import SdkCamera
 
-MIN_EXP = 32e-6  # the manual's shortest exposure: no star or sky signal to speak of
-SMALL = "Apollo-M MAX PRO"  # 1608x1104, 12-bit ADC: the cheapest frames
 #: Bias per offset step in 16-bit ADU: the manual's measured Ares-M at gain 125 (offset 50 gives a
 #: dark minimum of about 80 ADU, offset 350 about 1284 ADU): (1284 - 80) / 300 = 4.0.
 BIAS_ADU16_PER_OFFSET = 4.0
-
-
-def simulated(mp: pytest.MonkeyPatch, models: str, options: str | None = None) -> list[SdkCamera]:
-    """Unopened simulated cameras ``models`` of this process's simulated SDK library."""
-    simsdk.use(mp, models, options=options)
-    cams = simulated_cameras()
-    assert all(isinstance(c, SdkCamera) for c in cams)
-    return cams  # type: ignore[return-value]
-
-
-def SimulatedCamera(mp: pytest.MonkeyPatch, model: str, options: str | None = None) -> SdkCamera:  # noqa: N802
-    return simulated(mp, model, options)[0]
-
-
-@pytest.fixture
-def cam(monkeypatch: pytest.MonkeyPatch) -> Iterator[SdkCamera]:
-    with SimulatedCamera(monkeypatch, SMALL) as camera:
-        yield camera
-
-
-def shoot(camera: CameraBackend, seconds: float = MIN_EXP) -> Frame:
-    camera.start_exposure(seconds)
-    return camera.wait_frame(timeout=seconds + 10)
 
 
 def later(delay: float, action: Callable[[], object]) -> threading.Timer:

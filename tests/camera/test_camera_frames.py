@@ -21,34 +21,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import simsdk
+from helpers.sim_camera import MIN_EXP, SMALL, SimulatedCamera, shoot
 from indi_playerone.camera.interface import CameraError, Frame
 from indi_playerone.camera.models import MODELS
-from indi_playerone.camera.registry import simulated_cameras
 from indi_playerone.camera.sdk_camera import SdkCamera
 
-MIN_EXP = 32e-6
-SMALL = "Apollo-M MAX PRO"  # 1608x1104
 #: The USB 3 link's practical throughput the simulated camera's readout is modelled with.
 USB3_BYTES_PER_S = 400e6
-
-
-def simulated(mp: pytest.MonkeyPatch, model: str) -> SdkCamera:
-    simsdk.use(mp, model)
-    camera = simulated_cameras()[0]
-    assert isinstance(camera, SdkCamera)
-    return camera
-
-
-@pytest.fixture
-def cam(monkeypatch: pytest.MonkeyPatch) -> Iterator[SdkCamera]:
-    with simulated(monkeypatch, SMALL) as camera:
-        yield camera
-
-
-def shoot(camera: SdkCamera, seconds: float = MIN_EXP) -> Frame:
-    camera.start_exposure(seconds)
-    return camera.wait_frame(timeout=seconds + 10)
 
 
 @contextlib.contextmanager
@@ -81,7 +60,7 @@ def invariant(c: dict[str, int]) -> None:
        x=st.integers(0, 300), y=st.integers(0, 300))
 def test_frames_arrive_whole_as_views_of_the_slot(name: str, bin_: int, bits: int, w: int, h: int,
                                                   x: int, y: int) -> None:
-    with pytest.MonkeyPatch.context() as mp, simulated(mp, name) as camera:
+    with pytest.MonkeyPatch.context() as mp, SimulatedCamera(mp, name) as camera:
         camera.set_format(bits)
         roi = camera.set_roi(x, y, w, h, bin_)
         camera.set_gain(400)
@@ -99,7 +78,7 @@ def test_frames_arrive_whole_as_views_of_the_slot(name: str, bin_: int, bits: in
 
 
 def test_full_size_frame_arrives(monkeypatch: pytest.MonkeyPatch) -> None:
-    with simulated(monkeypatch, "Ares-C PRO") as camera:  # 3008x3008, 18 MB
+    with SimulatedCamera(monkeypatch, "Ares-C PRO") as camera:  # 3008x3008, 18 MB
         camera.set_gain(200)
         with taken(camera, 0.2) as frame:
             assert frame.data.shape == (3008, 3008) and frame.data.dtype == np.uint16
@@ -108,7 +87,7 @@ def test_full_size_frame_arrives(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_frame_is_not_delivered_before_the_modelled_readout_ends(monkeypatch: pytest.MonkeyPatch) -> None:
     """A full Zeus frame at 8 bit takes 61 MB / USB3_BYTES_PER_S = 0.153 s after the exposure."""
-    with simulated(monkeypatch, "Zeus 455M PRO") as camera:
+    with SimulatedCamera(monkeypatch, "Zeus 455M PRO") as camera:
         camera.set_format(8)
         readout = 9576 * 6388 / USB3_BYTES_PER_S
         start = time.monotonic()
@@ -174,7 +153,7 @@ def test_garbage_collected_frames_return_their_slots(cam: SdkCamera) -> None:
 
 
 def test_frame_held_over_close_stays_readable(monkeypatch: pytest.MonkeyPatch) -> None:
-    camera = simulated(monkeypatch, SMALL)
+    camera = SimulatedCamera(monkeypatch, SMALL)
     with camera:
         frame = shoot(camera)
         kept = frame.data.copy()
@@ -199,7 +178,7 @@ def _rss_bytes() -> int:
 
 
 def test_no_fd_thread_or_memory_growth_over_50_exposures(monkeypatch: pytest.MonkeyPatch) -> None:
-    with simulated(monkeypatch, "Ares-M PRO") as camera:
+    with SimulatedCamera(monkeypatch, "Ares-M PRO") as camera:
         camera.set_roi(0, 0, 1024, 1024, 1)  # 2 MiB a frame: a leaked frame each time would show
         for _ in range(5):  # warm-up: the slots' pages
             shoot(camera).release()

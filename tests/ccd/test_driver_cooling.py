@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -233,25 +235,39 @@ def test_cooler_trouble_is_named_and_its_end_reported(tmp_path: Path) -> None:
         assert sum("cooling again" in m for m in client.messages(ARES)) == recoveries
 
 
-def _cool_then_enable_warmup(client: IndiClient, start_c: float, rate: float, max_min: float) -> None:
-    client.connect_device(ARES, timeout=15)
-    client.wait_property(ARES, "CCD_WARMUP_SETTINGS", timeout=10)
-    client.set_number(ARES, "CCD_WARMUP_SETTINGS", {"WARMUP_RATE": rate, "WARMUP_MAX_MIN": max_min})
-    client.wait_state(ARES, "CCD_WARMUP_SETTINGS", {"Ok"}, timeout=5)
-    client.set_switch(ARES, "CCD_WARMUP_ON_DISCONNECT", ["INDI_ENABLED"])
-    client.wait_state(ARES, "CCD_WARMUP_ON_DISCONNECT", {"Ok"}, timeout=5)
-    set_temperature(client, ARES, start_c)
-    client.wait_state(ARES, "CCD_TEMPERATURE", {"Ok"}, timeout=15)
+@contextmanager
+def warm_up_armed(tmp_path: Path, start_c: float, rate: float, max_min: float) -> Iterator[IndiClient]:
+    """A served Ares-C PRO, connected, cooled to ``start_c`` and set to warm up on disconnect at
+    ``rate`` °C/min for at most ``max_min`` minutes."""
+    with serve(tmp_path, server_env("Ares-C PRO")) as server, IndiClient(server.port) as client:
+        client.connect_device(ARES, timeout=15)
+        client.wait_property(ARES, "CCD_WARMUP_SETTINGS", timeout=10)
+        client.set_number(ARES, "CCD_WARMUP_SETTINGS", {"WARMUP_RATE": rate, "WARMUP_MAX_MIN": max_min})
+        client.wait_state(ARES, "CCD_WARMUP_SETTINGS", {"Ok"}, timeout=5)
+        client.set_switch(ARES, "CCD_WARMUP_ON_DISCONNECT", ["INDI_ENABLED"])
+        client.wait_state(ARES, "CCD_WARMUP_ON_DISCONNECT", {"Ok"}, timeout=5)
+        set_temperature(client, ARES, start_c)
+        client.wait_state(ARES, "CCD_TEMPERATURE", {"Ok"}, timeout=15)
+        yield client
+
+
+def start_disconnect(client: IndiClient) -> float:
+    """Ask for DISCONNECT and wait for Busy (the warm-up runs); the monotonic time then."""
+    client.set_switch(ARES, "CONNECTION", ["DISCONNECT"])
+    client.wait_state(ARES, "CONNECTION", {"Busy"}, timeout=5)
+    return time.monotonic()
+
+
+def wait_disconnected(client: IndiClient, timeout: float) -> None:
+    client.wait_until(ARES, "CONNECTION", lambda s: s.state == "Idle" and s.values()["DISCONNECT"],
+                      timeout=timeout)
 
 
 @pytest.mark.indiserver
 def test_warm_up_ramps_to_ambient_before_the_cooler_goes_off(tmp_path: Path) -> None:
     """A CONNECT during the warm-up cancels it; the next DISCONNECT ramps 17 -> 20 °C."""
-    with serve(tmp_path, server_env("Ares-C PRO")) as server, \
-            IndiClient(server.port) as client:
-        _cool_then_enable_warmup(client, 17, rate=30, max_min=1)
-        client.set_switch(ARES, "CONNECTION", ["DISCONNECT"])
-        client.wait_state(ARES, "CONNECTION", {"Busy"}, timeout=5)
+    with warm_up_armed(tmp_path, 17, rate=30, max_min=1) as client:
+        start_disconnect(client)
         client.set_switch(ARES, "CONNECTION", ["CONNECT"])
         client.wait_message(ARES, "Warm-up cancelled", timeout=5)
         client.wait_until(ARES, "CONNECTION", lambda s: s.state == "Ok" and s.values()["CONNECT"],
@@ -264,17 +280,14 @@ def test_warm_up_ramps_to_ambient_before_the_cooler_goes_off(tmp_path: Path) -> 
                           and s.values()["CCD_TEMPERATURE_VALUE"] < 17.5, timeout=10)
 
         temps: list[float] = []
-        client.set_switch(ARES, "CONNECTION", ["DISCONNECT"])
-        client.wait_state(ARES, "CONNECTION", {"Busy"}, timeout=5)
-        started = time.monotonic()
+        started = start_disconnect(client)
         while client.state(ARES, "CONNECTION") == "Busy" and time.monotonic() - started < 30:
             try:
                 temps.append(client.number(ARES, "CCD_TEMPERATURE")["CCD_TEMPERATURE_VALUE"])
             except KeyError:  # deleted at the very end
                 break
             time.sleep(0.25)
-        client.wait_until(ARES, "CONNECTION",
-                          lambda s: s.state == "Idle" and s.values()["DISCONNECT"], timeout=10)
+        wait_disconnected(client, timeout=10)
         took = time.monotonic() - started
         # 30 °C/min from 17 °C to 20 °C: about 6 s of ramp, not a jump (a jump would end in ~1 s
         # with tau 0.3 s) and not a cut (the ramp ends near ambient). The SDK's target is whole
@@ -292,14 +305,9 @@ def test_warm_up_ramps_to_ambient_before_the_cooler_goes_off(tmp_path: Path) -> 
 @pytest.mark.indiserver
 def test_warm_up_is_capped(tmp_path: Path) -> None:
     """WARMUP_MAX_MIN bounds the disconnect: 0.1 min at 3 °C/min ends far from ambient."""
-    with serve(tmp_path, server_env("Ares-C PRO")) as server, \
-            IndiClient(server.port) as client:
-        _cool_then_enable_warmup(client, 10, rate=3, max_min=0.1)
-        client.set_switch(ARES, "CONNECTION", ["DISCONNECT"])
-        client.wait_state(ARES, "CONNECTION", {"Busy"}, timeout=5)
-        started = time.monotonic()
-        client.wait_until(ARES, "CONNECTION",
-                          lambda s: s.state == "Idle" and s.values()["DISCONNECT"], timeout=15)
+    with warm_up_armed(tmp_path, 10, rate=3, max_min=0.1) as client:
+        started = start_disconnect(client)
+        wait_disconnected(client, timeout=15)
         assert 5 < time.monotonic() - started < 12
         assert any("time limit" in m for m in client.messages(ARES))
 

@@ -27,6 +27,7 @@ from data.libindi_ccd_properties import FLAGS, expected_properties, holds, playe
 from data.references import REFERENCES, reference
 from harness import IndiClient, IndiServer, ProcessRef, PropertySnapshot
 from harness.generations import Generation
+from helpers.property_diff import element_differences
 from helpers.waiting import wait_until
 
 server = pytest.mark.indiserver
@@ -153,18 +154,7 @@ def _compare(ref: Reference, name: str, flags: frozenset[str], snap: PropertySna
         out.add(f"{name}: elements {got} != {want}")
     if spec.elements_mode == "superset" and got[: len(want)] != want:
         out.add(f"{name}: elements {got} do not start with {want}")
-    mine_by_name = {e.name: e for e in snap.elements}
-    for e in spec.elements:
-        el = mine_by_name.get(e.name)
-        if el is None:
-            continue
-        if e.label is not None and el.label != e.label:
-            out.add(f"{name}.{e.name}: label {el.label!r} != {e.label!r}")
-        for field in ("format", "min", "max", "step"):
-            theirs = getattr(e, field)
-            if theirs is not None and getattr(el, field) != theirs:
-                out.add(f"{name}.{e.name}: {field} {getattr(el, field)!r} != {theirs!r}")
-    return out
+    return out | element_differences(name, spec.elements, snap.elements)
 
 
 def _defaults(ref: Reference, name: str, flags: frozenset[str], snap: PropertySnapshot, home: Path) -> set[str]:

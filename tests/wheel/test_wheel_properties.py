@@ -14,6 +14,7 @@ import pytest
 from data.libindi_wheel_properties import PLAYERONE_FLAGS, SIMULATOR_FLAGS, expected, spec_for
 from harness import IndiClient, IndiServer, PropertySnapshot
 from harness.generations import Generation
+from helpers.property_diff import element_differences
 from helpers.waiting import wait_until
 from helpers.wheel import W7, WHEEL_DRIVER, wheel_env
 
@@ -48,18 +49,8 @@ def differences(spec, snap: PropertySnapshot, *, slot_format: str | None = None)
         return out
     if got != spec.element_names:
         out.add(f"{name}: elements {got} != {spec.element_names}")
-    mine = {e.name: e for e in snap.elements}
-    for e in spec.elements:
-        el = mine.get(e.name)
-        if el is None:
-            continue
-        if e.label is not None and el.label != e.label:
-            out.add(f"{name}.{e.name}: label {el.label!r} != {e.label!r}")
-        fmt = slot_format if (name == "FILTER_SLOT" and slot_format) else e.format
-        for field, theirs in (("format", fmt), ("min", e.min), ("max", e.max), ("step", e.step)):
-            if theirs is not None and getattr(el, field) != theirs:
-                out.add(f"{name}.{e.name}: {field} {getattr(el, field)!r} != {theirs!r}")
-    return out
+    slot = slot_format if name == "FILTER_SLOT" else None
+    return out | element_differences(name, spec.elements, snap.elements, format_=slot)
 
 
 def test_the_reference_agrees_with_indi_simulator_wheel(indiserver_factory, indi_generation: Generation) -> None:

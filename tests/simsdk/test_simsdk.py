@@ -17,7 +17,6 @@ bounds are only generous hang guards.
 from __future__ import annotations
 
 import ctypes
-import os
 import shutil
 import subprocess
 import threading

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from data.libindi_wheel_properties import PLAYERONE_FLAGS, SIMULATOR_FLAGS, expected, spec_for
-from harness import IndiClient, IndiServer, PropertySnapshot
+from harness import IndiClient, PropertySnapshot
 from harness.generations import Generation
 from helpers.property_diff import element_differences
 from helpers.waiting import wait_until

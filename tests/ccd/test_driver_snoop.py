@@ -3,7 +3,6 @@ filter-wheel simulators beside our driver."""
 from __future__ import annotations
 
 import io
-import sys
 from pathlib import Path
 
 import pytest

@@ -22,7 +22,7 @@ from indi_playerone.indi.device import Device
 from indi_playerone.indi.driver import DriverLoop
 from indi_playerone.indi.logbridge import IndiLogHandler, setup_logging
 from indi_playerone.indi.properties import (
-    Blob, BlobVector, Light, LightVector, Number, NumberVector, Perm, Rule, State, Switch,
+    Blob, BlobVector, Light, LightVector, Number, NumberVector, Perm, State, Switch,
     SwitchVector, Text, TextVector,
 )
 from indi_playerone.indi.xmlreader import ParsedElement, XmlStreamReader

@@ -217,7 +217,7 @@ def test_truncated_message_then_good_one(cut: int) -> None:
 
 
 def _ends() -> list[int]:
-    ends, r, pos = [], XmlStreamReader(), 0
+    ends, r = [], XmlStreamReader()
     for i in range(len(GOOD_STREAM)):
         if elements(r.feed(GOOD_STREAM[i:i + 1])):
             ends.append(i + 1)

@@ -13,6 +13,8 @@
 #ifndef PLAYERONE_CAMERA_H
 #define PLAYERONE_CAMERA_H
 
+#include <stddef.h> /* offsetof, for the layout assertions */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -111,7 +113,7 @@ typedef enum _POAConfig {
     POA_EXP = 31                 /* float, seconds */
 } POAConfig;
 
-/* ---- structures (sizes checked by static assertions in sim_registry.c) ---------------------- */
+/* ---- structures (layouts checked by the static assertions after them) ------------------------ */
 
 typedef struct _POACameraProperties {  /* 992 bytes */
     char cameraModelName[256];
@@ -160,6 +162,36 @@ typedef struct _POASensorModeInfo {  /* 192 bytes */
     char name[64];
     char desc[128];
 } POASensorModeInfo;
+
+/* The layouts the vendor's binary expects (its header's structures, SDK 3.x), checked wherever
+ * this header is compiled. They hold on LP64 and
+ * on 32-bit ARM alike (a double is 8-aligned there too; a cross-compile checks the latter);
+ * 32-bit x86 aligns a double to 4 inside structures and is not an SDK target. Every field's
+ * offset, size and the enum values are compared with the vendor's header on each architecture
+ * by tests/native/test_vendor_abi.py; these assertions stop a build that gets them wrong. */
+#define POA_LAYOUT_OFFSETS(X)                                                                   \
+    X(POACameraProperties, userCustomID, 256) X(POACameraProperties, cameraID, 272)             \
+    X(POACameraProperties, bayerPattern, 304) X(POACameraProperties, pixelSize, 312)            \
+    X(POACameraProperties, SN, 320) X(POACameraProperties, sensorModelName, 384)                \
+    X(POACameraProperties, localPath, 416) X(POACameraProperties, bins, 672)                    \
+    X(POACameraProperties, imgFormats, 704) X(POACameraProperties, isSupportHardBin, 736)       \
+    X(POACameraProperties, pID, 740) X(POACameraProperties, reserved, 744)                      \
+    X(POAConfigAttributes, configID, 12) X(POAConfigAttributes, valueType, 16)                  \
+    X(POAConfigAttributes, maxValue, 24) X(POAConfigAttributes, minValue, 32)                   \
+    X(POAConfigAttributes, defaultValue, 40) X(POAConfigAttributes, szConfName, 48)             \
+    X(POAConfigAttributes, szDescription, 112) X(POAConfigAttributes, reserved, 240)
+
+#if !defined(__i386__) && !defined(__cplusplus)
+#define POA_ASSERT_OFFSET(type, field, at) \
+    _Static_assert(offsetof(type, field) == (at), #type "." #field " offset");
+POA_LAYOUT_OFFSETS(POA_ASSERT_OFFSET)
+#undef POA_ASSERT_OFFSET
+_Static_assert(sizeof(POACameraProperties) == 992, "POACameraProperties must be 992 bytes");
+_Static_assert(sizeof(POAConfigValue) == 8, "POAConfigValue must be 8 bytes");
+_Static_assert(sizeof(POAConfigAttributes) == 304, "POAConfigAttributes must be 304 bytes");
+_Static_assert(sizeof(POASensorModeInfo) == 192, "POASensorModeInfo must be 192 bytes");
+_Static_assert(sizeof(POAImgFormat) == 4 && sizeof(POAErrors) == 4 && sizeof(POABool) == 4, "enums are int");
+#endif
 
 /* ---- functions -------------------------------------------------------------------------------- */
 

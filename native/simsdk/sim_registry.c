@@ -26,34 +26,6 @@
 
 #include "sim_internal.h"
 
-/* The layouts the vendor's binary expects (its header's structures, SDK 3.x). They hold on LP64 and on
- * 32-bit ARM alike (a double is 8-aligned there too); a cross-compile checks the latter. */
-_Static_assert(sizeof(POACameraProperties) == 992, "POACameraProperties must be 992 bytes");
-_Static_assert(offsetof(POACameraProperties, userCustomID) == 256, "userCustomID offset");
-_Static_assert(offsetof(POACameraProperties, cameraID) == 272, "cameraID offset");
-_Static_assert(offsetof(POACameraProperties, bayerPattern) == 304, "bayerPattern offset");
-_Static_assert(offsetof(POACameraProperties, pixelSize) == 312, "pixelSize offset");
-_Static_assert(offsetof(POACameraProperties, SN) == 320, "SN offset");
-_Static_assert(offsetof(POACameraProperties, sensorModelName) == 384, "sensorModelName offset");
-_Static_assert(offsetof(POACameraProperties, localPath) == 416, "localPath offset");
-_Static_assert(offsetof(POACameraProperties, bins) == 672, "bins offset");
-_Static_assert(offsetof(POACameraProperties, imgFormats) == 704, "imgFormats offset");
-_Static_assert(offsetof(POACameraProperties, isSupportHardBin) == 736, "isSupportHardBin offset");
-_Static_assert(offsetof(POACameraProperties, pID) == 740, "pID offset");
-_Static_assert(offsetof(POACameraProperties, reserved) == 744, "reserved offset");
-_Static_assert(sizeof(POAConfigValue) == 8, "POAConfigValue must be 8 bytes");
-_Static_assert(sizeof(POAConfigAttributes) == 304, "POAConfigAttributes must be 304 bytes");
-_Static_assert(offsetof(POAConfigAttributes, configID) == 12, "configID offset");
-_Static_assert(offsetof(POAConfigAttributes, valueType) == 16, "valueType offset");
-_Static_assert(offsetof(POAConfigAttributes, maxValue) == 24, "maxValue offset");
-_Static_assert(offsetof(POAConfigAttributes, minValue) == 32, "minValue offset");
-_Static_assert(offsetof(POAConfigAttributes, defaultValue) == 40, "defaultValue offset");
-_Static_assert(offsetof(POAConfigAttributes, szConfName) == 48, "szConfName offset");
-_Static_assert(offsetof(POAConfigAttributes, szDescription) == 112, "szDescription offset");
-_Static_assert(offsetof(POAConfigAttributes, reserved) == 240, "reserved offset");
-_Static_assert(sizeof(POASensorModeInfo) == 192, "POASensorModeInfo must be 192 bytes");
-_Static_assert(sizeof(POAImgFormat) == 4 && sizeof(POAErrors) == 4 && sizeof(POABool) == 4, "enums are int");
-
 static pthread_mutex_t g_scan_mu = PTHREAD_MUTEX_INITIALIZER;
 static int g_scanned; /* POAGetCameraCount ran since load (or SimPOA_Reset) */
 

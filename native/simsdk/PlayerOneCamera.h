@@ -4,8 +4,10 @@
  * Written by this project from the vendor SDK's interface (PlayerOneCamera.h of SDK V3.10.x, as
  * vendored by open-source drivers; docs/upstream-facts.md section 2): type names, enum values, structure layouts and function
  * signatures are interface facts and match the vendor's exactly; the wording and layout of this
- * file are our own. It is used to build the simulated SDK (libPlayerOneCameraSim.so from the C
- * files beside it), never installed as the vendor's header.
+ * file are our own. It is the project's one declaration of that API: the simulated SDK
+ * (libPlayerOneCameraSim.so, from the C files beside it) implements it, and the C core's SDK
+ * layer (native/src/sdk_internal.h) takes the structures it hands to the SDK from it. It is
+ * never installed as the vendor's header.
  *
  * Functions prefixed SimPOA_ are NOT part of the vendor SDK: they exist only in the simulated
  * one, to switch faults on and to read what the driver cannot (see README.md in this directory).
@@ -164,7 +166,7 @@ typedef struct _POASensorModeInfo {  /* 192 bytes */
 } POASensorModeInfo;
 
 /* The layouts the vendor's binary expects (its header's structures, SDK 3.x), checked wherever
- * this header is compiled. They hold on LP64 and
+ * this header is compiled: the simulated SDK and the C core's SDK layer. They hold on LP64 and
  * on 32-bit ARM alike (a double is 8-aligned there too; a cross-compile checks the latter);
  * 32-bit x86 aligns a double to 4 inside structures and is not an SDK target. Every field's
  * offset, size and the enum values are compared with the vendor's header on each architecture

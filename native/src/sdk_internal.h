@@ -6,10 +6,12 @@
  *   sdk_reader.c   the reader thread (created, closed and destroyed with the camera): single
  *                  exposures with their watchdog, video runs
  *
- * The vendor's types are declared here, privately, from the C API facts (structure layouts,
- * enum values, signatures; see docs/upstream-facts.md); nothing of the vendor's header or
- * library is copied or linked. Enums are passed as int (same size and class in every ABI the
- * SDK ships for). */
+ * The vendor's types (structures, enum values) come from the project's one statement of the
+ * SDK's C API, simsdk/PlayerOneCamera.h (our wording of the interface facts, see
+ * docs/upstream-facts.md), which the simulated SDK implements and which checks the layouts
+ * with static assertions; nothing of the vendor's header or library is copied or linked. The
+ * function table below passes enums as int (same size and class in every ABI the SDK ships
+ * for). */
 #ifndef POA_SDK_INTERNAL_H
 #define POA_SDK_INTERNAL_H
 
@@ -19,80 +21,12 @@
 #include <string.h>
 #include <time.h>
 
+/* First: poa_common.h defines POA_OK as a macro, which must not rewrite the header's enum. */
+#include "../simsdk/PlayerOneCamera.h"
+
 #include "poa_common.h"
 #include "poa_ring.h"
 #include "poa_sdk.h"
-
-/* ---- the vendor's types ----------------------------------------------------------------- */
-
-typedef struct {
-    char cameraModelName[256];
-    char userCustomID[16];
-    int cameraID;
-    int maxWidth;
-    int maxHeight;
-    int bitDepth;
-    int isColorCamera;
-    int isHasST4Port;
-    int isHasCooler;
-    int isUSB3Speed;
-    int bayerPattern;
-    double pixelSize;
-    char SN[64];
-    char sensorModelName[32];
-    char localPath[256];
-    int bins[8];
-    int imgFormats[8];
-    int isSupportHardBin;
-    int pID;
-    char reserved[248];
-} POACameraProperties;
-
-/* `long` is 8 bytes on LP64 (x86-64, aarch64) and 4 on 32-bit ARM; the double makes the
- * union 8 bytes, 8-aligned, everywhere. */
-typedef union {
-    long intValue;
-    double floatValue;
-    int boolValue;
-} POAConfigValue;
-
-typedef struct {
-    int isSupportAuto;
-    int isWritable;
-    int isReadable;
-    int configID;
-    int valueType;
-    POAConfigValue maxValue;
-    POAConfigValue minValue;
-    POAConfigValue defaultValue;
-    char szConfName[64];
-    char szDescription[128];
-    char reserved[64];
-} POAConfigAttributes;
-
-typedef struct {
-    char name[64];
-    char desc[128];
-} POASensorModeInfo;
-
-/* The layouts of docs/upstream-facts.md (gcc, x86-64 LP64; aarch64 and armhf EABI identical
- * because double is 8-aligned there). 32-bit x86 aligns double to 4 inside structs: not
- * checked. */
-#if !defined(__i386__)
-_Static_assert(sizeof(POACameraProperties) == 992, "POACameraProperties layout");
-_Static_assert(offsetof(POACameraProperties, pixelSize) == 312, "pixelSize offset");
-_Static_assert(offsetof(POACameraProperties, bins) == 672, "bins offset");
-_Static_assert(offsetof(POACameraProperties, pID) == 740, "pID offset");
-_Static_assert(sizeof(POAConfigValue) == 8, "POAConfigValue size");
-_Static_assert(sizeof(POAConfigAttributes) == 304, "POAConfigAttributes layout");
-_Static_assert(offsetof(POAConfigAttributes, maxValue) == 24, "maxValue offset");
-_Static_assert(offsetof(POAConfigAttributes, szConfName) == 48, "szConfName offset");
-_Static_assert(sizeof(POASensorModeInfo) == 192, "POASensorModeInfo layout");
-#endif
-
-#define VAL_INT 0
-#define VAL_FLOAT 1
-#define VAL_BOOL 2
 
 /* X(required, name, return type, parameters) */
 #define POA_SDK_FUNCS(X)                                                                       \

@@ -6,8 +6,9 @@ C program (a "probe") whose only content is a table of numbers the compiler work
 
 * the vendor's ``PlayerOneCamera.h`` (the reference);
 * the simulated SDK's ``native/simsdk/PlayerOneCamera.h`` (the library the driver's tests run);
-* the binding's private declarations in ``native/src/sdk_internal.h`` (the structures the C
-  layer hands to the SDK, and the ``POA_SDK_FUNCS`` signatures it dlsyms) with the constants of
+* the binding's ``native/src/sdk_internal.h`` (the ``POA_SDK_FUNCS`` signatures the C layer
+  dlsyms; the structures it hands to the SDK are those of the simulated SDK's header, which it
+  includes, laid out here as the C layer compiles them) with the constants of
   ``native/include`` that carry SDK values (``POA_PIX_*`` = ``POAImgFormat``,
   ``POA_SDK_ERR_TIMEOUT`` = ``POA_ERROR_TIMEOUT``, ``POA_OK``).
 
@@ -65,6 +66,7 @@ NEWER_ENUMERATORS = {
 _COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 _TYPEDEF = re.compile(r"typedef\s+(struct|union|enum)\s*\w*\s*\{(.*?)\}\s*(\w+)\s*;", re.S)
 _FIELD = re.compile(r"^(.*?)\b(\w+)\s*((?:\[[^\]]*\])*)$", re.S)
+_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 _PROTO = re.compile(r"POACAMERA_API\s+([\w\s\*]+?)\s*\b(POA\w+)\s*\(([^)]*)\)\s*;")
 
 
@@ -207,9 +209,22 @@ def sdk_header_probe(header: Path, aggregates: list[str]) -> tuple[Probe, Declar
     return Probe(header.name, (header.parent,), tuple(items)), decls
 
 
+def api_header(internal: Path = INTERNAL_HEADER) -> Path:
+    """The SDK header ``sdk_internal.h`` includes, found as the compiler finds it (beside the
+    including file first, then the probe's include directories)."""
+    name = next(n for n in _INCLUDE.findall(internal.read_text(encoding="utf-8"))
+                if Path(n).name == SIM_HEADER.name)
+    for folder in (internal.parent, NATIVE_SRC, NATIVE_INCLUDE):
+        if (folder / name).is_file():
+            return (folder / name).resolve()
+    raise AssertionError(f"{internal} includes {name}, which is not found")
+
+
 def binding_probe(internal: Path = INTERNAL_HEADER) -> tuple[Probe, Declarations]:
-    """The probe of the binding's private declarations (``sdk_internal.h``) and constants."""
+    """The probe of the binding (``sdk_internal.h``): the structures of the SDK header it
+    includes, as compiled through it, its signatures and constants."""
     decls = parse(internal)
+    decls.aggregates = {**parse(api_header(internal)).aggregates, **decls.aggregates}
     items = _layout_items(decls, list(decls.aggregates))
     items += [(f"enum {vendor}", ours) for vendor, ours in BINDING_CONSTANTS.items()]
     types = {base_type(t) for f in bound_functions(internal) for t in (f.returns, *f.params)}

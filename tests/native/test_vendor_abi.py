@@ -53,8 +53,11 @@ def test_our_declarations_match_the_vendor_header(arch: str, workdir: Path,
     # A checker that compared nothing would pass too: the counts must cover every field of
     # every structure the binding declares (twice: binding and simulated SDK), every enum value
     # of the vendor header and every signature.
-    binding = vendor_abi.parse(vendor_sdk.INTERNAL_HEADER)
+    binding = vendor_abi.binding_probe()[1]
     fields = sum(len(f) for f in binding.aggregates.values())
+    # One declaration of the SDK's structures serves the binding and the simulated SDK.
+    assert vendor_abi.parse(vendor_sdk.INTERNAL_HEADER).aggregates == {}
+    assert vendor_abi.api_header() == vendor_sdk.SIM_HEADER
     vendor = vendor_abi.parse(vendor_header)
     enumerators = sum(len(e) for e in vendor.enums.values())
     assert set(binding.aggregates) == {"POACameraProperties", "POAConfigValue",
@@ -205,32 +208,42 @@ def test_a_changed_simulated_header_is_named(tmp_path: Path, vendor_header: Path
         assert (f"{arch}: POAGetImageData parameter 3" in text) == lp64, text
 
 
+def _binding_copy(tmp_path: Path, *edits: tuple[str, str]) -> tuple[Path, Path]:
+    """A copy of the binding's header and, beside it where its ``#include`` finds it, of the
+    SDK header it includes, with ``edits`` made to the latter."""
+    internal = _copy(vendor_sdk.INTERNAL_HEADER, tmp_path / "src")
+    api = _copy(vendor_sdk.SIM_HEADER, tmp_path / "simsdk", *edits)
+    assert vendor_abi.api_header(internal) == api.resolve()
+    return internal, api
+
+
 def test_a_changed_binding_header_fails_only_where_the_layout_changes(
         tmp_path: Path, vendor_header: Path) -> None:
-    """``long bitDepth`` instead of ``int``: 8 bytes on x86_64 and aarch64, the same 4 bytes
-    on armhf, where the binding would still be right."""
-    internal = _copy(vendor_sdk.INTERNAL_HEADER, tmp_path / "src", ("    int bitDepth;\n",
-                                                                    "    long bitDepth;\n"))
+    """``long bitDepth`` instead of ``int`` in the SDK header the binding includes: 8 bytes on
+    x86_64 and aarch64, the same 4 bytes on armhf, where the binding would still be right."""
+    internal, api = _binding_copy(tmp_path, ("int bitDepth;", "long bitDepth;"))
     for arch in ARCHES:
-        problems = check(arch, tmp_path / "probes", vendor_header,
+        problems = check(arch, tmp_path / "probes", vendor_header, sim_header=api,
                          internal_header=internal).problems
         if arch == "armhf":
             assert problems == [], problems
             continue
         text = "\n".join(problems)
-        assert f"{arch}: sizeof POACameraProperties.bitDepth: vendor header 4, binding" in text
-        assert f"{arch}: offsetof POACameraProperties.bitDepth: vendor header 284, binding" in text
-        assert f"{arch}: offsetof POACameraProperties.pixelSize: vendor header 312, binding" in text
-        assert f"{arch}: sizeof POACameraProperties: vendor header 992, binding" in text
+        for who in ("binding", "simulated SDK"):  # the one declaration both compile
+            assert f"{arch}: sizeof POACameraProperties.bitDepth: vendor header 4, {who}" in text
+            assert f"{arch}: offsetof POACameraProperties.bitDepth: vendor header 284, {who}" in text
+            assert f"{arch}: offsetof POACameraProperties.pixelSize: vendor header 312, {who}" in text
+            assert f"{arch}: sizeof POACameraProperties: vendor header 992, {who}" in text
 
 
 def test_a_field_the_vendor_lacks_and_a_signature_are_named(tmp_path: Path,
                                                              vendor_header: Path) -> None:
     """Fields are compared by name and order too; a bound function's parameter count too."""
-    internal = _copy(vendor_sdk.INTERNAL_HEADER, tmp_path / "src",
-                     ("    int pID;\n", "    int productID;\n"),
-                     ("X(1, POASetImageBin, int, (int, int))",
-                      "X(1, POASetImageBin, int, (int, int, int))"))
+    internal, _api = _binding_copy(tmp_path, ("int pID;", "int productID;"),
+                                   ("X(POACameraProperties, pID, 740)",
+                                    "X(POACameraProperties, productID, 740)"))
+    _copy(internal, internal.parent, ("X(1, POASetImageBin, int, (int, int))",
+                                      "X(1, POASetImageBin, int, (int, int, int))"))
     text = "\n".join(check("x86_64", tmp_path / "probes", vendor_header,
                            internal_header=internal).problems)
     assert "x86_64: POACameraProperties fields: vendor header [" in text

@@ -4,6 +4,7 @@
  * Locking: one mutex guards slot states, the queues, the counters and the last seq. The
  * producer fills a slot in state WRITING without the lock (poa_ring_begin_frame); the
  * commit publishes it under the lock. */
+#include "poa_clock.h"
 #include "poa_common.h"
 #include "poa_internal.h"
 #include "poa_ring.h"
@@ -164,13 +165,9 @@ int poa_ring_create(poa_ring_t **out, size_t slot_bytes, size_t limit_bytes, uin
     }
     r->nfree = (uint32_t)n;
 
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->cv_ready, &ca);
+    cond_init(&r->cv_ready);
     pthread_cond_init(&r->cv_free, NULL);
-    pthread_condattr_destroy(&ca);
     *out = r;
     return POA_OK;
 }
@@ -300,16 +297,7 @@ int poa_ring_push_frame(poa_ring_t *r, uint32_t seq, uint32_t width, uint32_t he
 int poa_ring_acquire(poa_ring_t *r, poa_frame_t *out, int timeout_ms)
 {
     if (!r || !out) return POA_EINVAL;
-    struct timespec deadline;
-    if (timeout_ms > 0) {
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_sec += timeout_ms / 1000;
-        deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
-    }
+    struct timespec deadline = ts_add_ms(cond_now(), timeout_ms > 0 ? timeout_ms : 0);
     pthread_mutex_lock(&r->mu);
     int rc = POA_OK;
     while (r->rq_count == 0) {
@@ -317,13 +305,7 @@ int poa_ring_acquire(poa_ring_t *r, poa_frame_t *out, int timeout_ms)
             rc = POA_ECLOSED;
             break;
         }
-        if (timeout_ms == 0) {
-            rc = POA_ETIMEDOUT;
-            break;
-        }
-        if (timeout_ms < 0) {
-            pthread_cond_wait(&r->cv_ready, &r->mu);
-        } else if (pthread_cond_timedwait(&r->cv_ready, &r->mu, &deadline) == ETIMEDOUT) {
+        if (cond_wait_ms(&r->cv_ready, &r->mu, timeout_ms, &deadline) == POA_ETIMEDOUT) {
             if (r->rq_count == 0) rc = r->closed ? POA_ECLOSED : POA_ETIMEDOUT;
             break;
         }

@@ -25,9 +25,7 @@ int poa__sdk_lock(poa_sdk_cam_t *c, int lock_ms)
             since = c->releases;
             c->lock_waiters++;
         }
-        if (lock_ms < 0) {
-            pthread_cond_wait(&c->cv_lock, &c->mu);
-        } else if (pthread_cond_timedwait(&c->cv_lock, &c->mu, &deadline) == ETIMEDOUT) {
+        if (cond_wait_ms(&c->cv_lock, &c->mu, lock_ms, &deadline) == POA_ETIMEDOUT) {
             mine = !c->locked && (!c->handoff || since < c->releases);
             break;
         }

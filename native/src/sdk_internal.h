@@ -1,5 +1,5 @@
 /* What the three parts of our SDK layer share (not exposed to Python): the vendor's types,
- * the loaded library's function table, one camera's state, and small time helpers.
+ * the loaded library's function table, one camera's state (clocks and timed waits: poa_clock.h).
  *
  *   sdk_library.c  dlopen, the function table, enumeration (a library-wide lock)
  *   sdk_camera.c   the per-camera SDK lock and the plain calls made under it
@@ -24,6 +24,7 @@
 /* First: poa_common.h defines POA_OK as a macro, which must not rewrite the header's enum. */
 #include "../simsdk/PlayerOneCamera.h"
 
+#include "poa_clock.h"
 #include "poa_common.h"
 #include "poa_ring.h"
 #include "poa_sdk.h"
@@ -86,51 +87,6 @@ static inline void copy_str(char *dst, size_t dst_size, const char *src, size_t 
     while (n < src_size && n + 1 < dst_size && src[n]) n++;
     memcpy(dst, src, n);
     dst[n] = '\0';
-}
-
-static inline void cond_init(pthread_cond_t *cv)
-{
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-#if !defined(__APPLE__)
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-#endif
-    pthread_cond_init(cv, &ca);
-    pthread_condattr_destroy(&ca);
-}
-
-static inline struct timespec cond_now(void)
-{
-    struct timespec t;
-#if defined(__APPLE__)
-    clock_gettime(CLOCK_REALTIME, &t);
-#else
-    clock_gettime(CLOCK_MONOTONIC, &t);
-#endif
-    return t;
-}
-
-static inline struct timespec ts_add_ms(struct timespec t, int64_t ms)
-{
-    t.tv_sec += (time_t)(ms / 1000);
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
-static inline int ts_before(struct timespec a, struct timespec b)
-{
-    return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
-}
-
-static inline uint64_t realtime_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
 /* ---- one camera ------------------------------------------------------------------------ */

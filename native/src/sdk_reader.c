@@ -404,13 +404,7 @@ int poa_sdk_wait(poa_sdk_cam_t *c, int timeout_ms, poa_sdk_result_t *out)
     struct timespec deadline = ts_add_ms(cond_now(), timeout_ms > 0 ? timeout_ms : 0);
     int rc = POA_OK;
     while (c->res.state == POA_SDK_EXPOSING || c->res.state == POA_SDK_READING) {
-        if (timeout_ms == 0) {
-            rc = POA_ETIMEDOUT;
-            break;
-        }
-        if (timeout_ms < 0) {
-            pthread_cond_wait(&c->cv_done, &c->mu);
-        } else if (pthread_cond_timedwait(&c->cv_done, &c->mu, &deadline) == ETIMEDOUT) {
+        if (cond_wait_ms(&c->cv_done, &c->mu, timeout_ms, &deadline) == POA_ETIMEDOUT) {
             if (c->res.state == POA_SDK_EXPOSING || c->res.state == POA_SDK_READING) rc = POA_ETIMEDOUT;
             break;
         }

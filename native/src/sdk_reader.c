@@ -30,14 +30,36 @@ static void finish(poa_sdk_cam_t *c, int state, const char *func, int code)
     pthread_cond_broadcast(&c->cv_done);
 }
 
+/* One frame of `bytes` from the SDK, into a slot of `ring`, or into *dst (the caller's
+ * buffer of a direct exposure) when ring is NULL; claim_reader checked that the frame fits
+ * either. Called and returns with c->mu held, released meanwhile. POAGetImageData runs under
+ * the SDK lock, and so does POAStopExposure when stop_after (a non-single exposure's one
+ * frame: no other call comes between). Returns the ring's code when it gave no slot (the SDK
+ * is not called), else POA_OK with the SDK's codes in *read_rc and *stop_rc; after a failed
+ * read the slot is given back, after a good one *dst is where the frame is. */
+static int read_frame(poa_sdk_cam_t *c, poa_ring_t *ring, uint8_t **dst, uint64_t bytes,
+                      int timeout_ms, int stop_after, int *read_rc, int *stop_rc)
+{
+    pthread_mutex_unlock(&c->mu);
+    size_t cap;
+    int rc = ring ? poa_ring_begin_frame(ring, dst, &cap) : POA_OK;
+    if (rc == POA_OK) {
+        poa__sdk_lock(c, -1);
+        *read_rc = c->s->POAGetImageData(c->id, *dst, (long)bytes, timeout_ms);
+        *stop_rc = *read_rc == 0 && stop_after ? c->s->POAStopExposure(c->id) : 0;
+        poa__sdk_unlock(c);
+        if (*read_rc != 0 && ring) poa_ring_cancel_frame(ring);
+    }
+    pthread_mutex_lock(&c->mu);
+    return rc;
+}
+
 /* One exposure, from its start to a committed frame or a final state. Called and returns
  * with c->mu held. */
 static void run_job(poa_sdk_cam_t *c)
 {
     const poa_sdk_exposure_t e = c->job;
-    poa_sdk_t *s = c->s;
     uint64_t bytes = poa_pixfmt_bytes(e.pixfmt, e.width, e.height);
-    int timeout_ms = e.readout_ms;
     int restarts = 0;
     for (;;) {
         struct timespec end = ts_add_ms(c->t0, (int64_t)(e.exposure_s * 1000.0 + 0.5));
@@ -50,26 +72,14 @@ static void run_job(poa_sdk_cam_t *c)
         c->res.state = POA_SDK_READING;
         /* direct: into the caller's buffer (e.dst), else into a ring slot. */
         poa_ring_t *ring = e.dst ? NULL : c->ring;
-        pthread_mutex_unlock(&c->mu);
         uint8_t *dst = e.dst;
-        size_t cap = (size_t)e.dst_len;
-        int rc = ring ? poa_ring_begin_frame(ring, &dst, &cap) : POA_OK;
-        if (rc == POA_OK && cap < bytes) {
-            if (ring) poa_ring_cancel_frame(ring);
-            rc = POA_ESTATE;
-        }
+        int r = 0, stop_rc = 0;
+        int rc = read_frame(c, ring, &dst, bytes, e.readout_ms, !e.single, &r, &stop_rc);
         if (rc != POA_OK) {
-            pthread_mutex_lock(&c->mu);
             locked_stop(c);
             finish(c, POA_SDK_FAILED, "poa_ring_begin_frame", rc);
             return;
         }
-        poa__sdk_lock(c, -1);
-        int r = s->POAGetImageData(c->id, dst, (long)bytes, timeout_ms);
-        int stop_rc = 0;
-        if (r == 0 && !e.single) stop_rc = s->POAStopExposure(c->id); /* video: one frame only */
-        poa__sdk_unlock(c);
-        pthread_mutex_lock(&c->mu);
         if (r == 0) {
             if (c->abort) {
                 if (ring) poa_ring_cancel_frame(ring);
@@ -91,7 +101,6 @@ static void run_job(poa_sdk_cam_t *c)
             }
             return;
         }
-        if (ring) poa_ring_cancel_frame(ring);
         if (!c->abort && r == POA_SDK_ERR_TIMEOUT && restarts < e.restarts) {
             /* The watchdog: the known field failure of a frame that never becomes ready.
              * Stop, start the same exposure again, sleep through it again. */
@@ -99,8 +108,8 @@ static void run_job(poa_sdk_cam_t *c)
             c->res.restarts = restarts;
             pthread_mutex_unlock(&c->mu);
             poa__sdk_lock(c, -1);
-            s->POAStopExposure(c->id);
-            int start_rc = s->POAStartExposure(c->id, e.single ? 1 : 0);
+            c->s->POAStopExposure(c->id);
+            int start_rc = c->s->POAStartExposure(c->id, e.single ? 1 : 0);
             poa__sdk_unlock(c);
             pthread_mutex_lock(&c->mu);
             c->t0 = cond_now();
@@ -154,12 +163,10 @@ static void video_poll_drops(poa_sdk_cam_t *c)
 static void run_video(poa_sdk_cam_t *c)
 {
     const poa_sdk_video_t v = c->vjob;
-    poa_sdk_t *s = c->s;
-    uint64_t bytes = poa_pixfmt_bytes(v.pixfmt, v.width, v.height);
-    uint32_t seq = v.first_seq;
-    int64_t waited_ms = 0;
     uint64_t exp_ns = (uint64_t)(v.exposure_s * 1e9);
     struct timespec next_poll = ts_add_ms(cond_now(), VIDEO_DROP_POLL_MS);
+    uint32_t seq = v.first_seq;
+    int64_t waited_ms = 0;
     while (!c->abort) {
         if (!ts_before(cond_now(), next_poll)) {
             video_poll_drops(c);
@@ -167,33 +174,25 @@ static void run_video(poa_sdk_cam_t *c)
             if (c->abort) break;
         }
         poa_ring_t *ring = c->ring;
-        pthread_mutex_unlock(&c->mu);
+        uint64_t bytes = poa_pixfmt_bytes(v.pixfmt, v.width, v.height);
+        int slice = v.timeout_ms < VIDEO_SLICE_MS ? v.timeout_ms : VIDEO_SLICE_MS;
         uint8_t *dst = NULL;
-        size_t cap = 0;
-        int rc = poa_ring_begin_frame(ring, &dst, &cap);
+        int r = 0, stop_rc = 0;
+        int rc = read_frame(c, ring, &dst, bytes, slice, 0, &r, &stop_rc);
         if (rc == POA_EAGAIN) { /* drop-oldest ring with every slot held: let the consumer work */
+            pthread_mutex_unlock(&c->mu);
             struct timespec ts = {0, VIDEO_NO_SLOT_MS * 1000000L};
             nanosleep(&ts, NULL);
             pthread_mutex_lock(&c->mu);
             c->vstats.no_slot++;
             continue;
         }
-        if (rc == POA_OK && cap < bytes) {
-            poa_ring_cancel_frame(ring);
-            rc = POA_ESTATE;
-        }
         if (rc != POA_OK) {
-            pthread_mutex_lock(&c->mu);
             if (!c->abort) video_fail(c, "poa_ring_begin_frame", rc);
             break;
         }
-        int slice = v.timeout_ms < VIDEO_SLICE_MS ? v.timeout_ms : VIDEO_SLICE_MS;
-        poa__sdk_lock(c, -1);
-        int r = s->POAGetImageData(c->id, dst, (long)bytes, slice);
-        poa__sdk_unlock(c);
-        uint64_t now = realtime_ns();
-        pthread_mutex_lock(&c->mu);
         if (r == 0) {
+            uint64_t now = realtime_ns();
             waited_ms = 0;
             rc = poa_ring_commit_frame(ring, seq, v.width, v.height, v.pixfmt, bytes,
                                        now > exp_ns ? now - exp_ns : now);
@@ -205,7 +204,6 @@ static void run_video(poa_sdk_cam_t *c)
             c->vstats.frames++;
             continue;
         }
-        poa_ring_cancel_frame(ring);
         if (c->abort) break;
         if (r == POA_SDK_ERR_TIMEOUT) {
             waited_ms += slice;

@@ -279,15 +279,24 @@ static void abort_locked(poa_sdk_cam_t *c)
     pthread_cond_broadcast(&c->cv_done);
 }
 
+/* Aborts what the reader runs (an exposure or a video run) and waits until it has finished
+ * (issued its POAStopExposure) and is idle; only_video: unless it runs a single exposure. */
+static void stop_reader(poa_sdk_cam_t *c, int only_video)
+{
+    pthread_mutex_lock(&c->mu);
+    if (c->video || !only_video) {
+        abort_locked(c);
+        while (c->busy) pthread_cond_wait(&c->cv_done, &c->mu);
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
 /* Closing is the reader's business first: a readout in progress is aborted and finished
  * (the reader issues POAStopExposure) before POACloseCamera. */
 int poa_sdk_close_camera(poa_sdk_cam_t *c)
 {
     if (!c) return POA_EINVAL;
-    pthread_mutex_lock(&c->mu);
-    abort_locked(c);
-    while (c->busy) pthread_cond_wait(&c->cv_done, &c->mu);
-    pthread_mutex_unlock(&c->mu);
+    stop_reader(c, 0);
     poa__sdk_lock(c, -1);
     int rc = c->s->POACloseCamera(c->id);
     poa__sdk_unlock(c);
@@ -438,13 +447,7 @@ int poa_sdk_video_start(poa_sdk_cam_t *c, const poa_sdk_video_t *v)
 int poa_sdk_video_stop(poa_sdk_cam_t *c)
 {
     if (!c) return POA_EINVAL;
-    pthread_mutex_lock(&c->mu);
-    if (c->video) {
-        c->abort = 1;
-        pthread_cond_broadcast(&c->cv_job);
-        while (c->busy) pthread_cond_wait(&c->cv_done, &c->mu);
-    }
-    pthread_mutex_unlock(&c->mu);
+    stop_reader(c, 1);
     return POA_OK;
 }
 

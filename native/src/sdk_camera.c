@@ -18,7 +18,7 @@ int poa__sdk_lock(poa_sdk_cam_t *c, int lock_ms)
     int waiting = 0, mine = 0;
     uint64_t since = 0; /* releases before this thread began to wait */
     for (;;) {
-        mine = !c->locked && (!c->handoff || (waiting && since < c->releases));
+        mine = !c->locked && (!c->handoff_left || (waiting && since < c->releases));
         if (mine || lock_ms == 0) break;
         if (!waiting) {
             waiting = 1;
@@ -26,20 +26,19 @@ int poa__sdk_lock(poa_sdk_cam_t *c, int lock_ms)
             c->lock_waiters++;
         }
         if (cond_wait_ms(&c->cv_lock, &c->mu, lock_ms, &deadline) == POA_ETIMEDOUT) {
-            mine = !c->locked && (!c->handoff || since < c->releases);
+            mine = !c->locked && (!c->handoff_left || since < c->releases);
             break;
         }
     }
-    int reserved_for_me = waiting && c->handoff && since < c->releases;
+    int reserved_for_me = waiting && c->handoff_left && since < c->releases;
     if (waiting) c->lock_waiters--;
     int rc = POA_SDK_EBUSY;
     if (mine) {
         c->locked = 1;
-        c->handoff = 0;
+        c->handoff_left = 0;
         rc = POA_OK;
     } else if (reserved_for_me && --c->handoff_left == 0) {
-        c->handoff = 0; /* every thread it was kept for gave up: free for all */
-        pthread_cond_broadcast(&c->cv_lock);
+        pthread_cond_broadcast(&c->cv_lock); /* every thread it was kept for gave up: free for all */
     }
     pthread_mutex_unlock(&c->mu);
     return rc;
@@ -50,7 +49,6 @@ void poa__sdk_unlock(poa_sdk_cam_t *c)
     pthread_mutex_lock(&c->mu);
     c->locked = 0;
     c->releases++;
-    c->handoff = c->lock_waiters > 0;
     c->handoff_left = c->lock_waiters;
     pthread_cond_broadcast(&c->cv_lock); /* the reserved one may not be the first to wake */
     pthread_mutex_unlock(&c->mu);

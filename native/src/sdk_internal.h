@@ -102,9 +102,9 @@ struct poa_sdk_cam {
     /* Hand-off: a release while others wait reserves the lock for one of them (see
      * poa__sdk_lock in sdk_camera.c). */
     int lock_waiters;        /* threads waiting for the SDK lock */
-    int handoff;             /* the lock is reserved for a thread that waited at the release */
-    int handoff_left;        /* those threads still waiting */
-    uint64_t releases;       /* SDK lock releases so far (handoff: the one that reserved it) */
+    int handoff_left;        /* threads that waited at the last release and wait still; while
+                              * > 0 the lock is reserved for them */
+    uint64_t releases;       /* SDK lock releases so far (a waiter's own: since it waited) */
     pthread_t thread;
     int quit;
     poa_ring_t *ring;

@@ -128,49 +128,29 @@ static int bin_args(const void *src, uint32_t w, uint32_t h, const void *dst, un
     return POA_OK;
 }
 
-int poa_bin_u16(const uint16_t *src, uint32_t w, uint32_t h, uint16_t *dst, unsigned f, int mode)
+/* 2x2 of 8-bit pixels: the generic loop with F = 2 (no AVX2 path of its own). */
+static void bin2_u8(const uint8_t *src, uint32_t w, uint32_t h, uint8_t *dst, int avg)
 {
-    int rc = bin_args(src, w, h, dst, f, mode);
-    if (rc) return rc;
-    int avg = mode == POA_BIN_AVG;
-    switch (f) {
-    case 1:
-        memcpy(dst, src, (size_t)w * h * 2);
-        break;
-    case 2:
-        bin2_u16(src, w, h, dst, avg);
-        break;
-    case 3:
-        bin_generic_u16(src, w, h, dst, 3, avg);
-        break;
-    default:
-        bin_generic_u16(src, w, h, dst, 4, avg);
-        break;
-    }
-    return POA_OK;
+    bin_generic_u8(src, w, h, dst, 2, avg);
 }
 
-int poa_bin_u8(const uint8_t *src, uint32_t w, uint32_t h, uint8_t *dst, unsigned f, int mode)
-{
-    int rc = bin_args(src, w, h, dst, f, mode);
-    if (rc) return rc;
-    int avg = mode == POA_BIN_AVG;
-    switch (f) {
-    case 1:
-        memcpy(dst, src, (size_t)w * h);
-        break;
-    case 2:
-        bin_generic_u8(src, w, h, dst, 2, avg);
-        break;
-    case 3:
-        bin_generic_u8(src, w, h, dst, 3, avg);
-        break;
-    default:
-        bin_generic_u8(src, w, h, dst, 4, avg);
-        break;
+/* Mono binning by f: a copy for 1, the type's 2x2 kernel for 2, the generic loop with F a
+ * literal for 3 and 4. */
+#define DEFINE_BIN_MONO(NAME, T, BIN2, GENERIC)                                            \
+    int NAME(const T *src, uint32_t w, uint32_t h, T *dst, unsigned f, int mode)           \
+    {                                                                                      \
+        int rc = bin_args(src, w, h, dst, f, mode);                                        \
+        if (rc) return rc;                                                                 \
+        int avg = mode == POA_BIN_AVG;                                                     \
+        if (f == 1) memcpy(dst, src, (size_t)w * h * sizeof(T));                           \
+        else if (f == 2) BIN2(src, w, h, dst, avg);                                        \
+        else if (f == 3) GENERIC(src, w, h, dst, 3, avg);                                  \
+        else GENERIC(src, w, h, dst, 4, avg);                                              \
+        return POA_OK;                                                                     \
     }
-    return POA_OK;
-}
+
+DEFINE_BIN_MONO(poa_bin_u16, uint16_t, bin2_u16, bin_generic_u16)
+DEFINE_BIN_MONO(poa_bin_u8, uint8_t, bin2_u8, bin_generic_u8)
 
 /* Colour-preserving: output (X, Y) lies in super-cell (X/2, Y/2) of 2f x 2f input
  * pixels and has the colour phase (X&1, Y&1); it combines the f x f input pixels of

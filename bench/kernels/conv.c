@@ -231,23 +231,34 @@ POA_TARGET_AVX2 static size_t u16_to_u8_avx2(const uint16_t *s, uint8_t *d, size
 
 /* ---- public entry points ------------------------------------------------------------- */
 
-static int unpack12_args(const uint8_t *src, size_t src_len, const void *dst, size_t n, unsigned sh)
+/* The pixels an AVX2 step converted (0 without AVX2 at run time or in the build): each entry
+ * point runs `call` first and its plain-C loop on the rest. */
+#if POA_X86
+#define AVX2_DONE(call) ((poa__caps() & POA_CAP_AVX2) ? (call) : 0)
+#else
+#define AVX2_DONE(call) ((size_t)0)
+#endif
+
+/* Arguments every conversion checks: both buffers unless there is nothing to convert, and
+ * a shift of at most max_shift. */
+static int conv_args(const void *src, const void *dst, size_t n, unsigned shift, unsigned max_shift)
 {
     if ((!src || !dst) && n) return POA_EINVAL;
-    if (sh > 4) return POA_EINVAL;
+    return shift > max_shift ? POA_EINVAL : POA_OK;
+}
+
+static int unpack12_args(const uint8_t *src, size_t src_len, const void *dst, size_t n, unsigned sh)
+{
+    if (conv_args(src, dst, n, sh, 4)) return POA_EINVAL;
     if (n > (SIZE_MAX - 1) / 3 || src_len < (3 * n + 1) / 2) return POA_EINVAL;
     return POA_OK;
 }
 
 int poa_unpack12(const uint8_t *src, size_t src_len, uint16_t *dst, size_t n, unsigned out_shift)
 {
-    int rc = unpack12_args(src, src_len, dst, n, out_shift);
-    if (rc) return rc;
-    size_t i = 0;
-#if POA_X86
-    if ((poa__caps() & POA_CAP_AVX2) && ((uintptr_t)dst & 1) == 0)
-        i = unpack12_avx2(src, src_len, (uint8_t *)dst, n, out_shift, 0);
-#endif
+    if (unpack12_args(src, src_len, dst, n, out_shift)) return POA_EINVAL;
+    size_t i = ((uintptr_t)dst & 1) ? 0  /* an odd address: the plain-C loop only */
+                                    : AVX2_DONE(unpack12_avx2(src, src_len, (uint8_t *)dst, n, out_shift, 0));
 #ifdef POA_UNPACK_WORDS
     i += unpack12_words(src + 3 * i / 2, src_len - 3 * i / 2, (uint8_t *)(dst + i), n - i, out_shift, 0);
 #endif
@@ -257,12 +268,8 @@ int poa_unpack12(const uint8_t *src, size_t src_len, uint16_t *dst, size_t n, un
 
 int poa_unpack12_fits_be(const uint8_t *src, size_t src_len, uint8_t *dst, size_t n, unsigned out_shift)
 {
-    int rc = unpack12_args(src, src_len, dst, n, out_shift);
-    if (rc) return rc;
-    size_t i = 0;
-#if POA_X86
-    if (poa__caps() & POA_CAP_AVX2) i = unpack12_avx2(src, src_len, dst, n, out_shift, 1);
-#endif
+    if (unpack12_args(src, src_len, dst, n, out_shift)) return POA_EINVAL;
+    size_t i = AVX2_DONE(unpack12_avx2(src, src_len, dst, n, out_shift, 1));
 #ifdef POA_UNPACK_WORDS
     i += unpack12_words(src + 3 * i / 2, src_len - 3 * i / 2, dst + 2 * i, n - i, out_shift, 1);
 #endif
@@ -272,23 +279,16 @@ int poa_unpack12_fits_be(const uint8_t *src, size_t src_len, uint8_t *dst, size_
 
 int poa_shr16(const uint16_t *src, uint16_t *dst, size_t n, unsigned shift)
 {
-    if ((!src || !dst) && n) return POA_EINVAL;
-    if (shift > 15) return POA_EINVAL;
-    size_t i = 0;
-#if POA_X86
-    if (poa__caps() & POA_CAP_AVX2) i = shr16_avx2(src, dst, n, shift);
-#endif
+    if (conv_args(src, dst, n, shift, 15)) return POA_EINVAL;
+    size_t i = AVX2_DONE(shr16_avx2(src, dst, n, shift));
     shr16_c(src + i, dst + i, n - i, shift);
     return POA_OK;
 }
 
 int poa_bswap16(const uint16_t *src, uint16_t *dst, size_t n)
 {
-    if ((!src || !dst) && n) return POA_EINVAL;
-    size_t i = 0;
-#if POA_X86
-    if (poa__caps() & POA_CAP_AVX2) i = bswap16_avx2(src, dst, n);
-#endif
+    if (conv_args(src, dst, n, 0, 0)) return POA_EINVAL;
+    size_t i = AVX2_DONE(bswap16_avx2(src, dst, n));
     bswap16_c(src + i, dst + i, n - i);
     return POA_OK;
 }
@@ -306,8 +306,7 @@ int poa_raw16le_to_u16(const uint8_t *src, uint16_t *dst, size_t n)
 
 int poa_u8_to_u16(const uint8_t *src, uint16_t *dst, size_t n, unsigned shift)
 {
-    if ((!src || !dst) && n) return POA_EINVAL;
-    if (shift > 8) return POA_EINVAL;
+    if (conv_args(src, dst, n, shift, 8)) return POA_EINVAL;
     if ((const void *)src == (const void *)dst && n) return POA_EINVAL; /* sizes differ */
     for (size_t i = 0; i < n; i++) dst[i] = (uint16_t)(src[i] << shift);
     return POA_OK;
@@ -315,14 +314,10 @@ int poa_u8_to_u16(const uint8_t *src, uint16_t *dst, size_t n, unsigned shift)
 
 int poa_u16_to_u8(const uint16_t *src, uint8_t *dst, size_t n, unsigned shift)
 {
-    if ((!src || !dst) && n) return POA_EINVAL;
-    if (shift > 15) return POA_EINVAL;
+    if (conv_args(src, dst, n, shift, 15)) return POA_EINVAL;
     /* In place works: dst[i] is written after src[i] and src[j > i] are read later,
      * and dst[i] lies at byte i <= 2i (the AVX2 step reads 64 bytes before writing 32). */
-    size_t i = 0;
-#if POA_X86
-    if (poa__caps() & POA_CAP_AVX2) i = u16_to_u8_avx2(src, dst, n, shift);
-#endif
+    size_t i = AVX2_DONE(u16_to_u8_avx2(src, dst, n, shift));
     for (; i < n; i++) {
         uint32_t v = (uint32_t)src[i] >> shift;
         dst[i] = (uint8_t)(v > 255u ? 255u : v);

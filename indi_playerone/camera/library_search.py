@@ -70,12 +70,32 @@ def library_dirs(system: str | None = None, multiarch: str | None = None) -> lis
 
 
 class LoadedLibraries(Generic[L]):
-    """One library object per file and process, made by ``make(path)`` under one lock."""
+    """One library object per file and process, made by ``make(path)`` under one lock, and the
+    outcome of each search over them (:meth:`searched`)."""
 
     def __init__(self, make: Callable[[str], L]) -> None:
         self._make = make
         self._libraries: dict[str, L] = {}
         self._lock = threading.Lock()
+        self._searches: dict[tuple[str, tuple[str, ...]], L | Exception] = {}
+        self._search_lock = threading.Lock()
+
+    def searched(self, key: tuple[str, tuple[str, ...]], search: Callable[[], L],
+                 errors: type[Exception]) -> L:
+        """What ``search()`` gave for ``key`` (the variable's value and the candidates), run
+        the first time only: the library, or the ``errors`` it raised, raised again. The driver's
+        start, its hot-plug watcher and ``indi-playerone list`` each ask several times; a
+        failed search tried every candidate through the dynamic loader each time."""
+        with self._search_lock:
+            if key not in self._searches:
+                try:
+                    self._searches[key] = search()
+                except errors as exc:
+                    self._searches[key] = exc
+            outcome = self._searches[key]
+        if isinstance(outcome, Exception):
+            raise outcome.with_traceback(None)
+        return outcome
 
     def load(self, path: str) -> L:
         """The library at ``path``, loaded the first time (``make``'s errors pass through)."""
@@ -121,14 +141,22 @@ class LibrarySearch:
 
     def load(self, libraries: LoadedLibraries[L], env: Mapping[str, str] | None = None,
              candidates: Sequence[str] | None = None) -> L:
-        """The first candidate that loads (through ``libraries``: one object per file).
+        """The first candidate that loads (through ``libraries``: one object per file), searched
+        once per process for the same variable and candidates (:meth:`LoadedLibraries.searched`:
+        a failure too, raised again with its reason).
 
         ``not_found`` when none loads, with the install hint and what was tried (a file that
         exists but cannot be loaded, e.g. because libusb-1.0 is missing, is reported with the
         loader's reason); ``missing_symbols`` passes through."""
         env = os.environ if env is None else env
         explicit = env.get(self.env, "").strip()
-        paths = list(candidates) if candidates is not None else self.candidate_paths(env)
+        paths = tuple(candidates) if candidates is not None else tuple(self.candidate_paths(env))
+        return libraries.searched((explicit, paths),
+                                  lambda: self._first_loading(libraries, explicit, paths),
+                                  self.load_error)
+
+    def _first_loading(self, libraries: LoadedLibraries[L], explicit: str,
+                       paths: Sequence[str]) -> L:
         failed: list[str] = []  # files that exist (or names the loader found) but did not load
         for path in paths:
             is_name = os.sep not in path

@@ -141,3 +141,29 @@ def test_simulated_cameras_are_the_simulated_sdk_library_in_the_driver(tmp_path:
     finally:
         if driver.proc.poll() is None:
             driver.proc.kill()
+
+
+def test_the_driver_start_and_the_listing_search_the_vendor_sdk_once(tmp_path: Path) -> None:
+    """The driver's start (discovery, start-up report, hot-plug watcher) and `indi-playerone
+    list` each try every candidate of the vendor SDK's search once, found or not."""
+    count = ("import collections, sys\n"
+             "from indi_playerone.camera import sdk_loader\n"
+             "tried = collections.Counter()\n"
+             "make = sdk_loader._libraries._make\n"
+             "def counted(path):\n"
+             "    tried[path] += 1\n"
+             "    return make(path)\n"
+             "sdk_loader._libraries._make = counted\n"
+             "try:\n"
+             "    {run}\n"
+             "finally:\n"
+             "    print(dict(tried), file=sys.stderr)\n")
+    env = {k: v for k, v in os.environ.items() if k != "INDI_PLAYERONE_SDK"}
+    env.update(HOME=str(tmp_path), INDI_PLAYERONE_SIMULATE="Ares-C PRO")
+    for run in ("from indi_playerone.ccd.main import main; main([])",
+                "from indi_playerone.cli import main; main(['list'])"):
+        r = subprocess.run([sys.executable, "-c", count.format(run=run)], env=env,
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+        tried = eval(r.stderr.strip().splitlines()[-1])  # the dict printed last
+        assert tried.get("libPlayerOneCamera.so.3") == 1, (run, r.stderr)
+        assert set(tried.values()) == {1}, (run, tried)

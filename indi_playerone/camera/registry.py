@@ -44,7 +44,7 @@ from .sdk_types import CameraProps, SdkError, SdkLoadError
 __all__ = ["SIMULATE_ENV", "SIM_OPTIONS_ENV", "FAULT_FILE_ENV", "FAULT_LOG_ENV", "CameraKey",
            "simulated_models", "libraries", "scan", "camera_for", "camera_key", "is_simulated",
            "with_serial", "sdk_cameras", "simulated_cameras", "discover_cameras",
-           "warn_unopenable_devices", "LoadedSdk", "loaded_sdks"]
+           "warn_unopenable_devices", "LoadedSdk", "loaded_sdks", "vendor_sdk_problem"]
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +92,34 @@ def _simulated_library(quiet: bool = False) -> SdkLibrary | None:
     return load_or_log(load_simulated_sdk, SdkLoadError, logging.DEBUG if quiet else logging.ERROR)
 
 
-def _vendor_library(quiet: bool) -> SdkLibrary | None:
-    """The vendor's SDK, or None when it is not installed (logged at WARNING, or DEBUG when
-    ``quiet``: the caller has simulated cameras to serve)."""
-    sdk = load_or_log(load_sdk, SdkLoadError, logging.DEBUG if quiet else logging.WARNING)
-    if sdk is not None and is_file(sdk.path, simulated_sdk_path()):
+def _vendor_library(level: int | None) -> SdkLibrary | None:
+    """The vendor's SDK, or None when it is not installed (logged at ``level``; None: not
+    logged, the caller's discovery said it). Searched once per process: :func:`.load_sdk`
+    keeps the outcome, a failure too."""
+    try:
+        sdk = load_sdk()
+    except SdkLoadError as exc:
+        if level is not None:
+            log.log(level, "%s", exc)
+        return None
+    if is_file(sdk.path, simulated_sdk_path()):
         return None  # INDI_PLAYERONE_SDK names the simulated library: served once, as simulated
     return sdk
+
+
+def _missing_level(quiet: bool) -> int:
+    """A missing vendor SDK is a WARNING, or DEBUG when ``quiet``: simulated cameras to serve."""
+    return logging.DEBUG if quiet else logging.WARNING
+
+
+def vendor_sdk_problem() -> str | None:
+    """Why the vendor's SDK was not loaded, in the search's words (kept from the discovery:
+    nothing is searched again); None when it was."""
+    try:
+        load_sdk()
+    except SdkLoadError as exc:
+        return str(exc)
+    return None
 
 
 def libraries(quiet: bool | None = None) -> list[SdkLibrary]:
@@ -106,7 +127,7 @@ def libraries(quiet: bool | None = None) -> list[SdkLibrary]:
     the bare device name when a simulated camera has the same model. ``quiet`` (default: when
     cameras are simulated) logs a missing vendor SDK at DEBUG only."""
     simulated = _simulated_library()
-    vendor = _vendor_library(bool(simulated) if quiet is None else quiet)
+    vendor = _vendor_library(_missing_level(bool(simulated) if quiet is None else quiet))
     return [lib for lib in (vendor, simulated) if lib is not None]
 
 
@@ -127,7 +148,7 @@ def loaded_sdks(cameras: list[CameraBackend]) -> list[LoadedSdk]:
     """The libraries :func:`discover_cameras` loaded (the vendor's first), each with the number
     of ``cameras`` it gave. Quiet: a missing vendor SDK was reported by the discovery."""
     simulated = os.path.realpath(simulated_sdk_path())
-    libs = [_vendor_library(quiet=True), loaded_library(simulated_sdk_path())]  # cached loads
+    libs = [_vendor_library(None), loaded_library(simulated_sdk_path())]  # nothing loaded again
     found = [key.library for cam in cameras if (key := camera_key(cam)) is not None]
     return [LoadedSdk(sdk.path, sdk.version, sdk.api_version,
                       os.path.realpath(sdk.path) == simulated, found.count(sdk.path))
@@ -200,7 +221,7 @@ def _cameras(libs: list[SdkLibrary]) -> list[CameraBackend]:
 
 def sdk_cameras(quiet: bool = False) -> list[CameraBackend]:
     """The vendor SDK's cameras (real ones), unopened; ``[]`` when it is not installed."""
-    vendor = _vendor_library(quiet)
+    vendor = _vendor_library(_missing_level(quiet))
     return _cameras([vendor]) if vendor is not None else []
 
 

@@ -21,8 +21,6 @@ import sys
 from .. import __version__, driver_version
 from ..camera import registry
 from ..camera.interface import CameraBackend
-from ..camera.sdk_loader import load_sdk
-from ..camera.sdk_types import SdkLoadError
 from ..indi import xmlout
 from ..indi.driver import DriverLoop
 from ..indi.process import numbered_names, open_process, serve
@@ -52,12 +50,14 @@ TRY_SIMULATED = ("To try the driver without a camera, set INDI_PLAYERONE_SIMULAT
                  "\"Ares-C PRO\").")
 
 
-def startup_report(cameras: list[CameraBackend]) -> list[tuple[int, str]]:
-    """(log level, text) of what the driver says at start about its camera SDK libraries and,
-    when the vendor's SDK finds no camera or no camera is served at all, what to do."""
+def startup_report(cameras: list[CameraBackend],
+                   sdks: list[registry.LoadedSdk]) -> list[tuple[int, str]]:
+    """(log level, text) of what the driver says at start about its camera SDK libraries
+    (``sdks``: :func:`.registry.loaded_sdks` of ``cameras``) and, when the vendor's SDK finds no
+    camera or no camera is served at all, what to do."""
     lines: list[tuple[int, str]] = []
     empty_vendor = None
-    for sdk in registry.loaded_sdks(cameras):
+    for sdk in sdks:
         kind = "Simulated camera SDK" if sdk.simulated else "Player One camera SDK"
         count = f"{sdk.cameras} camera{'' if sdk.cameras == 1 else 's'}"
         lines.append((logging.INFO, f"{kind} {sdk.version} (API {sdk.api_version}) loaded from "
@@ -132,14 +132,12 @@ def main(argv: list[str] | None = None) -> int:
                for name, camera in zip(device_names(cameras), cameras)]
     for device in devices:
         loop.add_device(device)
-    report = startup_report(cameras)
+    report = startup_report(cameras, registry.loaded_sdks(cameras))
     for level, text in report:
         log.log(level, "%s", text)
-    if not any(not sdk.simulated for sdk in registry.loaded_sdks(cameras)):
-        try:  # the discovery logged why at start; a client connecting later is told it too
-            load_sdk()
-        except SdkLoadError as exc:
-            report.insert(0, (logging.WARNING, str(exc)))
+    problem = registry.vendor_sdk_problem()  # the discovery's search, not another one
+    if problem is not None:  # the discovery logged it at start; a later client is told it too
+        report.insert(0, (logging.WARNING, problem))
 
     answered = [False]
 

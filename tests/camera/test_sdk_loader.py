@@ -190,6 +190,32 @@ def test_the_simulated_library_named_as_the_vendor_sdk_is_served_once(monkeypatc
     assert len(registry.discover_cameras()) == 1
 
 
+def test_the_search_runs_once_per_process_a_failure_too(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The driver's start asks for the vendor SDK several times (the discovery, the start-up
+    report, the report kept for later clients, the hot-plug watcher): the file is tried once,
+    and the failure's reason is the same each time."""
+    broken = tmp_path / "libPlayerOneCamera.so.3"
+    broken.write_bytes(b"not an ELF file")
+    monkeypatch.setenv(SDK_ENV, str(broken))
+    monkeypatch.delenv(registry.SIMULATE_ENV, raising=False)
+    tried: list[str] = []
+    make = sdk_loader._libraries._make
+
+    def counted(path: str) -> SdkLibrary:
+        tried.append(path)
+        return make(path)
+    monkeypatch.setattr(sdk_loader._libraries, "_make", counted)
+    assert registry.discover_cameras() == []
+    assert not [sdk for sdk in registry.loaded_sdks([]) if not sdk.simulated]
+    problem = registry.vendor_sdk_problem()
+    assert registry.libraries(quiet=True) == []
+    with pytest.raises(SdkNotFound) as exc:
+        load_sdk()
+    assert tried == [str(broken)]
+    assert problem == str(exc.value) and "could not be loaded" in problem
+
+
 # -- error mapping ---------------------------------------------------------------------------
 
 def test_sdk_error_carries_function_code_and_text() -> None:

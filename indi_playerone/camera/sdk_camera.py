@@ -92,7 +92,7 @@ class SdkCamera(CameraBackend):
         self.session = CameraSession(sdk, props)
         self.status = CameraStatus(self.session)
         self.single_frames = SingleFrames(self.session, self.status, snap)
-        self.video_mode = VideoMode(self.session, self.single_frames, self.status)
+        self.video_mode = VideoMode(self.session, self.single_frames)
         self.capabilities = SdkCapabilities(self.session, self.video_mode.attached)
         self.recovery = UsbRecovery(self.session, self._close_locked, usb_reset)
         #: The host buffer of a video run in bytes, set by the driver before start_video

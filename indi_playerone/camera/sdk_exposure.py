@@ -85,22 +85,35 @@ class SingleFrames:
     def start_locked(self, h: SdkCameraHandle, seconds: float, into: memoryview | None) -> None:
         """The exposure of ``start_exposure``, once the camera is known idle (lock held)."""
         s = self._s
-        assert s.ring is not None
-        s.ring.flush()  # a frame read out earlier but never collected
-        s.exposure = None
-        held = s.ring.counters()
-        if held.free_slots == 0:  # the reader would wait for a slot until the readout timed out
-            raise CameraError(f"all {held.nslots} frame buffers are held: frames were not "
-                              "released")
-        self.flush_after_bin_change(h)
-        actual = s.set_exposure(h, seconds)
-        temp, gain, offset = self._status.frame_meta(h)
+        actual, temp, gain, offset = self.prepare_locked(h, seconds, need_free_slot=True)
         exp = SingleExposure(s.next_seq(), actual, s.roi, s.bits(), gain, offset, temp)
         if (into is not None and s.format in (ImgFormat.RAW8, ImgFormat.RAW16)
                 and not into.readonly and into.nbytes == s.frame_bytes()):
             exp.into = into  # the driver's image payload: the frame's only buffer
         self._start_when_free(h, exp)
         s.exposure = exp
+
+    def prepare_locked(self, h: SdkCameraHandle, seconds: float,
+                       need_free_slot: bool) -> tuple[float, float, int, int]:
+        """What a single exposure and a video run both do first (lock held): drop a frame read
+        out earlier but never collected, forget the last single exposure, take the flush frame
+        after a bin change, set the exposure time. Returns the exposure the camera took and the
+        frame's temperature, gain and offset. ``need_free_slot``: CameraError when every slot of
+        the camera's ring is held (the reader would wait for one until the readout timed out);
+        a video run reads into a ring of its own."""
+        s = self._s
+        assert s.ring is not None
+        s.ring.flush()
+        s.exposure = None
+        if need_free_slot:
+            held = s.ring.counters()
+            if held.free_slots == 0:
+                raise CameraError(f"all {held.nslots} frame buffers are held: frames were not "
+                                  "released")
+        self._flush_after_bin_change(h)
+        actual = s.set_exposure(h, seconds)
+        temp, gain, offset = self._status.frame_meta(h)
+        return actual, temp, gain, offset
 
     def _start_when_free(self, h: SdkCameraHandle, exp: SingleExposure) -> None:
         """Start the exposure; a camera answering POA_ERROR_EXPOSING although nothing of ours
@@ -144,9 +157,8 @@ class SingleFrames:
         s.reader_buffer = hold
         exp.attempts += 1
 
-    def flush_after_bin_change(self, h: SdkCameraHandle) -> None:
-        """The flush frame, when the bin changed since the last frame (lock held; the single
-        exposure and the video run both start with it)."""
+    def _flush_after_bin_change(self, h: SdkCameraHandle) -> None:
+        """The flush frame, when the bin changed since the last frame (lock held)."""
         if self._s.flush_pending:  # the first frame after a bin change may be garbage
             self._s.flush_pending = False
             self._flush_frame(h)

@@ -25,7 +25,6 @@ from .interface import CameraError, ExposureAborted, Frame, Roi
 from .sdk_binding import SdkCameraHandle
 from .sdk_exposure import SingleFrames
 from .sdk_session import CameraSession
-from .sdk_status import CameraStatus
 from .sdk_types import UNPLUGGED_TEXT, Err, ReadoutState
 from .video_ring import VIDEO_BUFFER_BYTES, VideoRing
 
@@ -119,9 +118,8 @@ class VideoMode:
     """Video mode of one camera: the run going on (or ended by a failure, until stopped) and
     the counters of the last one."""
 
-    def __init__(self, session: CameraSession, single_frames: SingleFrames,
-                 status: CameraStatus) -> None:
-        self._s, self._single, self._status = session, single_frames, status
+    def __init__(self, session: CameraSession, single_frames: SingleFrames) -> None:
+        self._s, self._single = session, single_frames
         self._run: SdkVideo | None = None
         self._last: dict[str, int] = {}
 
@@ -133,13 +131,10 @@ class VideoMode:
             if self._run.running():
                 raise CameraError("video capture is already running")
             self.end_locked()  # a run that failed (unplug, SDK error): ended now
-        assert s.ring is not None
-        s.ring.flush()
-        s.exposure = None
-        self._single.flush_after_bin_change(h)
-        actual = s.set_exposure(h, exposure_s)
-        temp, gain, offset = self._status.frame_meta(h)
+        actual, temp, gain, offset = self._single.prepare_locked(h, exposure_s,
+                                                                 need_free_slot=False)
         meta = {"temperature": temp, "gain": gain, "offset": offset}
+        assert s.ring is not None
         self._run = SdkVideo(h, s.ring, s.roi, s.bits(), int(s.format), actual,
                              actual + s.link_allowance_s(h, s.frame_bytes()), s.next_seq(), meta,
                              buffer_bytes)

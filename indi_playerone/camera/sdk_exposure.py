@@ -29,7 +29,7 @@ import threading
 import time
 import weakref
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -73,6 +73,16 @@ FLUSH_WAIT_S = 10.0
 NOT_YET = frozenset({Err.TIMEOUT, Err.OPERATION_FAILED})
 
 
+class Prepared(NamedTuple):
+    """What :meth:`SingleFrames.prepare_locked` found for the exposure about to start."""
+
+    exposure_s: float  # what the camera took
+    readout_s: float  # how long after the exposure its frame may take (the link's allowance)
+    temperature_c: float
+    gain: int
+    offset: int
+
+
 class SingleFrames:
     """Start, wait for, retry and abort single exposures. ``snap``: single frames in snap mode
     (else one frame of continuous mode each); turns False for good when a snap frame never came."""
@@ -85,8 +95,9 @@ class SingleFrames:
     def start_locked(self, h: SdkCameraHandle, seconds: float, into: memoryview | None) -> None:
         """The exposure of ``start_exposure``, once the camera is known idle (lock held)."""
         s = self._s
-        actual, temp, gain, offset = self.prepare_locked(h, seconds, need_free_slot=True)
-        exp = SingleExposure(s.next_seq(), actual, s.roi, s.bits(), gain, offset, temp)
+        p = self.prepare_locked(h, seconds, need_free_slot=True)
+        exp = SingleExposure(s.next_seq(), p.exposure_s, s.roi, s.bits(), p.gain, p.offset,
+                             p.temperature_c, p.readout_s)
         if (into is not None and s.format in (ImgFormat.RAW8, ImgFormat.RAW16)
                 and not into.readonly and into.nbytes == s.frame_bytes()):
             exp.into = into  # the driver's image payload: the frame's only buffer
@@ -94,13 +105,16 @@ class SingleFrames:
         s.exposure = exp
 
     def prepare_locked(self, h: SdkCameraHandle, seconds: float,
-                       need_free_slot: bool) -> tuple[float, float, int, int]:
+                       need_free_slot: bool) -> Prepared:
         """What a single exposure and a video run both do first (lock held): drop a frame read
         out earlier but never collected, forget the last single exposure, take the flush frame
-        after a bin change, set the exposure time. Returns the exposure the camera took and the
-        frame's temperature, gain and offset. ``need_free_slot``: CameraError when every slot of
-        the camera's ring is held (the reader would wait for one until the readout timed out);
-        a video run reads into a ring of its own."""
+        after a bin change, set the exposure time. ``need_free_slot``: CameraError when every
+        slot of the camera's ring is held (the reader would wait for one until the readout timed
+        out); a video run reads into a ring of its own.
+
+        The readout allowance (an SDK call for the bandwidth limit) is worked out here once for
+        the exposure: its start, its busy retries, its second attempt and the flush frame use
+        it (a bandwidth limit set during the exposure applies from the next one)."""
         s = self._s
         assert s.ring is not None
         s.ring.flush()
@@ -110,10 +124,11 @@ class SingleFrames:
             if held.free_slots == 0:
                 raise CameraError(f"all {held.nslots} frame buffers are held: frames were not "
                                   "released")
-        self._flush_after_bin_change(h)
+        readout_s = s.link_allowance_s(h, s.frame_bytes())
+        self._flush_after_bin_change(h, readout_s)
         actual = s.set_exposure(h, seconds)
         temp, gain, offset = self._status.frame_meta(h)
-        return actual, temp, gain, offset
+        return Prepared(actual, readout_s, temp, gain, offset)
 
     def _start_when_free(self, h: SdkCameraHandle, exp: SingleExposure) -> None:
         """Start the exposure; a camera answering POA_ERROR_EXPOSING although nothing of ours
@@ -145,25 +160,25 @@ class SingleFrames:
                           self._s.info.model, tries)
             return
 
-    def _expose(self, h: SdkCameraHandle, exp: SingleExposure, snap: bool | None = None) -> None:
-        """Hand the exposure to the C reader. Its own watchdog is not used (``restarts`` 0):
-        :meth:`wait_frame` decides about a second attempt, and how to take it."""
+    def _expose(self, h: SdkCameraHandle, exp: SingleExposure) -> None:
+        """Hand the exposure to the C reader, with the readout allowance worked out when it was
+        prepared. Its own watchdog is not used (``restarts`` 0): :meth:`wait_frame` decides
+        about a second attempt, and how to take it."""
         s = self._s
-        exp.readout_s = s.link_allowance_s(h, s.frame_bytes())
-        hold = h.expose(exp.exposure_s, single=self.snap if snap is None else snap, restarts=0,
+        hold = h.expose(exp.exposure_s, single=self.snap, restarts=0,
                         readout_ms=round(exp.readout_s * 1000), seq=exp.seq, width=exp.roi.width,
                         height=exp.roi.height, pixfmt=int(s.format), into=exp.into)
         # The C reader was idle before it took this exposure: the previous buffer is free.
         s.reader_buffer = hold
         exp.attempts += 1
 
-    def _flush_after_bin_change(self, h: SdkCameraHandle) -> None:
+    def _flush_after_bin_change(self, h: SdkCameraHandle, readout_s: float) -> None:
         """The flush frame, when the bin changed since the last frame (lock held)."""
         if self._s.flush_pending:  # the first frame after a bin change may be garbage
             self._s.flush_pending = False
-            self._flush_frame(h)
+            self._flush_frame(h, readout_s)
 
-    def _flush_frame(self, h: SdkCameraHandle) -> None:
+    def _flush_frame(self, h: SdkCameraHandle, readout_s: float) -> None:
         """One short exposure whose frame is dropped: the first frame after a bin change may be
         garbage (INDI issue #774). Failures are only logged: the real exposure reports its own."""
         s = self._s
@@ -171,7 +186,7 @@ class SingleFrames:
         try:
             lo = s.info.exposure_range_s[0]
             exp = SingleExposure(s.next_seq(), s.set_exposure(h, max(lo, FLUSH_EXPOSURE_S)),
-                                 s.roi, 0, 0, 0, 0.0)
+                                 s.roi, 0, 0, 0, 0.0, readout_s)
             self._expose(h, exp)
             res = h.wait(int(FLUSH_WAIT_S * 1000))
             if res.state in (ReadoutState.EXPOSING, ReadoutState.READING):

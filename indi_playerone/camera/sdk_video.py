@@ -131,13 +131,11 @@ class VideoMode:
             if self._run.running():
                 raise CameraError("video capture is already running")
             self.end_locked()  # a run that failed (unplug, SDK error): ended now
-        actual, temp, gain, offset = self._single.prepare_locked(h, exposure_s,
-                                                                 need_free_slot=False)
-        meta = {"temperature": temp, "gain": gain, "offset": offset}
+        p = self._single.prepare_locked(h, exposure_s, need_free_slot=False)
+        meta = {"temperature": p.temperature_c, "gain": p.gain, "offset": p.offset}
         assert s.ring is not None
-        self._run = SdkVideo(h, s.ring, s.roi, s.bits(), int(s.format), actual,
-                             actual + s.link_allowance_s(h, s.frame_bytes()), s.next_seq(), meta,
-                             buffer_bytes)
+        self._run = SdkVideo(h, s.ring, s.roi, s.bits(), int(s.format), p.exposure_s,
+                             p.exposure_s + p.readout_s, s.next_seq(), meta, buffer_bytes)
 
     def attached(self) -> bool:
         """A run was started and not yet ended (it may have failed since). Lock held."""

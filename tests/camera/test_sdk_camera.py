@@ -415,6 +415,22 @@ def test_corrupt_first_frame_after_bin_change_never_reaches_the_user(ares: SdkCa
         frame.release()
 
 
+def test_the_readout_allowance_is_worked_out_once_per_exposure(
+        ares: SdkCamera, fake: SimControl, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It costs an SDK call (the bandwidth limit): the flush frame after a bin change and a
+    second attempt use the allowance worked out when the exposure was prepared."""
+    calls: list[int] = []
+    allowance = ares.session.link_allowance_s
+    monkeypatch.setattr(ares.session, "link_allowance_s",
+                        lambda h, nbytes: calls.append(nbytes) or allowance(h, nbytes))
+    ares.set_roi(0, 0, 3008, 3008, 2)
+    expose(ares).release()  # the flush frame, then the exposure
+    assert len(calls) == 1
+    fake.fault(ares.props.camera_id, "never_ready", 1)
+    expose(ares).release()  # the first attempt's frame never comes: a second one
+    assert len(calls) == 2
+
+
 def test_open_error_then_open_works(make, fake: SimControl) -> None:
     cam = make()[0]
     fake.fault(cam.props.camera_id, "open_error", 1)

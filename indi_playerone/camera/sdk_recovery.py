@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -34,7 +33,7 @@ from .sdk_types import CameraProps, Config, Err, ImgFormat, SdkError
 
 if TYPE_CHECKING:
     from .sdk_binding import SdkLibrary
-    from .sdk_session import CameraSession, Remembered
+    from .sdk_session import CameraSession
 
 __all__ = ["UsbRecovery", "UsbReset", "default_usb_reset", "not_answering_said_plainly",
            "REOPEN_S"]
@@ -113,7 +112,6 @@ class UsbRecovery:
         s = self._s
         with s.lock:
             roi, fmt = s.roi, s.format
-            remembered = dataclasses.replace(s.remembered, configs=dict(s.remembered.configs))
             self._close_locked()
             reset = self._usb_reset or default_usb_reset(s.sdk)
             where = reset(s.props)
@@ -129,13 +127,16 @@ class UsbRecovery:
                         raise CameraError(f"{s.info.model} did not open again within "
                                           f"{reopen_s:g} s of the USB reset: {exc}") from exc
                     time.sleep(REOPEN_TICK_S)
-            s.remembered = remembered
-            return self._restore_locked(roi, fmt, remembered)
+            return self._restore_locked(roi, fmt)
 
-    def _restore_locked(self, roi: Roi, fmt: ImgFormat, remembered: Remembered) -> list[str]:
+    def _restore_locked(self, roi: Roi, fmt: ImgFormat) -> list[str]:
+        """Give the reopened camera what the session remembered. Read in place, not copied:
+        only the parts' setters change it, under the camera lock that ``recover`` holds
+        throughout; the close and reopen keep it, and the handle's calls remember nothing."""
         s = self._s
         h = s.handle
         assert h is not None
+        remembered = s.remembered
         settings, mode = remembered.configs, remembered.sensor_mode
         problems: list[str] = []
 
@@ -155,20 +156,18 @@ class UsbRecovery:
             h.set_format(fmt)
             s.format = h.format()
         attempt("format", set_format)
-        later = {cid: settings[cid] for cid in (Config.COOLER,) if cid in settings}
-        for cid, (value, auto) in settings.items():
-            if cid in later:
+        # The configs in the order they were set, then the frame (None here), the cooler last.
+        order: list[int | None] = [cid for cid in settings if cid != Config.COOLER]
+        order += [None, *(cid for cid in (Config.COOLER,) if cid in settings)]
+        for cid in order:
+            if cid is None:
+                attempt("frame", lambda: s.apply_roi(h, roi.x, roi.y, roi.width, roi.height, roi.bin))
                 continue
-            a = s.attrs.get(cid)
+            (value, auto), a = settings[cid], s.attrs.get(cid)
             if a is None:
                 problems.append(f"config {cid}: the camera no longer lists it")
                 continue
             attempt(a.name, lambda a=a, v=value, au=auto: h.set_config(a.config_id, a.value_type, v, au))
-        attempt("frame", lambda: s.apply_roi(h, roi.x, roi.y, roi.width, roi.height, roi.bin))
-        for cid, (value, auto) in later.items():
-            a = s.attrs.get(cid)
-            if a is not None:
-                attempt(a.name, lambda a=a, v=value, au=auto: h.set_config(a.config_id, a.value_type, v, au))
         if problems:
             log.warning("%s: after the USB reset, not restored: %s", s.info.model,
                         "; ".join(problems))

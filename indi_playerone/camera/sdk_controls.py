@@ -21,9 +21,11 @@ from collections.abc import Callable
 from .interface import PRESET_KEYS, CameraError, Control, GainPreset
 from .sdk_binding import SdkCameraHandle
 from .sdk_session import CameraSession
-from .sdk_types import Config, ConfigAttr, ConfigValue, Presets, SdkError, SensorMode, ValueType
+from .sdk_types import (
+    Config, ConfigAttr, ConfigValue, Presets, SdkError, SensorMode, ValueType, config_name,
+)
 
-__all__ = ["SdkCapabilities", "NOT_CONTROLS", "FLIP_CONFIGS", "GUIDE_CONFIGS", "config_key"]
+__all__ = ["SdkCapabilities", "NOT_CONTROLS", "FLIP_CONFIGS", "GUIDE_CONFIGS"]
 
 log = logging.getLogger(__name__)
 
@@ -122,21 +124,23 @@ class SdkCapabilities:
                 continue
             name = a.name.strip()
             if not name or name in out:
-                name = _config_label(cid)
+                name = config_name(cid)
             out[name] = a
         return out
 
     def controls(self) -> tuple[Control, ...]:
         """Every writable config except exposure, cooler, target temperature, guide and flip
         (those have their own properties), as the C++ driver builds CCD_CONTROLS
-        (``docs/upstream-facts.md`` section 5.2), each with the key of its ``POAConfig`` ID;
-        empty while closed."""
+        (``docs/upstream-facts.md`` section 5.2), each with the key of its ``POAConfig`` ID (the
+        header's name in lower case without its prefix: "gain", "usb_bandwidth_limit",
+        "config_<n>" for an ID newer than this binding); empty while closed."""
         with self._s.lock:
             if self._s.handle is None:
                 return ()
             return tuple(
                 Control(name, a.description, float(a.min), float(a.max), float(a.default),
-                        a.value_type == ValueType.BOOL, a.supports_auto, config_key(a.config_id))
+                        a.value_type == ValueType.BOOL, a.supports_auto,
+                        config_name(a.config_id).removeprefix("POA_").lower())
                 for name, a in self._control_attrs().items())
 
     def _control_attr(self, name: str) -> ConfigAttr:
@@ -302,19 +306,3 @@ class SdkCapabilities:
 
     def sdk_version(self) -> str:
         return self._s.sdk.version
-
-
-def config_key(cid: int) -> str:
-    """The neutral key of a config (:attr:`Control.key`): its ``POAConfig`` name in lower case
-    ("gain", "usb_bandwidth_limit"), ``config_<n>`` for an ID newer than this binding."""
-    try:
-        return Config(cid).name.lower()
-    except ValueError:
-        return f"config_{cid}"
-
-
-def _config_label(cid: int) -> str:
-    try:
-        return f"POA_{Config(cid).name}"
-    except ValueError:
-        return f"POA_CONFIG_{cid}"

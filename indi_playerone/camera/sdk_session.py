@@ -38,7 +38,7 @@ from .sdk_binding import SdkCameraHandle, SdkLibrary
 from .sdk_link import readout_allowance_s
 from .sdk_types import (
     BITS_FORMAT, FORMAT_BITS, CameraProps, Config, ConfigAttr, ConfigValue, Err, ImgFormat,
-    UNPLUGGED_TEXT, ReadoutState, SdkError, ValueType, base_model, sdk_camera_info,
+    UNPLUGGED_TEXT, ReadoutState, SdkError, ValueType, base_model, config_name, sdk_camera_info,
 )
 
 __all__ = ["CameraSession", "Remembered", "SingleExposure", "unplug_said_plainly"]
@@ -309,10 +309,3 @@ class CameraSession:
             h.stop_exposure()
             h.set_format(BITS_FORMAT[bits])
             self.format = h.format()
-
-
-def config_name(cid: int) -> str:
-    try:
-        return f"POA_{Config(cid).name}"
-    except ValueError:
-        return f"config {cid}"

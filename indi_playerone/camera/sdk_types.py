@@ -15,7 +15,7 @@ from .models import EXPOSURE_RANGE_S, GAIN_RANGE, OFFSET_RANGE, find_model
 __all__ = [
     "ConfigValue", "EBUSY", "SdkCallError", "SdkError", "SdkLoadError", "SdkNotFound", "SdkMissingSymbols",
     "Err",
-    "Config", "ValueType", "ImgFormat", "CameraState", "CameraProps", "ConfigAttr", "SensorMode",
+    "Config", "config_name", "ValueType", "ImgFormat", "CameraState", "CameraProps", "ConfigAttr", "SensorMode",
     "Presets", "ReadoutState", "ReadoutResult", "BAYER_NAMES", "FORMAT_BITS", "BITS_FORMAT",
     "base_model", "sdk_camera_info", "UNPLUGGED_TEXT",
 ]
@@ -91,6 +91,15 @@ class Config(enum.IntEnum):
     PIXEL_BIN_SUM = 29
     MONO_BIN = 30
     EXP = 31  # FLOAT, seconds (SDK 3.8.0+)
+
+
+def config_name(cid: int) -> str:
+    """A ``POAConfig`` ID as the header names it ("POA_GAIN"); ``POA_CONFIG_<n>`` for an ID newer
+    than this binding."""
+    try:
+        return f"POA_{Config(cid).name}"
+    except ValueError:
+        return f"POA_CONFIG_{cid}"
 
 
 class ValueType(enum.IntEnum):

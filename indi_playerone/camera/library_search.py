@@ -182,6 +182,22 @@ class LibrarySearch:
         raise self.not_found(f"The Player One {self.what} ({self.names()[0]}) is not installed, so "
                              f"{self.serves} cannot be used. {self.install_hint()}")
 
+    def load_simulated(self, libraries: LoadedLibraries[L], path: str) -> L:
+        """The simulated SDK library at ``path`` (the package's own build, or the file
+        ``INDI_PLAYERONE_SIM_SDK`` names), loaded once per process through the same binding as
+        the vendor's library. ``not_found`` when the file is missing (a package built without a
+        C compiler, or on a system it is not built for: Linux only) or does not load;
+        ``missing_symbols`` passes through."""
+        if not os.path.exists(path):
+            raise self.not_found(f"The simulated Player One SDK {path} is missing: reinstall the "
+                                 "package (it is built with it on Linux: pip install . or the .deb).")
+        try:
+            return libraries.load(path)
+        except self.missing_symbols:
+            raise
+        except self.load_error as exc:
+            raise self.not_found(f"The simulated Player One SDK could not be loaded: {exc}") from None
+
 
 def load_or_log(load: Callable[[], L], errors: type[Exception], level: int) -> L | None:
     """``load()``, or None with its error logged at ``level``."""

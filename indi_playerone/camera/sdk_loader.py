@@ -94,15 +94,7 @@ def simulated_sdk_path(env: Mapping[str, str] | None = None) -> str:
 
 def load_simulated_sdk(env: Mapping[str, str] | None = None) -> SdkLibrary:
     """The simulated SDK library, loaded once per process, through the same binding as the
-    vendor's. :class:`SdkNotFound` when the file is missing (a package built without a C
-    compiler for it, or on a system it is not built for: Linux only) or does not load."""
-    path = simulated_sdk_path(env)
-    if not os.path.exists(path):
-        raise SdkNotFound(f"The simulated camera library {path} is missing: reinstall the package "
-                          "(it is built with it, on Linux).")
-    try:
-        return _libraries.load(path)
-    except SdkMissingSymbols:
-        raise
-    except SdkLoadError as exc:
-        raise SdkNotFound(f"The simulated camera library could not be loaded: {exc}") from None
+    vendor's (:meth:`.LibrarySearch.load_simulated`). :class:`SdkNotFound` when the file is
+    missing (a package built without a C compiler for it, or on a system it is not built for:
+    Linux only) or does not load."""
+    return SEARCH.load_simulated(_libraries, simulated_sdk_path(env))

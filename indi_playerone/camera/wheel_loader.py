@@ -21,7 +21,6 @@ the camera SDK's (``library_search.py``).
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 
 from .library_search import LibrarySearch, LoadedLibraries
@@ -69,13 +68,9 @@ def simulated_pw_path(env: Mapping[str, str] | None = None) -> str:
 
 
 def load_simulated_pw(env: Mapping[str, str] | None = None) -> PwLibrary:
-    """The simulated SDK library's wheel API (cached); :class:`WheelNotFound` when it was not
-    built (a platform without it) or cannot be loaded."""
-    path = simulated_pw_path(env)
-    if not os.path.exists(path):
-        raise WheelNotFound(f"The simulated Player One SDK {path} is not built (it is built with the "
-                            "package on Linux: pip install . or the .deb)")
-    return _libraries.load(path)
+    """The simulated SDK library's wheel API (cached; :meth:`.LibrarySearch.load_simulated`);
+    :class:`WheelNotFound` when it was not built (a platform without it) or cannot be loaded."""
+    return SEARCH.load_simulated(_libraries, simulated_pw_path(env))
 
 
 def loaded_pw_library(path: str) -> PwLibrary | None:

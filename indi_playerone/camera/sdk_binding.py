@@ -10,12 +10,11 @@ through) and the SDK's own text from ``POAGetErrorString``.
 from __future__ import annotations
 
 import contextlib
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 from indi_playerone._native import ffi, lib
 
+from ..native.busy import BusyCount
 from .interface import CameraError
 from .sdk_types import (  # noqa: F401 (re-exported: the binding's public names)
     EBUSY, CameraProps, CameraState, Config, ConfigAttr, ConfigValue, Err, ImgFormat, Presets,
@@ -119,32 +118,25 @@ class SdkCameraHandle:
         out = ffi.new("poa_sdk_cam_t **")
         sdk.check("poa_sdk_cam_create", lib.poa_sdk_cam_create(sdk._s, camera_id, out))
         self.sdk, self.camera_id, self._c = sdk, camera_id, out[0]
-        self._cv = threading.Condition()
-        self._busy = 0  # threads inside a C call on self._c
+        self._calls = BusyCount()  # threads inside a C call on self._c
 
     def destroy(self) -> None:
         """Refuse new calls, wait until no thread is inside one (callers abort first, so
         waits end at once), then free the C object (joins the reader thread)."""
-        with self._cv:
+        with self._calls.cond:
             c, self._c = self._c, None
-            self._cv.wait_for(lambda: self._busy == 0)
+            self._calls.wait_idle()
         if c is not None:
             lib.poa_sdk_cam_destroy(c)
 
-    @contextlib.contextmanager
-    def _use(self) -> Iterator[Any]:
+    def _use(self) -> contextlib.AbstractContextManager[Any]:
         """The C object, counted as in use so destroy() cannot free it under a caller."""
-        with self._cv:
-            if self._c is None:
-                raise CameraError(f"camera {self.camera_id}: handle already destroyed")
-            self._busy += 1
-            c = self._c
-        try:
-            yield c
-        finally:
-            with self._cv:
-                self._busy -= 1
-                self._cv.notify_all()
+        return self._calls.use(self._live)
+
+    def _live(self) -> Any:
+        if self._c is None:
+            raise CameraError(f"camera {self.camera_id}: handle already destroyed")
+        return self._c
 
     def _call(self, func: str, cfn: Any, *args: Any) -> None:
         with self._use() as c:

@@ -6,7 +6,8 @@ part of ``native/src``:
 * `ser`: the SER writer of recordings, with its kill guard (`ser_guard`, a separate process);
 * `kernels`: the pixel kernels the driver uses (FITS conversion, statistics; the others
   are in ``bench/kernels/``);
-* `simd`: the run-time SIMD choice; `buffers`: zero-copy views handed to C.
+* `simd`: the run-time SIMD choice; `buffers`: zero-copy views handed to C;
+* `busy`: `BusyCount`, the calls in progress on a C object that one thread frees.
 
 Nothing here touches a pixel: numpy arrays and other buffers go to C through
 `ffi.from_buffer` (no copy), outputs are allocated only when the caller passes no

@@ -14,13 +14,14 @@ import enum
 import math
 import threading
 import time
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 import numpy as np
 
 from indi_playerone._native import ffi, lib
 
 from .buffers import Buffer
+from .busy import BusyCount
 from .errors import RingClosed, check
 
 
@@ -110,26 +111,20 @@ class FrameRing:
                                                       _MODES[mode], 1 if prefault else 0))
         self._r = pp[0]
         self._lock = threading.Condition()
-        self._busy = 0
+        self._calls = BusyCount(self._lock)  # threads inside C calls on self._r
         self._closing = False  # close() was called; the slots go with the last held frame
         self._held: set[Frame] = set()
         self.slot_bytes = int(lib.poa_ring_slot_bytes(self._r))
         self.nslots = int(lib.poa_ring_nslots(self._r))
 
-    @contextlib.contextmanager
-    def _use(self) -> Iterator[Any]:
-        """Count threads inside C calls so close() frees the ring only after they left."""
-        with self._lock:
-            if self._r is None or self._closing:
-                raise RingClosed("ring", lib.POA_ECLOSED)
-            self._busy += 1
-            r = self._r
-        try:
-            yield r
-        finally:
-            with self._lock:
-                self._busy -= 1
-                self._lock.notify_all()
+    def _use(self) -> contextlib.AbstractContextManager[Any]:
+        """The C ring, counted as in use so close() frees it only after every caller left."""
+        return self._calls.use(self._open_ring)
+
+    def _open_ring(self) -> Any:
+        if self._r is None or self._closing:
+            raise RingClosed("ring", lib.POA_ECLOSED)
+        return self._r
 
     def push_frame(self, data: Buffer, seq: int, width: int, height: int,
                    pixfmt: int = PixFmt.RAW16, timestamp_ns: int = 0) -> None:
@@ -160,20 +155,17 @@ class FrameRing:
 
     def _release(self, frame: Frame) -> None:
         """Give a slot back; also after close(), which left the slots to the last release."""
-        with self._lock:
+        def take() -> Any:
             self._held.discard(frame)
-            r = self._r
-            if r is None:
+            if self._r is None:
                 raise RingClosed("ring", lib.POA_ECLOSED)
-            self._busy += 1
-        try:
+            return self._r
+
+        def after() -> None:
+            if self._closing and not self._held and self._calls.count == 0:
+                self._destroy_locked()
+        with self._calls.use(take, after) as r:
             check("poa_ring_release", lib.poa_ring_release(r, frame.slot))
-        finally:
-            with self._lock:
-                self._busy -= 1
-                self._lock.notify_all()
-                if self._closing and not self._held and self._busy == 0:
-                    self._destroy_locked()
 
     def counters(self) -> RingCounters:
         c = ffi.new("poa_ring_counters_t *")
@@ -207,7 +199,7 @@ class FrameRing:
             if self._r is None or self._closing:
                 return
             self._closing = True
-            self._lock.wait_for(lambda: self._busy == 0)
+            self._calls.wait_idle()
             if not self._held:
                 self._destroy_locked()
 

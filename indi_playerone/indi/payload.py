@@ -16,7 +16,6 @@ import logging
 import mmap
 import os
 import sys
-from types import TracebackType
 
 __all__ = ["SharedPayload", "memfd_supported"]
 
@@ -147,12 +146,7 @@ class SharedPayload:
     def __enter__(self) -> "SharedPayload":
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def __repr__(self) -> str:

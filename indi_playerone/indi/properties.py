@@ -127,6 +127,10 @@ class Vector(Generic[E]):
 
     kind: ClassVar[str] = ""           # "Number", "Switch", ... as in the tag names
     element_type: ClassVar[type] = object
+    #: The element's field that holds its value, and what makes a value given by the driver
+    #: or a client that field's type.
+    value_field: ClassVar[str] = "value"
+    convert: ClassVar[Callable[[Any], Any]] = staticmethod(lambda value: value)
 
     def __post_init__(self) -> None:
         self.perm = Perm(self.perm)
@@ -158,9 +162,17 @@ class Vector(Generic[E]):
         """Validate a client's new*Vector items; returns the values to apply."""
         raise PropertyError(f"{self.name} cannot be set by a client.")
 
+    def values(self) -> dict[str, Any]:
+        """{element name: value} (a number, a text, a switch's on, a light's state)."""
+        return {el.name: getattr(el, self.value_field) for el in self.elements.values()}
+
+    def set_values(self, values: Mapping[str, Any]) -> None:
+        for name, value in values.items():
+            setattr(self.elements[name], self.value_field, self.convert(value))
+
     def apply(self, values: Mapping[str, Any]) -> None:
         """Store values as returned by :meth:`parse_new`."""
-        raise NotImplementedError
+        self.set_values(values)
 
     def _check_names(self, items: Sequence[tuple[str, ...]]) -> None:
         seen: set[str] = set()
@@ -177,13 +189,7 @@ class Vector(Generic[E]):
 class NumberVector(Vector[Number]):
     kind: ClassVar[str] = "Number"
     element_type: ClassVar[type] = Number
-
-    def values(self) -> dict[str, float]:
-        return {n.name: n.value for n in self.elements.values()}
-
-    def set_values(self, values: Mapping[str, float]) -> None:
-        for name, value in values.items():
-            self.elements[name].value = float(value)
+    convert: ClassVar[Callable[[Any], Any]] = float
 
     def set_limits(self, name: str, min: float, max: float, step: float | None = None) -> None:
         el = self.elements[name]
@@ -209,9 +215,6 @@ class NumberVector(Vector[Number]):
             out[name] = value
         return out
 
-    def apply(self, values: Mapping[str, float]) -> None:
-        self.set_values(values)
-
 
 @dataclass(eq=True)
 class SwitchVector(Vector[Switch]):
@@ -219,6 +222,8 @@ class SwitchVector(Vector[Switch]):
 
     kind: ClassVar[str] = "Switch"
     element_type: ClassVar[type] = Switch
+    value_field: ClassVar[str] = "on"
+    convert: ClassVar[Callable[[Any], Any]] = bool
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -227,8 +232,8 @@ class SwitchVector(Vector[Switch]):
     def on_names(self) -> list[str]:
         return [s.name for s in self.elements.values() if s.on]
 
-    def states(self) -> dict[str, bool]:
-        return {s.name: s.on for s in self.elements.values()}
+    states = Vector.values
+    set_states = Vector.set_values
 
     def set_only(self, name: str | None) -> None:
         """Turn ``name`` on and every other element off (None: all off)."""
@@ -239,10 +244,6 @@ class SwitchVector(Vector[Switch]):
 
     def reset(self) -> None:
         self.set_only(None)
-
-    def set_states(self, states: Mapping[str, bool]) -> None:
-        for name, on in states.items():
-            self.elements[name].on = bool(on)
 
     def parse_new(self, items: Sequence[tuple[str, ...]]) -> dict[str, bool]:
         """Switch semantics as libindi's IUUpdateSwitch: OneOfMany and AtMostOne
@@ -270,28 +271,16 @@ class SwitchVector(Vector[Switch]):
             raise PropertyError(f"{self.name}: at most one switch may be On (got {n_on}).")
         return result
 
-    def apply(self, values: Mapping[str, bool]) -> None:
-        self.set_states(values)
-
 
 @dataclass(eq=True)
 class TextVector(Vector[Text]):
     kind: ClassVar[str] = "Text"
     element_type: ClassVar[type] = Text
-
-    def values(self) -> dict[str, str]:
-        return {t.name: t.value for t in self.elements.values()}
-
-    def set_values(self, values: Mapping[str, str]) -> None:
-        for name, value in values.items():
-            self.elements[name].value = str(value)
+    convert: ClassVar[Callable[[Any], Any]] = str
 
     def parse_new(self, items: Sequence[tuple[str, ...]]) -> dict[str, str]:
         self._check_names(items)
         return {item[0]: item[1] for item in items}
-
-    def apply(self, values: Mapping[str, str]) -> None:
-        self.set_values(values)
 
 
 @dataclass(eq=True)
@@ -303,20 +292,15 @@ class LightVector(Vector[Light]):
 
     kind: ClassVar[str] = "Light"
     element_type: ClassVar[type] = Light
+    value_field: ClassVar[str] = "state"
+    convert: ClassVar[Callable[[Any], Any]] = State
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self.perm = Perm.RO
 
-    def states(self) -> dict[str, State]:
-        return {lt.name: lt.state for lt in self.elements.values()}
-
-    def set_states(self, states: Mapping[str, State | str]) -> None:
-        for name, st in states.items():
-            self.elements[name].state = State(st)
-
-    def apply(self, values: Mapping[str, State | str]) -> None:
-        self.set_states(values)
+    states = Vector.values
+    set_states = Vector.set_values
 
 
 @dataclass(eq=True)

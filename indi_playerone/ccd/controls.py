@@ -177,8 +177,7 @@ class Controls(Component):
                 mode[key].on = auto
                 mode_changed = True
         if mode_changed:
-            mode.state = State.OK
-            self.device.update(mode)
+            self.device.ok(mode)
 
     def _select_preset(self, send: bool = True) -> None:
         """Show the preset that Gain and Offset equal now, else Manual."""
@@ -258,8 +257,7 @@ class Controls(Component):
                 self.device.alert(vector, f"The camera refused {'auto' if on else 'manual'} {name}: {exc}")
                 return
             vector[elem].on = on
-        vector.state = State.OK
-        self.device.update(vector)
+        self.device.ok(vector)
 
     # --- presets --------------------------------------------------------------------------
 
@@ -268,8 +266,7 @@ class Controls(Component):
         chosen = next(name for name, on in values.items() if on)
         if chosen == P.GAIN_PRESET_MANUAL:
             vector.set_only(chosen)
-            vector.state = State.OK
-            self.device.update(vector)
+            self.device.ok(vector)
             return
         if self.activity.refuse_while_camera_busy(vector, "gain preset"):
             return
@@ -306,9 +303,8 @@ class Controls(Component):
             self.device.alert(vector, f"The camera refused the {vector[chosen].label} mode: {exc}")
             return
         vector.apply(values)
-        vector.state = State.OK
         self._save_item(vector.name)  # as the C++ driver does
-        self.device.update(vector)
+        self.device.ok(vector)
 
     @handles(P.FLIP)
     def on_flip(self, vector: Any, values: dict) -> None:
@@ -322,8 +318,7 @@ class Controls(Component):
             return
         vector.apply(values)
         self._update_cfa()  # before the Ok, as the preset above
-        vector.state = State.OK
-        self.device.update(vector)
+        self.device.ok(vector)
 
     @handles(P.DEAD_PIXEL_SUPPRESSION)
     def on_dead_pixels(self, vector: Any, values: dict) -> None:
@@ -337,8 +332,7 @@ class Controls(Component):
                                       f"dead pixel suppression: {exc}")
             return
         vector.set_only("INDI_ENABLED" if on else "INDI_DISABLED")
-        vector.state = State.OK
-        self.device.update(vector)
+        self.device.ok(vector)
 
     def blink_before_exposure(self, abort: threading.Event, failed: Callable[[str], None]) -> bool:
         """Called by the exposure worker before each exposure: take BLINK_COUNT frames of

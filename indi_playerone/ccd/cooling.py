@@ -214,8 +214,7 @@ class Cooling(Component):
         self._set_cooler_switch(True)
         if abs(target - current) < SETPOINT_REACHED_C:
             self.target = None
-            vector.state = State.OK
-            self.device.update(vector)
+            self.device.ok(vector)
             return
         vector.state = State.BUSY
         slope = self._slope()

@@ -108,8 +108,7 @@ class Exposure(Component):
         vector["ABORT"].on = False
         if self.worker is not None:
             self.worker.abort()
-        vector.state = State.OK
-        self.device.update(vector)
+        self.device.ok(vector)
         exp = self.exposure
         exp["CCD_EXPOSURE_VALUE"].value = 0
         exp.state = State.IDLE
@@ -134,8 +133,7 @@ class Exposure(Component):
 
     def exposure_done(self) -> None:
         self.exposure["CCD_EXPOSURE_VALUE"].value = 0
-        self.exposure.state = State.OK
-        self.device.update(self.exposure)
+        self.device.ok(self.exposure)
 
     def exposure_failed(self, message: str) -> None:
         self.device.alert(self.exposure, message)

@@ -148,8 +148,7 @@ class FrameSettings(Component):
             vector.apply(old)
             self.device.alert(vector, f"The camera refused the frame: {exc}")
             return
-        vector.state = State.OK
-        self.device.update(vector)
+        self.device.ok(vector)
 
     @handles(P.CCD_FRAME_RESET)
     def on_frame_reset(self, vector: Any, values: dict) -> None:
@@ -170,8 +169,7 @@ class FrameSettings(Component):
             self.device.alert(vector, f"The camera refused the full frame: {exc}")
             return
         for v in (binning, frame, vector):
-            v.state = State.OK
-            self.device.update(v)
+            self.device.ok(v)
 
     @handles(P.CCD_BINNING)
     def on_binning(self, vector: Any, values: dict) -> None:
@@ -193,10 +191,8 @@ class FrameSettings(Component):
             vector["HOR_BIN"].value = vector["VER_BIN"].value = old
             self.device.alert(vector, f"The camera refused {int(b)}x{int(b)} binning: {exc}")
             return
-        vector.state = State.OK
-        self.device.update(vector)
-        self.frame.state = State.OK
-        self.device.update(self.frame)
+        self.device.ok(vector)
+        self.device.ok(self.frame)
 
     @handles(P.CCD_CAPTURE_FORMAT)
     def on_capture_format(self, vector: Any, values: dict) -> None:
@@ -231,5 +227,4 @@ class FrameSettings(Component):
         if target is None or source.state is State.ALERT:
             return
         target.set_only(source.on_names()[0])
-        target.state = State.OK
-        self.device.update(target)
+        self.device.ok(target)

@@ -120,8 +120,7 @@ class Imaging(Component):
             return
         fits_header.apply(self.fits_records, write)
         vector.apply(fits_header.shown_values(self.fits_records))
-        vector.state = State.OK
-        self.device.update(vector, write.note)
+        self.device.ok(vector, write.note)
 
     # --- frames ---------------------------------------------------------------------------
 
@@ -291,8 +290,7 @@ class Imaging(Component):
             else:
                 with device.lock:
                     self.file_path["FILE_PATH"].value = path
-                    self.file_path.state = State.OK
-                    device.update(self.file_path)
+                    device.ok(self.file_path)
                     device.log(f"Image saved to {path}")
         with device.lock:
             if aborted.is_set():

@@ -86,8 +86,7 @@ class StreamReports:
                 return False
             stream = streaming.v(P.CCD_VIDEO_STREAM)
             if stream.state is not State.OK:
-                stream.state = State.OK
-                streaming.device.update(stream)
+                streaming.device.ok(stream)
         return True
 
     def stream_warning(self, text: str) -> None:
@@ -102,8 +101,7 @@ class StreamReports:
                 return
             fps = streaming.v(P.FPS)
             fps["EST_FPS"].value, fps["AVG_FPS"].value = est, avg
-            fps.state = State.OK
-            streaming.device.update(fps)
+            streaming.device.ok(fps)
             if news:
                 streaming.device.log(f"Frames dropped so far: {news}.", "WARNING")
 

@@ -227,14 +227,12 @@ class Streaming(Component):
                         "WARNING")
             return
         vector.set_only("RAW")
-        vector.state = State.OK
-        self.device.update(vector)
+        self.device.ok(vector)
 
     @handles(P.CCD_STREAM_RECORDER)
     def on_stream_recorder(self, vector: Any, values: dict) -> None:
         vector.set_only("SER")
-        vector.state = State.OK
-        self.device.update(vector)
+        self.device.ok(vector)
 
     @handles(P.LIMITS)
     def on_limits(self, vector: Any, values: dict) -> None:

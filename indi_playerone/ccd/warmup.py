@@ -77,8 +77,7 @@ class WarmUp:
             self._stop.set()
             if want:
                 vector.set_only("CONNECT")
-                vector.state = State.OK
-                device.update(vector, "Warm-up cancelled; the camera stays connected.")
+                device.ok(vector, "Warm-up cancelled; the camera stays connected.")
             else:
                 device.update(vector, "Skipping the rest of the warm-up.")
             return True
@@ -134,8 +133,7 @@ class WarmUp:
                 return  # disconnected meanwhile (driver exit)
             if self._keep:  # a CONNECT cancelled the warm-up: hold where it is
                 cooling.target = None
-                cooling.temperature.state = State.OK
-                device.update(cooling.temperature)
+                device.ok(cooling.temperature)
                 return
             temp_c = cooling.temperature["CCD_TEMPERATURE_VALUE"].value
             cooling.target = None

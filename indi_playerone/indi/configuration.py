@@ -135,5 +135,4 @@ class Configuration(Component):
         except ConfigError as exc:
             self.device.alert(vector, str(exc))
             return
-        vector.state = State.OK
-        self.device.update(vector, message)
+        self.device.ok(vector, message)

@@ -100,9 +100,7 @@ class JoystickControl(Component):
 
     @handles(USEJOYSTICK)
     def on_use(self, vector: Any, values: dict) -> None:
-        vector.apply(values)
-        vector.state = State.OK
-        self.device.update(vector)
+        self.device.accept(vector, values)
         self.device.show(self.settings, self.enabled)
         if self.enabled:
             self._snoop()
@@ -122,8 +120,7 @@ class JoystickControl(Component):
                 self.device.alert(vector, f"Cannot change controller type to {element.strip()}.")
                 return
         vector.apply({k: v.strip() for k, v in values.items()})
-        vector.state = State.OK
-        self.device.update(vector)
+        self.device.ok(vector)
         if self.enabled:
             self._snoop()
 

@@ -191,8 +191,7 @@ class DefaultDevice(Device):
             self.configuration.load_quietly(lambda n: n in connected
                                             and n not in self.not_loaded_at_connect)
             vector.set_only("CONNECT")
-            vector.state = State.OK
-            self.update(vector)
+            self.ok(vector)
             self.log(self.online_message())
         elif not want and self.connected:
             self.disconnect()
@@ -222,11 +221,9 @@ class DefaultDevice(Device):
 
     @handles(N.DEBUG)
     def on_debug(self, vector: Any, values: dict) -> None:
-        vector.apply(values)
-        vector.state = State.OK
         if self._log_handler is not None:
             self._log_handler.debug_enabled = bool(values.get("ENABLE", False))
-        self.update(vector)
+        self.accept(vector, values)
 
     @handles(N.SIMULATION)
     def on_simulation(self, vector: Any, values: dict) -> None:

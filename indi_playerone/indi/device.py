@@ -67,6 +67,12 @@ class Device:
         without a handler gets, and the last step of most handlers."""
         with self.lock:
             vector.apply(values)
+            self.ok(vector, message)
+
+    def ok(self, vector: Vector, message: str | None = None) -> None:
+        """State Ok and tell the clients: the last step of a handler that has set the values
+        itself (or of a driver-side change)."""
+        with self.lock:
             vector.state = State.OK
             self.update(vector, message)
 
@@ -152,9 +158,7 @@ class Device:
                 if vector.handler is not None:
                     vector.handler(vector, values)
                 else:
-                    vector.apply(values)
-                    vector.state = State.OK
-                    self.update(vector)
+                    self.accept(vector, values)
             except Exception as exc:  # a handler bug must not kill the reader thread
                 _log.exception("handler of %s.%s failed", self.name, name)
                 try:

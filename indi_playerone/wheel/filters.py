@@ -108,5 +108,4 @@ class FilterNames(Component):
             self.device.alert(vector, f"{what} not stored in the wheel: {exc}")
             return
         show(stored)
-        vector.state = State.OK
-        self.device.update(vector, f"{what} stored in the wheel.")
+        self.device.ok(vector, f"{what} stored in the wheel.")

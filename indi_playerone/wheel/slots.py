@@ -137,8 +137,7 @@ class FilterSlots(Component):
                 return
             if here + 1 == target:
                 vector["FILTER_SLOT_VALUE"].value = target
-                vector.state = State.OK
-                self.device.update(vector, f"Already at slot {target} ({self._name(target)}).")
+                self.device.ok(vector, f"Already at slot {target} ({self._name(target)}).")
                 return
             self._goto(target - 1)
         except WheelError as exc:
@@ -230,8 +229,7 @@ class FilterSlots(Component):
                     Kind.SELF_CHECK: "Self-check done: the wheel is at"}[job.kind]
             self.device.update(vector, f"{done} {where}.")
             if job.kind is Kind.CALIBRATE:
-                self.calibration.state = State.OK
-                self.device.update(self.calibration, f"Calibrated: the wheel is at {where}.")
+                self.device.ok(self.calibration, f"Calibrated: the wheel is at {where}.")
 
     def _failed(self, job: Job, exc: WheelError) -> None:
         text = f"Lost the wheel while {job.describe()}: {exc}"

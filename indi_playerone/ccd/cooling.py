@@ -39,7 +39,7 @@ from ..camera.interface import (
     KEY_FAN_POWER, KEY_HEATER_POWER, CameraBackend, CameraError, Control, control_by_key,
 )
 from ..camera.models import find_model
-from ..indi.component import Component, handles
+from ..indi.component import Component, IfPresent, handles
 from ..indi.defaultdevice import DefaultDevice
 from ..indi.envvars import float_from_env
 from ..indi.logbridge import NOT_TO_CLIENT
@@ -81,17 +81,17 @@ def model_delta_t(model: str) -> tuple[float, float] | None:
 class Cooling(Component):
     """Owns the temperature vectors and, while connected, the `TemperatureMonitor`."""
 
+    vector_table = {"ramp": IfPresent(P.CCD_TEMP_RAMP), "power": IfPresent(P.CCD_COOLER_POWER),
+                    "cooler": IfPresent(P.CCD_COOLER), "warmup_switch": IfPresent(P.CCD_WARMUP),
+                    "warmup_settings": IfPresent(P.CCD_WARMUP_SETTINGS)}
+
     def __init__(self, device: DefaultDevice, camera: CameraBackend,
                  finish_disconnect: Callable[[], None]) -> None:
         super().__init__(device)
         self.camera = camera
         has_cooler = camera.info.has_cooler
         self.temperature = self.build(P.CCD_TEMPERATURE, perm=None if has_cooler else "ro")
-        self.ramp = self.build_present(P.CCD_TEMP_RAMP)
-        self.power = self.build_present(P.CCD_COOLER_POWER)
-        self.cooler = self.build_present(P.CCD_COOLER)
-        self.warmup = WarmUp(self, self.build_present(P.CCD_WARMUP),
-                             self.build_present(P.CCD_WARMUP_SETTINGS), finish_disconnect)
+        self.warmup = WarmUp(self, self.warmup_switch, self.warmup_settings, finish_disconnect)
         self.monitor: TemperatureMonitor | None = None
         self.target: float | None = None      # where the user wants to go
         self.setpoint: float | None = None    # what the camera was last told

@@ -50,6 +50,9 @@ class CameraRecovery(Protocol):
 
 
 class Exposure(Component):
+    vector_table = {"exposure": P.CCD_EXPOSURE, "abort": P.CCD_ABORT_EXPOSURE,
+                    "fast_toggle": P.CCD_FAST_TOGGLE, "fast_count": P.CCD_FAST_COUNT}
+
     def __init__(self, device: DefaultDevice, camera: CameraBackend, activity: CameraActivity,
                  output: ImageOutput, before: BeforeExposure, recovery: CameraRecovery) -> None:
         super().__init__(device)
@@ -59,10 +62,6 @@ class Exposure(Component):
         self.output = output
         self.before = before
         self.worker: ExposureWorker | None = None
-        self.exposure = self.build(P.CCD_EXPOSURE)
-        self.abort = self.build(P.CCD_ABORT_EXPOSURE)
-        self.fast_toggle = self.build(P.CCD_FAST_TOGGLE)
-        self.fast_count = self.build(P.CCD_FAST_COUNT)
         self.exposure.set_limits("CCD_EXPOSURE_VALUE", *camera.info.exposure_range_s)
         activity.exposure = self
 

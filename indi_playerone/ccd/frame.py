@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..camera.interface import CameraBackend, CameraError
-from ..indi.component import Component, handles
+from ..indi.component import Component, IfPresent, handles
 from ..indi.defaultdevice import DefaultDevice
 from ..indi.properties import State
 from . import names as P
@@ -49,18 +49,16 @@ def limit_region(vector: Any, width: int, height: int) -> None:
 
 
 class FrameSettings(Component):
+    vector_table = {"frame": P.CCD_FRAME, "reset": P.CCD_FRAME_RESET, "binning": P.CCD_BINNING,
+                    "capture": P.CCD_CAPTURE_FORMAT, "info": P.CCD_INFO,
+                    "cfa": IfPresent(P.CCD_CFA)}
+
     def __init__(self, device: DefaultDevice, camera: CameraBackend,
                  activity: CameraActivity) -> None:
         super().__init__(device)
         self.camera = camera
         self.activity = activity
         info = camera.info
-        self.frame = self.build(P.CCD_FRAME)
-        self.reset = self.build(P.CCD_FRAME_RESET)
-        self.binning = self.build(P.CCD_BINNING)
-        self.capture = self.build(P.CCD_CAPTURE_FORMAT)
-        self.info = self.build(P.CCD_INFO)
-        self.cfa = self.build_present(P.CCD_CFA)
         self.video_format: Any = None  # built at connect from the camera's formats
         limit_region(self.frame, info.width, info.height)
         self.frame["WIDTH"].value, self.frame["HEIGHT"].value = info.width, info.height

@@ -39,6 +39,12 @@ log = logging.getLogger(__name__)
 
 
 class Imaging(Component):
+    vector_table = {"transfer_format": P.CCD_TRANSFER_FORMAT, "compression": P.CCD_COMPRESSION,
+                    "blob": P.CCD1, "frame_type_vector": P.CCD_FRAME_TYPE, "scope": P.SCOPE_INFO,
+                    "wcs": P.WCS_CONTROL, "upload_mode": P.UPLOAD_MODE,
+                    "upload_settings": P.UPLOAD_SETTINGS, "fits_header": P.FITS_HEADER,
+                    "file_path": P.CCD_FILE_PATH, "rotation": P.CCD_ROTATION}
+
     def __init__(self, device: DefaultDevice, camera: CameraBackend, frame: FrameSettings,
                  snooping: Snooping) -> None:
         super().__init__(device)
@@ -48,17 +54,6 @@ class Imaging(Component):
         self.fits_records: dict[str, tuple[str, object, str]] = {}
         # The coming image's payload and the offset the frame goes to (frame_buffer).
         self._prepared: tuple[SharedPayload, int] | None = None
-        self.transfer_format = self.build(P.CCD_TRANSFER_FORMAT)
-        self.compression = self.build(P.CCD_COMPRESSION)
-        self.blob = self.build(P.CCD1)
-        self.frame_type_vector = self.build(P.CCD_FRAME_TYPE)
-        self.scope = self.build(P.SCOPE_INFO)
-        self.wcs = self.build(P.WCS_CONTROL)
-        self.upload_mode = self.build(P.UPLOAD_MODE)
-        self.upload_settings = self.build(P.UPLOAD_SETTINGS)
-        self.fits_header = self.build(P.FITS_HEADER)
-        self.file_path = self.build(P.CCD_FILE_PATH)
-        self.rotation = self.build(P.CCD_ROTATION)
 
     def define_on_demand(self) -> None:
         """At connect: CCD_FILE_PATH while uploads go to disk, CCD_ROTATION while WCS is on."""

@@ -31,10 +31,11 @@ log = logging.getLogger(__name__)
 
 
 class Recovery(Component):
+    vector_table = {"switch": P.CCD_USB_RESET}
+
     def __init__(self, device: DefaultDevice, camera: CameraBackend) -> None:
         super().__init__(device)
         self.camera = camera
-        self.switch = self.build(P.CCD_USB_RESET)
 
     def enabled(self) -> bool:
         with self.device.lock:

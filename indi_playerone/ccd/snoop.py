@@ -225,9 +225,10 @@ def telescope_optics(state: SnoopedState, active: dict[str, str]) -> tuple[float
 class Snooping(Component):
     """ACTIVE_DEVICES (always present) and what the devices it names report."""
 
+    vector_table = {"vector": P.ACTIVE_DEVICES}
+
     def __init__(self, device: DefaultDevice) -> None:
         super().__init__(device)
-        self.vector = self.build(P.ACTIVE_DEVICES)
         self.state = SnoopedState()
 
     def active_devices(self) -> dict[str, str]:

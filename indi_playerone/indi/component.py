@@ -11,12 +11,13 @@ refuses a vector that a second owner builds (no silent override).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Iterable, Mapping, Protocol, TypeVar
 
 from .properties import Handler, Vector
 from .spec import ElementSpec, PropertySpec, build_vector, with_elements
 
-__all__ = ["handles", "handlers_of", "Component", "Host"]
+__all__ = ["handles", "handlers_of", "Component", "Host", "IfPresent"]
 
 _MARK = "_indi_handles"
 F = TypeVar("F", bound=Callable[..., None])
@@ -61,17 +62,34 @@ class Host(Protocol):
     def unregister(self, owner: object, spec: PropertySpec) -> None: ...
 
 
+@dataclass(frozen=True)
+class IfPresent:
+    """An entry of :attr:`Component.vector_table` built only if the device has the spec (its
+    capabilities say so); the attribute is None otherwise."""
+
+    spec: PropertySpec
+
+
 class Component:
-    """A part of a device. Subclasses build their vectors with :meth:`build` (usually in
-    ``__init__`` for the vectors that always exist, at connect for the ones the hardware
-    shapes) and mark their handlers with :func:`handles`. A subclass that publishes
-    through its device types ``device`` as the device class it is made for."""
+    """A part of a device. Its vectors that take only the spec's shape are declared in
+    :attr:`vector_table` and built when the component is made; the others it builds with
+    :meth:`build` (at connect for the ones the hardware shapes). Handlers are marked with
+    :func:`handles`. A subclass that publishes through its device types ``device`` as the
+    device class it is made for."""
 
     device: Any
+    #: Attribute name -> spec (or :class:`IfPresent`) of the vectors built by ``__init__``,
+    #: each stored in that attribute.
+    vector_table: ClassVar[Mapping[str, PropertySpec | IfPresent]] = {}
 
     def __init__(self, device: Host) -> None:
         self.device = device
         self._handlers = handlers_of(self)
+        for attr, entry in self.vector_table.items():
+            if isinstance(entry, IfPresent):
+                setattr(self, attr, self.build_present(entry.spec))
+            else:
+                setattr(self, attr, self.build(entry))
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -42,10 +42,10 @@ class Configuration(Component):
     """Owns CONFIG_PROCESS; loads and saves the device's saved vectors."""
 
     device: ConfiguredDevice
+    vector_table = {"vector": N.CONFIG_PROCESS}
 
     def __init__(self, device: ConfiguredDevice) -> None:
         super().__init__(device)
-        self.vector = self.build(N.CONFIG_PROCESS)
         self._loading = False  # no save_item while a file is being applied (libindi)
 
     def path(self) -> Path:

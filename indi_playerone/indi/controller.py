@@ -68,14 +68,14 @@ def _kind(element: str) -> str:
 class JoystickControl(Component):
     """The joystick vectors of one device and what their snooped updates mean."""
 
+    vector_table = {"use": USEJOYSTICK, "source": SNOOP_JOYSTICK}
+
     def __init__(self, device: Host, mappings: tuple[Mapping, ...],
                  on_joystick: Callable[[str, float, float], None],
                  on_button: Callable[[str, bool], None]) -> None:
         super().__init__(device)
         self._mappings = {m.action: m for m in mappings}
         self._on_joystick, self._on_button = on_joystick, on_button
-        self.use = self.build(USEJOYSTICK)
-        self.source = self.build(SNOOP_JOYSTICK)
         self.settings = self.build(JOYSTICKSETTINGS, [TextSpec(m.action, m.action, m.default) for m in mappings])
 
     @property

@@ -22,15 +22,13 @@ __all__ = ["WheelIdentity"]
 
 class WheelIdentity(Component):
     device: DefaultDevice
+    vector_table = {"serial": N.SERIAL_NUMBER, "sdk": N.SDK, "custom": N.WHEEL_CUSTOM_NAME}
 
     def __init__(self, device: DefaultDevice, wheel: PhoenixWheel) -> None:
         super().__init__(device)
         self.wheel = wheel
-        self.serial = self.build(N.SERIAL_NUMBER)
         self.serial["SN#"].value = self.wheel.info.serial
-        self.sdk = self.build(N.SDK)
         self.sdk["VERSION"].value = self.wheel.sdk.version
-        self.custom = self.build(N.WHEEL_CUSTOM_NAME)
         self.custom["CUSTOM_NAME"].value = self.wheel.info.custom_name
 
     def on_connect(self) -> None:

@@ -55,16 +55,15 @@ def move_timeout_s() -> float:
 
 class FilterSlots(Component):
     device: DefaultDevice
+    vector_table = {"slot": N.FILTER_SLOT, "one_way": N.FILTER_UNIDIRECTIONAL_MOTION,
+                    "calibration": N.FILTER_CALIBRATION}
 
     def __init__(self, device: DefaultDevice, wheel: PhoenixWheel, name_of: Callable[[int], str]) -> None:
         """``name_of(slot)``: the filter's name, for the messages (:meth:`.FilterNames.name_of`)."""
         super().__init__(device)
         self.wheel = wheel
         self._name = name_of
-        self.slot = self.build(N.FILTER_SLOT)
         self.slot.set_limits("FILTER_SLOT_VALUE", 1, self.wheel.info.slots, 1)
-        self.one_way = self.build(N.FILTER_UNIDIRECTIONAL_MOTION)
-        self.calibration = self.build(N.FILTER_CALIBRATION)
         self.watcher: MoveWatcher | None = None
 
     # --- lifecycle -------------------------------------------------------------------------

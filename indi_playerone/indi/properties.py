@@ -286,18 +286,14 @@ class TextVector(Vector[Text]):
 @dataclass(eq=True)
 class LightVector(Vector[Light]):
     """Lights are read-only by nature and carry no perm on the wire; ``perm`` is
-    fixed at ``ro`` so a client ``new`` is refused like any read-only vector."""
+    fixed at ``ro`` (not an argument) so a client ``new`` is refused like any read-only vector."""
 
-    perm: Perm = Perm.RO
+    perm: Perm = field(default=Perm.RO, init=False)
 
     kind: ClassVar[str] = "Light"
     element_type: ClassVar[type] = Light
     value_field: ClassVar[str] = "state"
     convert: ClassVar[Callable[[Any], Any]] = State
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.perm = Perm.RO
 
     states = Vector.values
     set_states = Vector.set_values

@@ -60,10 +60,7 @@ def _step(c: Control) -> float:
 class Controls(Component):
     def __init__(self, device: DefaultDevice, camera: CameraBackend, activity: CameraActivity,
                  frame: FrameSettings, save_item: Callable[[str], None]) -> None:
-        super().__init__(device)
-        self.camera = camera
-        self.activity = activity
-        self.frame = frame
+        super().__init__(device, camera=camera, activity=activity, frame=frame)
         self._save_item = save_item  # configuration: the C++ driver saves some changes at once
         self._controls: dict[str, Control] = {}
         self._names: dict[str, str] = {}  # Control.key -> element name

@@ -87,8 +87,7 @@ class Cooling(Component):
 
     def __init__(self, device: DefaultDevice, camera: CameraBackend,
                  finish_disconnect: Callable[[], None]) -> None:
-        super().__init__(device)
-        self.camera = camera
+        super().__init__(device, camera=camera)
         has_cooler = camera.info.has_cooler
         self.temperature = self.build(P.CCD_TEMPERATURE, perm=None if has_cooler else "ro")
         self.warmup = WarmUp(self, self.warmup_switch, self.warmup_settings, finish_disconnect)

@@ -55,12 +55,8 @@ class Exposure(Component):
 
     def __init__(self, device: DefaultDevice, camera: CameraBackend, activity: CameraActivity,
                  output: ImageOutput, before: BeforeExposure, recovery: CameraRecovery) -> None:
-        super().__init__(device)
-        self.recovery = recovery
-        self.camera = camera
-        self.activity = activity
-        self.output = output
-        self.before = before
+        super().__init__(device, camera=camera, activity=activity, output=output, before=before,
+                         recovery=recovery)
         self.worker: ExposureWorker | None = None
         self.exposure.set_limits("CCD_EXPOSURE_VALUE", *camera.info.exposure_range_s)
         activity.exposure = self

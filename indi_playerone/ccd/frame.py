@@ -55,9 +55,7 @@ class FrameSettings(Component):
 
     def __init__(self, device: DefaultDevice, camera: CameraBackend,
                  activity: CameraActivity) -> None:
-        super().__init__(device)
-        self.camera = camera
-        self.activity = activity
+        super().__init__(device, camera=camera, activity=activity)
         info = camera.info
         self.video_format: Any = None  # built at connect from the camera's formats
         limit_region(self.frame, info.width, info.height)

@@ -127,8 +127,7 @@ class Guiding(Component):
     """TELESCOPE_TIMED_GUIDE_NS/WE on a device whose camera has an ST4 port."""
 
     def __init__(self, device: DefaultDevice, camera: CameraBackend) -> None:
-        super().__init__(device)
-        self.camera = camera
+        super().__init__(device, camera=camera)
         self._axes: dict[str, GuideAxis] = {}
         self.vectors = {axis: self.build_present(spec) for axis, (spec, _) in AXES.items()}
 

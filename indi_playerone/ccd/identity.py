@@ -32,8 +32,7 @@ USB2_WARNING = (
 
 class Identity(Component):
     def __init__(self, device: DefaultDevice, camera: CameraBackend) -> None:
-        super().__init__(device)
-        self.camera = camera
+        super().__init__(device, camera=camera)
 
     def connect(self) -> None:
         """Build the identity vectors from the opened camera; called once per connect before

@@ -47,10 +47,7 @@ class Imaging(Component):
 
     def __init__(self, device: DefaultDevice, camera: CameraBackend, frame: FrameSettings,
                  snooping: Snooping) -> None:
-        super().__init__(device)
-        self.camera = camera
-        self.frame = frame
-        self.snooping = snooping
+        super().__init__(device, camera=camera, frame=frame, snooping=snooping)
         self.fits_records: dict[str, tuple[str, object, str]] = {}
         # The coming image's payload and the offset the frame goes to (frame_buffer).
         self._prepared: tuple[SharedPayload, int] | None = None

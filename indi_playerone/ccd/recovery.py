@@ -34,8 +34,7 @@ class Recovery(Component):
     vector_table = {"switch": P.CCD_USB_RESET}
 
     def __init__(self, device: DefaultDevice, camera: CameraBackend) -> None:
-        super().__init__(device)
-        self.camera = camera
+        super().__init__(device, camera=camera)
 
     def enabled(self) -> bool:
         with self.device.lock:

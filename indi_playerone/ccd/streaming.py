@@ -49,10 +49,7 @@ RECORD_MODES = {"RECORD_ON": "manual", "RECORD_DURATION_ON": "duration", "RECORD
 class Streaming(Component):
     def __init__(self, device: DefaultDevice, camera: CameraBackend, activity: CameraActivity,
                  frame: FrameSettings) -> None:
-        super().__init__(device)
-        self.camera = camera
-        self.activity = activity
-        self.frame = frame
+        super().__init__(device, camera=camera, activity=activity, frame=frame)
         self.worker: StreamWorker | None = None  # the running stream's
         self._stream_saved: tuple[Any, int] | None = None  # (roi, bits) to restore after streaming
         self.vectors = {spec.name: self.build_present(spec) for spec in P.STREAM_SPECS}

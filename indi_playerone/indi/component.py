@@ -82,8 +82,12 @@ class Component:
     #: each stored in that attribute.
     vector_table: ClassVar[Mapping[str, PropertySpec | IfPresent]] = {}
 
-    def __init__(self, device: Host) -> None:
+    def __init__(self, device: Host, **parts: Any) -> None:
+        """`parts`: what this component talks to besides its device (the camera, the other
+        components it is given), each kept as the attribute of its name."""
         self.device = device
+        for name, part in parts.items():
+            setattr(self, name, part)
         self._handlers = handlers_of(self)
         for attr, entry in self.vector_table.items():
             if isinstance(entry, IfPresent):

@@ -38,8 +38,7 @@ class FilterNames(Component):
     device: DefaultDevice
 
     def __init__(self, device: DefaultDevice, wheel: PhoenixWheel) -> None:
-        super().__init__(device)
-        self.wheel = wheel
+        super().__init__(device, wheel=wheel)
         slots = range(1, self.wheel.info.slots + 1)
         self.names = self.build(N.FILTER_NAME, [N.slot_name_element(s, default_name(s)) for s in slots])
         self.offsets = self.build(N.FILTER_FOCUS_OFFSETS, [N.focus_offset_element(s, 0) for s in slots])

@@ -25,8 +25,7 @@ class WheelIdentity(Component):
     vector_table = {"serial": N.SERIAL_NUMBER, "sdk": N.SDK, "custom": N.WHEEL_CUSTOM_NAME}
 
     def __init__(self, device: DefaultDevice, wheel: PhoenixWheel) -> None:
-        super().__init__(device)
-        self.wheel = wheel
+        super().__init__(device, wheel=wheel)
         self.serial["SN#"].value = self.wheel.info.serial
         self.sdk["VERSION"].value = self.wheel.sdk.version
         self.custom["CUSTOM_NAME"].value = self.wheel.info.custom_name

@@ -60,8 +60,7 @@ class FilterSlots(Component):
 
     def __init__(self, device: DefaultDevice, wheel: PhoenixWheel, name_of: Callable[[int], str]) -> None:
         """``name_of(slot)``: the filter's name, for the messages (:meth:`.FilterNames.name_of`)."""
-        super().__init__(device)
-        self.wheel = wheel
+        super().__init__(device, wheel=wheel)
         self._name = name_of
         self.slot.set_limits("FILTER_SLOT_VALUE", 1, self.wheel.info.slots, 1)
         self.watcher: MoveWatcher | None = None

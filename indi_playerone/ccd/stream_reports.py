@@ -124,8 +124,7 @@ class StreamReports:
         c = worker.counters if worker is not None else StreamCounters()
         skipped = f" ({c.skipped} skipped: 1 frame in N kept)" if c.skipped else ""
         summary = (f"Video stream stopped: {c.frames} frames{skipped}, {c.recorded} recorded, "
-                   f"{c.previews} previews; dropped {c.camera_dropped} in the camera, "
-                   f"{c.host_dropped} in the host buffer, {c.recorder_dropped} by the recorder.")
+                   f"{c.previews} previews; dropped {c.drops.text()}.")
         with self._reporting() as ok:
             if not ok or worker is not streaming.worker:
                 streaming.device.log(summary)

@@ -27,7 +27,7 @@ import os
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Protocol
 
@@ -61,18 +61,36 @@ TEST_STALL_ENV = "INDI_PLAYERONE_TEST_STREAM_STALL_S"
 
 
 @dataclass
+class Drops:
+    """Frames lost, by where: in the camera (its buffer overflowed), in the host buffer (the
+    consumer fell behind: the oldest frame was dropped), by the recorder (a write failed)."""
+
+    camera: int = 0
+    host: int = 0
+    recorder: int = 0
+
+    WHERE = {"camera": "in the camera", "host": "in the host buffer", "recorder": "by the recorder"}
+
+    def text(self, since: Drops | None = None) -> str:
+        """"N in the camera, M in the host buffer, K by the recorder"; with `since`, only the
+        counts that rose since then, and `since` catches up."""
+        said = []
+        for f in fields(self):
+            count = getattr(self, f.name)
+            if since is None or count > getattr(since, f.name):
+                said.append(f"{count} {self.WHERE[f.name]}")
+                if since is not None:
+                    setattr(since, f.name, count)
+        return ", ".join(said)
+
+
+@dataclass
 class StreamCounters:
     frames: int = 0  # frames received from the camera
     skipped: int = 0  # not kept: STREAMING_DIVISOR_VALUE
     recorded: int = 0
     previews: int = 0
-    camera_dropped: int = 0
-    host_dropped: int = 0
-    recorder_dropped: int = 0
-
-    @property
-    def dropped(self) -> int:
-        return self.camera_dropped + self.host_dropped + self.recorder_dropped
+    drops: Drops = field(default_factory=Drops)
 
 
 class StreamSink(Protocol):
@@ -203,7 +221,7 @@ class StreamWorker:
         arrivals: deque[float] = deque()
         last_stats = time.monotonic()
         last_preview = 0.0
-        reported = StreamCounters()
+        reported = Drops()
         try:
             while not self._stop.is_set():
                 with self._lock:
@@ -260,7 +278,7 @@ class StreamWorker:
                 self._record(recorder, frame)
                 self.counters.recorded += 1
             except RecordError as exc:
-                self.counters.recorder_dropped += 1
+                self.counters.drops.recorder += 1
                 with self._lock:
                     if self._recorder is recorder:
                         self._recorder = None
@@ -340,28 +358,22 @@ class StreamWorker:
     def _fold_run(self) -> None:
         """Video is restarted (new exposure): keep the finished run's drops in the totals."""
         self._update_drops()
-        self._camera_base = self.counters.camera_dropped
-        self._host_base = self.counters.host_dropped
+        self._camera_base = self.counters.drops.camera
+        self._host_base = self.counters.drops.host
 
     def _update_drops(self) -> None:
-        self.counters.camera_dropped = self._camera_base + max(
-            0, self._camera_drops() - self._run_base)
-        self.counters.host_dropped = self._host_base + self._host_drops()
+        drops = self.counters.drops
+        drops.camera = self._camera_base + max(0, self._camera_drops() - self._run_base)
+        drops.host = self._host_base + self._host_drops()
 
     def _lost(self) -> int:
         """Frames lost so far in the camera and the host buffer (counts brought up to date)."""
         self._update_drops()
-        return self.counters.camera_dropped + self.counters.host_dropped
+        return self.counters.drops.camera + self.counters.drops.host
 
-    def _report_stats(self, arrivals: deque[float], reported: StreamCounters) -> None:
+    def _report_stats(self, arrivals: deque[float], reported: Drops) -> None:
         self._update_drops()
         c = self.counters
         est = 1.0 / (arrivals[-1] - arrivals[-2]) if len(arrivals) >= 2 and arrivals[-1] > arrivals[-2] else 0.0
         avg = float(len(arrivals))
-        news = []
-        for label, attr in (("in the camera", "camera_dropped"), ("in the host buffer", "host_dropped"),
-                            ("by the recorder", "recorder_dropped")):
-            if getattr(c, attr) > getattr(reported, attr):
-                news.append(f"{getattr(c, attr)} {label}")
-                setattr(reported, attr, getattr(c, attr))
-        self._sink.stream_stats(est, avg, c, ", ".join(news))
+        self._sink.stream_stats(est, avg, c, c.drops.text(since=reported))

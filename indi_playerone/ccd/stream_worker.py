@@ -217,7 +217,7 @@ class StreamWorker:
             exposure = self._start_video()
         except CameraError as exc:
             return f"Could not start streaming: {exc}"
-        self._run_base = self._camera_drops()
+        self._run_base = self._video_drops()[0]
         arrivals: deque[float] = deque()
         last_stats = time.monotonic()
         last_preview = 0.0
@@ -326,8 +326,7 @@ class StreamWorker:
     def _host_fill(self) -> dict[str, int] | None:
         """The host buffer now: ready (frames waiting), free_slots, host_dropped (this video
         run's), if the backend tells."""
-        counters = getattr(self._camera, "video_counters", None)
-        c = counters() if counters is not None else {}
+        c = self._camera.video_counters()
         if "ready" not in c:
             return None
         return {k: int(c.get(k, 0)) for k in ("ready", "free_slots", "host_dropped")}
@@ -342,18 +341,11 @@ class StreamWorker:
         self._sink.stream_record_ended(recorder, reason, ok)
 
     # -- counters ------------------------------------------------------------------------------
-    def _camera_drops(self) -> int:
-        counters = getattr(self._camera, "video_counters", None)
-        if counters is not None:
-            return int(counters().get("camera_dropped", 0))
-        try:
-            return self._camera.dropped_frames()
-        except CameraError:
-            return 0
-
-    def _host_drops(self) -> int:
-        counters = getattr(self._camera, "video_counters", None)
-        return int(counters().get("host_dropped", 0)) if counters is not None else 0
+    def _video_drops(self) -> tuple[int, int]:
+        """(camera_dropped, host_dropped) of this video run, from the backend's
+        ``video_counters`` (zeros before a run)."""
+        c = self._camera.video_counters()
+        return int(c.get("camera_dropped", 0)), int(c.get("host_dropped", 0))
 
     def _fold_run(self) -> None:
         """Video is restarted (new exposure): keep the finished run's drops in the totals."""
@@ -362,9 +354,9 @@ class StreamWorker:
         self._host_base = self.counters.drops.host
 
     def _update_drops(self) -> None:
-        drops = self.counters.drops
-        drops.camera = self._camera_base + max(0, self._camera_drops() - self._run_base)
-        drops.host = self._host_base + self._host_drops()
+        drops, (camera, host) = self.counters.drops, self._video_drops()
+        drops.camera = self._camera_base + max(0, camera - self._run_base)
+        drops.host = self._host_base + host
 
     def _lost(self) -> int:
         """Frames lost so far in the camera and the host buffer (counts brought up to date)."""

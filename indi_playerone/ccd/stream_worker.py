@@ -23,7 +23,6 @@ message.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import deque
@@ -34,6 +33,7 @@ from typing import Protocol
 import numpy as np
 
 from ..camera.interface import CameraBackend, CameraError, CameraTimeout, ExposureAborted, Frame
+from ..indi.envvars import float_from_env
 from ..indi.payload import SharedPayload
 from .stream_pace import RecordPace
 from .stream_record import RecordError, SerRecorder
@@ -132,10 +132,7 @@ class StreamWorker:
         self._inflight: SharedPayload | None = None
         self._camera_base = self._host_base = 0  # drops of earlier video runs of this stream
         self._run_base = 0  # the camera's dropped count when this video run started
-        try:
-            self._stall_s = float(os.environ.get(TEST_STALL_ENV, "0") or 0)
-        except ValueError:
-            self._stall_s = 0.0
+        self._stall_s = float_from_env(TEST_STALL_ENV, 0.0)
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name=f"stream-{camera.info.model}")
 

@@ -14,7 +14,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:  # numpy is only needed for the type of Frame.data
@@ -164,9 +164,17 @@ class Frame:
     gain: int
     offset: int
     temperature_c: float
+    #: ``start_utc`` in ns since the epoch, exact where the backend stamps nanoseconds (the C
+    #: reader's clock, for video frames); from ``start_utc`` (to the microsecond) otherwise.
+    timestamp_ns: int | None = None
     _on_release: Callable[[np.ndarray], None] | None = field(
         default=None, repr=False, compare=False
     )
+
+    def __post_init__(self) -> None:
+        if self.timestamp_ns is None:
+            since_epoch = self.start_utc - datetime(1970, 1, 1, tzinfo=timezone.utc)
+            self.timestamp_ns = since_epoch // timedelta(microseconds=1) * 1000
 
     def release(self) -> None:
         """Give the buffer back to the backend for reuse. Idempotent."""

@@ -108,7 +108,7 @@ class VideoRing:
             self._close_if_idle()
 
         return Frame(data, self.roi, self.bits, exposure_s, start, got.seq, gain, offset,
-                     temperature_c, _on_release=release)
+                     temperature_c, timestamp_ns=got.timestamp_ns, _on_release=release)
 
     # -- producer ------------------------------------------------------------------------------
     def link_free(self) -> bool:

@@ -27,7 +27,6 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timezone
 from typing import Protocol
 
 import numpy as np
@@ -102,15 +101,6 @@ class StreamSink(Protocol):
                      new_drops: str) -> None: ...
     def stream_record_ended(self, recorder: SerRecorder, reason: str, ok: bool) -> None: ...
     def stream_ended(self, error: str) -> None: ...
-
-
-def _timestamp_ns(frame: Frame) -> int:
-    """The frame's arrival from the camera, ns since the epoch (the C reader's clock)."""
-    d = frame.start_utc - _EPOCH
-    return (d.days * 86400 + d.seconds) * 1_000_000_000 + d.microseconds * 1000
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class StreamWorker:
@@ -310,7 +300,7 @@ class StreamWorker:
         pace = recorder.pace
         t0 = time.monotonic()
         recorder.write(frame)
-        pace.wrote(time.monotonic() - t0, _timestamp_ns(frame), frame.sequence)
+        pace.wrote(time.monotonic() - t0, frame.timestamp_ns, frame.sequence)
         if pace.slow():  # only then is the host buffer looked at (a C call and a lock)
             host = self._host_fill()
             if host is not None:

@@ -25,12 +25,28 @@ from indi_playerone import native
 
 from .fits import CARD_LEN, FITS_BLOCK, Card, _bits_of, _data_size, build_header
 
-__all__ = ["SLACK_BLOCKS", "fits_layout", "header_of_size", "write_fits_in_place"]
+__all__ = ["SLACK_BLOCKS", "FrameNotInPayload", "fits_layout", "frame_is_at", "header_of_size",
+           "write_fits_in_place"]
 
 #: Spare header blocks reserved in front of the frame: 36 keywords each.
 SLACK_BLOCKS = 1
 _END = b"END".ljust(CARD_LEN)
 _BLANK = b" " * CARD_LEN
+
+
+class FrameNotInPayload(ValueError):
+    """The frame is not where the payload's data go (the camera read it elsewhere)."""
+
+
+def frame_is_at(view: memoryview, offset: int, data: np.ndarray) -> bool:
+    """True when ``data``'s pixels are ``view``'s bytes from ``offset`` on, all of them (the
+    camera read the frame there)."""
+    body = np.frombuffer(view, dtype=np.uint8)
+    try:
+        start = data.__array_interface__["data"][0] - body.__array_interface__["data"][0]
+    finally:
+        del body  # drop the export before the caller closes the payload
+    return start == offset and data.flags.c_contiguous and offset + data.nbytes <= len(view)
 
 
 def fits_layout(shape: Sequence[int], bits: int, cards: Iterable[Card]) -> tuple[int, int]:
@@ -56,17 +72,16 @@ def write_fits_in_place(view: memoryview, header_len: int, data: np.ndarray,
                         cards: Iterable[Card]) -> None:
     """Make ``view`` (the whole payload) a FITS file around ``data``, the frame the camera read
     into ``view[header_len:]``: header in front, pixels converted where they are, the last
-    block padded with zeros. ValueError (nothing written) if ``data`` is not there or the
-    header does not fit."""
+    block padded with zeros. Nothing is written if ``data`` is not there (FrameNotInPayload)
+    or the header does not fit (ValueError)."""
     bits = _bits_of(data, "FITS in place")
     nbytes = data.nbytes
     total = header_len + _data_size(data.shape, bits)
+    if not frame_is_at(view, header_len, data) or len(view) < total:
+        raise FrameNotInPayload("the frame is not where the payload's data go")
+    header = header_of_size(data.shape, bits, cards, header_len)
     body = np.frombuffer(view, dtype=np.uint8)
     try:
-        start = data.__array_interface__["data"][0] - body.__array_interface__["data"][0]
-        if start != header_len or not data.flags.c_contiguous or len(view) < total:
-            raise ValueError("the frame is not where the payload's data go")
-        header = header_of_size(data.shape, bits, cards, header_len)
         body[:header_len] = np.frombuffer(header, dtype=np.uint8)
         if bits == 16:
             native.fits_be16(data, body[header_len:header_len + nbytes])  # in place

@@ -27,8 +27,8 @@ from ..indi.properties import State
 from ..indi.transport import BlobItem, TransportClosed
 from . import fits_header
 from . import names as P
-from .fits import FitsContext, fits_cards, fits_size, write_fits
-from .fits_inplace import fits_layout, write_fits_in_place
+from .fits import FitsContext, fits_cards, write_fits
+from .fits_inplace import FrameNotInPayload, fits_layout, frame_is_at, write_fits_in_place
 from .fitsfz import write_fits_rice
 from .frame import FrameSettings
 from .snoop import Snooping
@@ -155,15 +155,12 @@ class Imaging(Component):
             custom=list(custom.values()),
         )
 
-    def _image_plan(self, frame: Frame) -> tuple[int, str, list | None]:
-        """(bytes, extension, FITS cards or None for Native) of the image this frame makes."""
-        data = frame.data
+    def _image_plan(self, frame: Frame) -> tuple[str, list | None]:
+        """(extension, FITS cards or None for Native) of the image this frame makes."""
         if self.transfer_format["FORMAT_NATIVE"].on:
-            return data.nbytes, ".bin", None
+            return ".bin", None
         cards = fits_cards(self._fits_context(frame))
-        if self.compression["INDI_ENABLED"].on:
-            return 0, ".fits.fz", cards  # size known only after compressing
-        return fits_size(data.shape, data.dtype.itemsize * 8, cards), ".fits", cards
+        return (".fits.fz" if self.compression["INDI_ENABLED"].on else ".fits"), cards
 
     def frame_buffer(self, seconds: float) -> memoryview | None:
         """Before the exposure starts: allocate the payload the coming image is sent from,
@@ -182,12 +179,12 @@ class Imaging(Component):
                       gain=self.camera.gain(), offset=self.camera.offset(),
                       temperature_c=self.camera.temperature())
         with self.device.lock:
-            size, ext, cards = self._image_plan(probe)
+            ext, cards = self._image_plan(probe)
         frame_bytes = pixels.nbytes
-        if ext == ".fits.fz":
+        if ext == ".fits.fz":  # its size is known only after compressing
             return None
         if cards is None:  # Native: the raw frame is the whole file
-            hlen, total = 0, size
+            hlen, total = 0, frame_bytes
         else:
             hlen, total = fits_layout(shape, 16 if bits > 8 else 8, cards)
         payload = SharedPayload.allocate(total)
@@ -209,50 +206,39 @@ class Imaging(Component):
             prepared, self._prepared = self._prepared, None
         return prepared
 
-    @staticmethod
-    def _holds(payload: SharedPayload, offset: int, frame: Frame) -> bool:
-        """True when the frame's pixels are the payload's bytes from ``offset`` on (the
-        camera read it there)."""
-        if payload.closed or not frame.data.flags.c_contiguous:
-            return False
-        base = np.frombuffer(payload.view, dtype=np.uint8)
-        try:
-            at = base.__array_interface__["data"][0] + offset
-        finally:
-            del base
-        return frame.data.__array_interface__["data"][0] == at and \
-            offset + frame.data.nbytes <= payload.size
-
     def _encode(self, frame: Frame) -> tuple[SharedPayload, str]:
         with self.device.lock:
-            size, ext, cards = self._image_plan(frame)
+            ext, cards = self._image_plan(frame)
         prepared = self._take_prepared()
-        if prepared is not None:
-            payload, offset = prepared
-            if self._holds(payload, offset, frame):
-                try:
-                    if cards is None and offset == 0 and payload.size == size:
-                        return payload, ext  # Native: the frame as read is the file
-                    if cards is not None and ext == ".fits":
-                        write_fits_in_place(payload.view, offset, frame.data, cards)
-                        return payload, ext
-                except ValueError as exc:
-                    log.info("image not built in place (%s): copying the frame once", exc)
-                # The frame stays readable: this payload's mapping lives while it is viewed.
-                try:
-                    return self._encode_copy(frame, size, ext, cards)
-                finally:
-                    payload.close()
+        if prepared is None:
+            return self._encode_copy(frame, ext, cards)
+        payload, offset = prepared
+        try:
+            if cards is None:
+                if not frame_is_at(payload.view, offset, frame.data):
+                    raise FrameNotInPayload("the frame is not where the payload's data go")
+                if offset == 0 and payload.size == frame.data.nbytes:
+                    return payload, ext  # Native: the frame as read is the file
+            elif ext == ".fits":
+                write_fits_in_place(payload.view, offset, frame.data, cards)
+                return payload, ext
+        except FrameNotInPayload:
             payload.close()  # not this frame's: free it before allocating the copy's
-        return self._encode_copy(frame, size, ext, cards)
+            return self._encode_copy(frame, ext, cards)
+        except ValueError as exc:
+            log.info("image not built in place (%s): copying the frame once", exc)
+        # The frame stays readable: this payload's mapping lives while it is viewed.
+        try:
+            return self._encode_copy(frame, ext, cards)
+        finally:
+            payload.close()
 
-    def _encode_copy(self, frame: Frame, size: int, ext: str,
-                     cards: list | None) -> tuple[SharedPayload, str]:
+    def _encode_copy(self, frame: Frame, ext: str, cards: list | None) -> tuple[SharedPayload, str]:
         """The image in a fresh payload, the frame converted (or copied) into it once."""
         if cards is None:
             # Native: the raw pixels, little-endian, row by row; one copy into shared memory.
             data = np.ascontiguousarray(frame.data)
-            payload = SharedPayload.allocate(size)
+            payload = SharedPayload.allocate(data.nbytes)
             np.copyto(np.frombuffer(payload.view, dtype=data.dtype).reshape(data.shape), data)
             return payload, ext
         if ext == ".fits.fz":

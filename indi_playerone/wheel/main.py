@@ -23,10 +23,8 @@ from .. import __version__, driver_version
 from ..camera.wheel_backend import PhoenixWheel, WheelKey
 from ..camera.wheel_binding import PwLibrary, WheelProps
 from ..camera.wheel_registry import SIMULATE_WHEEL_ENV, discover_wheels, libraries, scan, wheel_for
-from ..indi import xmlout
 from ..indi.driver import DriverLoop
 from ..indi.hotplug import DeviceWatcher, poll_period, unique_name
-from ..indi.logbridge import NOT_TO_CLIENT
 from ..indi.process import numbered_names, open_process, serve
 from ..indi.transport import Transport
 from . import names as N
@@ -70,8 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         wheels = discover_wheels(libs)
     except ValueError as exc:  # a bad INDI_PLAYERONE_SIMULATE_WHEEL: serve no simulated wheel
-        log.error("%s", exc, extra=NOT_TO_CLIENT)
-        transport.send(xmlout.message(None, f"[ERROR] {exc}"))
+        log.error("%s", exc)  # to stderr and, through the log bridge, to the client
         libs = [lib for lib in libs if not lib.simulated]
         wheels = discover_wheels(libs)
     devices = [PlayerOneWheel(name, wheel, transport, driver_version(), log_handler)
@@ -81,8 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     if not devices:
         text = ("No Player One filter wheel detected. Plugged in? To try the driver without one, "
                 f"set {SIMULATE_WHEEL_ENV} (for example \"Phoenix 7x36mm\").")
-        log.warning(text, extra=NOT_TO_CLIENT)
-        transport.send(xmlout.message(None, f"[WARNING] {text}"))
+        log.warning("%s", text)
     log.info("indi_playerone_wheel %s serving %s (pid %d)", __version__,
              ", ".join(d.name for d in devices) or "no filter wheel", os.getpid())
     return serve(process, devices, start_hotplug(loop, transport, libs, devices, log_handler))

@@ -34,21 +34,15 @@ from typing import Any, Callable
 
 from ..camera.interface import CameraBackend, CameraError
 from ..indi.hotplug import (  # noqa: F401  (re-exported: the camera driver's names)
-    MISSING_SCANS, PERIOD_ENV, POLL_S, DeviceWatcher, Scan, poll_period, unique_name,
+    MISSING_SCANS, PERIOD_ENV, POLL_S, DeviceWatcher, Scan, kept_while_answering, poll_period,
+    unique_name,
 )
 
 __all__ = ["HotPlugWatcher", "MISSING_SCANS", "PERIOD_ENV", "POLL_S", "poll_period", "unique_name"]
 
 
-def _still_answers(device: Any) -> bool:
-    """A connected camera missing from the list is kept while it answers a status call."""
-    if not device.connected:
-        return False
-    try:
-        device.camera.temperature()
-    except CameraError:
-        return False
-    return True
+#: A connected camera missing from the list is kept while it answers a status call.
+_still_answers = kept_while_answering(lambda device: device.camera.temperature(), (CameraError,))
 
 
 class HotPlugWatcher(DeviceWatcher):

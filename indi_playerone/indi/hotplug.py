@@ -27,7 +27,8 @@ from .envvars import float_from_env
 
 log = logging.getLogger(__name__)
 
-__all__ = ["POLL_S", "PERIOD_ENV", "MISSING_SCANS", "poll_period", "unique_name", "DeviceWatcher"]
+__all__ = ["POLL_S", "PERIOD_ENV", "MISSING_SCANS", "poll_period", "unique_name", "DeviceWatcher",
+           "kept_while_answering"]
 
 POLL_S = 2.0
 PERIOD_ENV = "INDI_PLAYERONE_HOTPLUG_S"
@@ -49,6 +50,21 @@ def unique_name(base: str, used: set[str]) -> str:
         index += 1
         name = f"{base} {index}"
     return name
+
+
+def kept_while_answering(status: Callable[[Any], object],
+                         errors: tuple[type[BaseException], ...]) -> Callable[[Any], bool]:
+    """A ``still_there`` for :class:`DeviceWatcher`: a connected device missing from the list
+    is kept while ``status(device)``, a call to its hardware, raises none of ``errors``."""
+    def still_there(device: Any) -> bool:
+        if not device.connected:
+            return False
+        try:
+            status(device)
+        except errors:
+            return False
+        return True
+    return still_there
 
 
 class DeviceWatcher:

@@ -109,12 +109,3 @@ class PlayerOneWheel(DefaultDevice):
         info = self.wheel.info
         return f"{self.name} is online: {info.slots}-slot {info.model}, serial {info.serial}."
 
-    def still_there(self) -> bool:
-        """For hot-plug: a connected wheel missing from the SDK's list that still answers is kept."""
-        if not self.connected:
-            return False
-        try:
-            self.wheel.state()
-        except CameraError:
-            return False
-        return True

@@ -20,11 +20,12 @@ import sys
 from typing import Any
 
 from .. import __version__, driver_version
+from ..camera.interface import CameraError
 from ..camera.wheel_backend import PhoenixWheel, WheelKey
 from ..camera.wheel_binding import PwLibrary, WheelProps
 from ..camera.wheel_registry import SIMULATE_WHEEL_ENV, discover_wheels, libraries, scan, wheel_for
 from ..indi.driver import DriverLoop
-from ..indi.hotplug import DeviceWatcher, poll_period, unique_name
+from ..indi.hotplug import DeviceWatcher, kept_while_answering, poll_period, unique_name
 from ..indi.process import numbered_names, open_process, serve
 from ..indi.transport import Transport
 from . import names as N
@@ -44,6 +45,10 @@ def device_names(wheels: list[PhoenixWheel]) -> list[str]:
     return numbered_names(device_base_name(wheel) for wheel in wheels)
 
 
+#: A connected wheel missing from the SDK's list is kept while it answers a status call.
+_still_answers = kept_while_answering(lambda device: device.wheel.state(), (CameraError,))
+
+
 def start_hotplug(loop: DriverLoop, transport: Transport, libs: list[PwLibrary],
                   devices: list[PlayerOneWheel], log_handler: Any) -> DeviceWatcher | None:
     period = poll_period()
@@ -57,7 +62,7 @@ def start_hotplug(loop: DriverLoop, transport: Transport, libs: list[PwLibrary],
         return device, f"Filter wheel {wheel.info.model} ({wheel.info.serial})"
 
     return DeviceWatcher(lambda: scan(libs), add, loop, transport, {d.wheel.key: d for d in devices},
-                         period, still_there=lambda d: d.still_there(), name="wheel-hotplug").start()
+                         period, still_there=_still_answers, name="wheel-hotplug").start()
 
 
 def main(argv: list[str] | None = None) -> int:

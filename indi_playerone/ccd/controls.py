@@ -57,6 +57,19 @@ def _step(c: Control) -> float:
     return 1.0 if c.is_bool or span <= 1 else span / 100  # the C++ driver's step
 
 
+def set_default(device: DefaultDevice, camera: CameraBackend, control: str, value: float,
+                what: str) -> bool:
+    """Set `control` to a default at connect (the USB bandwidth limit, the fan and heater
+    powers); the camera refusing it is a warning to the client ("Could not set `what`"), not
+    a failed connect. True when set."""
+    try:
+        camera.set_control(control, value)
+    except CameraError as exc:
+        device.log(f"Could not set {what}: {exc}", "WARNING")
+        return False
+    return True
+
+
 class Controls(Component):
     def __init__(self, device: DefaultDevice, camera: CameraBackend, activity: CameraActivity,
                  frame: FrameSettings, save_item: Callable[[str], None]) -> None:
@@ -148,11 +161,8 @@ class Controls(Component):
         info = self.camera.info
         value = default_bandwidth_pct(usb3=info.usb3, lowest=int(control.minimum),
                                       highest=int(control.maximum))
-        try:
-            self.camera.set_control(control.name, value)
-        except CameraError as exc:
-            self.device.log(f"Could not set the USB bandwidth limit ({control.name}) to "
-                            f"{value} %: {exc}", "WARNING")
+        if not set_default(self.device, self.camera, control.name, value,
+                           f"the USB bandwidth limit ({control.name}) to {value} %"):
             return
         log.info("%s: %s set to %d %% (%s link)", self.device.name, control.name, value,
                  "USB 3" if info.usb3 else "USB 2")

@@ -45,6 +45,7 @@ from ..indi.envvars import float_from_env
 from ..indi.logbridge import NOT_TO_CLIENT
 from ..indi.properties import State
 from . import names as P
+from .controls import set_default
 from .temperature import DELTA_T, NO_12V, WINDOW_ENV, CoolerWatch, Reading, TemperatureMonitor
 from .warmup import WarmUp
 
@@ -119,12 +120,8 @@ class Cooling(Component):
         if heater is not None:
             defaults.append((heater.name, HEATER_DEFAULT_PCT))
         for control, value in defaults:
-            try:
-                self.camera.set_control(control, value)
-            except CameraError as exc:
-                self.device.log(f"Could not set {control} to its default {value:g} %: {exc}",
-                                "WARNING")
-            else:
+            if set_default(self.device, self.camera, control, value,
+                           f"{control} to its default {value:g} %"):
                 log.debug("%s: %s set to its default %g %%", self.device.name, control, value)
 
     def start(self) -> None:

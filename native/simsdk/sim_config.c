@@ -298,46 +298,36 @@ POACAMERA_API POAErrors POAGetConfigValueType(POAConfig confID, POAValueType *pC
     return value_type_of(&o, confID, pConfValueType) ? POA_OK : POA_ERROR_INVALID_CONFIG;
 }
 
-POACAMERA_API POAErrors POAGetConfigsCount(int nCameraID, int *pConfCount) {
-    if (pConfCount == NULL) return POA_ERROR_POINTER;
-    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
+static void count_of(sim_cam *c, void *out) {
     int n = 0;
     for (int i = 0; i < N_CONFIGS; i++) n += has(c, &CONFIGS[i]);
-    *pConfCount = n;
-    sim_unlock_cam(c);
-    return POA_OK;
+    *(int *)out = n;
+}
+
+POACAMERA_API POAErrors POAGetConfigsCount(int nCameraID, int *pConfCount) {
+    return sim_read_cam(nCameraID, LOCK_OPEN, count_of, pConfCount);
 }
 
 POACAMERA_API POAErrors POAGetConfigAttributes(int nCameraID, int nConfIndex, POAConfigAttributes *pConfAttr) {
     if (pConfAttr == NULL) return POA_ERROR_POINTER;
     SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
-    POAErrors err = POA_OK;
-    err = POA_ERROR_INVALID_INDEX;
     for (int i = 0, k = 0; i < N_CONFIGS && nConfIndex >= 0; i++) {
-        if (!has(c, &CONFIGS[i])) continue;
-        if (k++ == nConfIndex) {
+        if (has(c, &CONFIGS[i]) && k++ == nConfIndex) {
             fill_attributes(c, &CONFIGS[i], pConfAttr);
-            err = POA_OK;
-            break;
+            return sim_cam_done(c, POA_OK);
         }
     }
-    sim_unlock_cam(c);
-    return err;
+    return sim_cam_done(c, POA_ERROR_INVALID_INDEX);
 }
 
 POACAMERA_API POAErrors POAGetConfigAttributesByConfigID(int nCameraID, POAConfig confID,
                                                          POAConfigAttributes *pConfAttr) {
     if (pConfAttr == NULL) return POA_ERROR_POINTER;
     SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
-    POAErrors err = POA_OK;
     const cfg_desc *d = find_desc(c, confID);
-    if (d == NULL) {
-        err = POA_ERROR_INVALID_CONFIG;
-    } else {
-        fill_attributes(c, d, pConfAttr);
-    }
-    sim_unlock_cam(c);
-    return err;
+    if (d == NULL) return sim_cam_done(c, POA_ERROR_INVALID_CONFIG);
+    fill_attributes(c, d, pConfAttr);
+    return sim_cam_done(c, POA_OK);
 }
 
 /* The shared body of POASetConfig and POASetConfig_M. The camera is checked before the config,
@@ -349,10 +339,7 @@ static POAErrors set_config(int id, POAConfig confID, POAConfigValue raw, int fr
     POAErrors err = sim_lock_cam_fn(id, LOCK_OPEN, &c, func);
     if (err != POA_OK) return err;
     POAValueType t;
-    if (!value_type_of(&c->opt, confID, &t)) {
-        sim_unlock_cam(c);
-        return POA_ERROR_INVALID_CONFIG;
-    }
+    if (!value_type_of(&c->opt, confID, &t)) return sim_cam_done(c, POA_ERROR_INVALID_CONFIG);
     double v = from_double ? (t == VAL_INT ? (double)llround(dv) : dv) /* "for matlab": ints rounded */
              : t == VAL_FLOAT ? raw.floatValue
              : t == VAL_BOOL ? (raw.boolValue != POA_FALSE ? 1.0 : 0.0)
@@ -381,8 +368,7 @@ static POAErrors set_config(int id, POAConfig confID, POAConfigValue raw, int fr
                                                : (int)((unsigned)c->auto_flags & ~bit);
         }
     }
-    sim_unlock_cam(c);
-    return err;
+    return sim_cam_done(c, err);
 }
 
 POACAMERA_API POAErrors POASetConfig(int nCameraID, POAConfig confID, POAConfigValue confValue, POABool isAuto) {
@@ -399,16 +385,10 @@ POACAMERA_API POAErrors POASetConfig_M(int nCameraID, POAConfig confID, double c
 /* The camera is checked before the pointers, as the vendor's library does. */
 POACAMERA_API POAErrors POAGetConfig(int nCameraID, POAConfig confID, POAConfigValue *pConfValue, POABool *pIsAuto) {
     SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
-    POAErrors err = POA_OK;
     const cfg_desc *d = find_desc(c, confID);
-    if (pConfValue == NULL || pIsAuto == NULL) {
-        err = POA_ERROR_POINTER;
-    } else if (d == NULL) {
-        err = POA_ERROR_INVALID_CONFIG;
-    } else {
-        *pConfValue = make_value(d->type, get_value(c, d->id));
-        *pIsAuto = (d->autos && ((unsigned)c->auto_flags & (1u << d->id))) ? POA_TRUE : POA_FALSE;
-    }
-    sim_unlock_cam(c);
-    return err;
+    if (pConfValue == NULL || pIsAuto == NULL) return sim_cam_done(c, POA_ERROR_POINTER);
+    if (d == NULL) return sim_cam_done(c, POA_ERROR_INVALID_CONFIG);
+    *pConfValue = make_value(d->type, get_value(c, d->id));
+    *pIsAuto = (d->autos && ((unsigned)c->auto_flags & (1u << d->id))) ? POA_TRUE : POA_FALSE;
+    return sim_cam_done(c, POA_OK);
 }

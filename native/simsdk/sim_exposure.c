@@ -341,56 +341,50 @@ static int render_into(sim_cam *c, const sim_frame *f, unsigned char *buf) {
 /* ---- API ---- */
 POACAMERA_API POAErrors POAStartExposure(int nCameraID, POABool bSingleFrame) {
     SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
-    POAErrors err = POA_OK;
     double now = sim_now();
     sim_advance(c, now);
     const sim_fault *busy = &c->faults[FAULT_BUSY_AFTER_FRAME];
-    if (!c->inited) {
-        err = POA_ERROR_NOT_OPENED;
-    } else if (c->exposing) {
-        err = POA_ERROR_EXPOSING;
-    } else if (busy->armed && c->last_frame_t > 0 && now - c->last_frame_t < busy->remaining / 1000.0) {
+    if (!c->inited) return sim_cam_done(c, POA_ERROR_NOT_OPENED);
+    if (c->exposing) return sim_cam_done(c, POA_ERROR_EXPOSING);
+    if (busy->armed && c->last_frame_t > 0 && now - c->last_frame_t < busy->remaining / 1000.0) {
         sim_fault_log("busy_after_frame %d", c->id);
-        err = POA_ERROR_EXPOSING; /* the camera still finishing the last frame (sub-second loops) */
-    } else {
-        sim_flush_frames(c);
-        c->gen++;
-        c->exposing = 1;
-        c->stuck = 0;
-        c->video = (bSingleFrame == POA_FALSE);
-        c->dropped = 0;
-        c->next_end = now + c->exposure_s;
-        c->link_free = now;
-        pthread_cond_broadcast(&c->cv);
+        return sim_cam_done(c, POA_ERROR_EXPOSING); /* the camera still finishing the last frame (sub-second loops) */
     }
-    sim_unlock_cam(c);
-    return err;
+    sim_flush_frames(c);
+    c->gen++;
+    c->exposing = 1;
+    c->stuck = 0;
+    c->video = (bSingleFrame == POA_FALSE);
+    c->dropped = 0;
+    c->next_end = now + c->exposure_s;
+    c->link_free = now;
+    pthread_cond_broadcast(&c->cv);
+    return sim_cam_done(c, POA_OK);
 }
 
 POACAMERA_API POAErrors POAStopExposure(int nCameraID) {
     SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     sim_stop_exposure_locked(c);
-    sim_unlock_cam(c);
-    return POA_OK;
+    return sim_cam_done(c, POA_OK);
 }
 
 /* A closed camera answers STATE_CLOSED (no open needed); a never-ready exposure stays EXPOSING. */
-POACAMERA_API POAErrors POAGetCameraState(int nCameraID, POACameraState *pCameraState) {
-    if (pCameraState == NULL) return POA_ERROR_POINTER;
-    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_PLUGGED);
+static void state_of(sim_cam *c, void *out) {
     sim_advance(c, sim_now());
-    *pCameraState = !c->opened ? STATE_CLOSED : (c->exposing ? STATE_EXPOSING : STATE_OPENED);
-    sim_unlock_cam(c);
-    return POA_OK;
+    *(POACameraState *)out = !c->opened ? STATE_CLOSED : (c->exposing ? STATE_EXPOSING : STATE_OPENED);
+}
+
+POACAMERA_API POAErrors POAGetCameraState(int nCameraID, POACameraState *pCameraState) {
+    return sim_read_cam(nCameraID, LOCK_PLUGGED, state_of, pCameraState);
+}
+
+static void ready_of(sim_cam *c, void *out) {
+    sim_advance(c, sim_now());
+    *(POABool *)out = c->host_len > 0 ? POA_TRUE : POA_FALSE;
 }
 
 POACAMERA_API POAErrors POAImageReady(int nCameraID, POABool *pIsReady) {
-    if (pIsReady == NULL) return POA_ERROR_POINTER;
-    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
-    sim_advance(c, sim_now());
-    *pIsReady = c->host_len > 0 ? POA_TRUE : POA_FALSE;
-    sim_unlock_cam(c);
-    return POA_OK;
+    return sim_read_cam(nCameraID, LOCK_OPEN, ready_of, pIsReady);
 }
 
 /* Why the wait for a frame ended without one, or POA_OK when a frame is on the host. c locked. */
@@ -463,15 +457,14 @@ POACAMERA_API POAErrors POAGetImageData(int nCameraID, unsigned char *pBuf, long
             if (sim_fault_frame_out(c)) sim_unplug_locked(c); /* this frame still arrives */
         }
     }
-    sim_unlock_cam(c);
-    return err;
+    return sim_cam_done(c, err);
+}
+
+static void dropped_of(sim_cam *c, void *out) {
+    sim_advance(c, sim_now());
+    *(int *)out = c->dropped;
 }
 
 POACAMERA_API POAErrors POAGetDroppedImagesCount(int nCameraID, int *pDroppedCount) {
-    if (pDroppedCount == NULL) return POA_ERROR_POINTER;
-    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
-    sim_advance(c, sim_now());
-    *pDroppedCount = c->dropped;
-    sim_unlock_cam(c);
-    return POA_OK;
+    return sim_read_cam(nCameraID, LOCK_OPEN, dropped_of, pDroppedCount);
 }

@@ -141,28 +141,22 @@ POACAMERA_API int SimPOA_SetFault(int nCameraID, const char *fault, int arg) {
         }
     }
     pthread_cond_broadcast(&c->cv);
-    sim_unlock_cam(c);
-    return err;
+    return sim_cam_done(c, err);
 }
 
+static void frames_out_of(sim_cam *c, void *out) { *(int *)out = c->frames_out; }
+
 POACAMERA_API int SimPOA_GetFrameCount(int nCameraID, int *pCount) {
-    if (pCount == NULL) return POA_ERROR_POINTER;
-    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
-    *pCount = c->frames_out;
-    sim_unlock_cam(c);
-    return POA_OK;
+    return sim_read_cam(nCameraID, LOCK_OPEN, frames_out_of, pCount);
 }
 
 /* What the kernel's USB reset (usbdevfs) does to a real camera: a hung camera answers again,
  * closed (the reset drops the host's session, as a replug does). POA_OK also when nothing hung. */
 POACAMERA_API int SimPOA_UsbReset(int nCameraID) {
     SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_ANY);
-    POAErrors err = POA_OK;
     sim_fault_log("usb_reset %d", c->id);
     c->faults[FAULT_HANG].armed = 0;
     sim_close_locked(c);
     pthread_cond_broadcast(&c->cv);
-    err = c->unplugged ? POA_ERROR_DEVICE_NOT_FOUND : POA_OK;
-    sim_unlock_cam(c);
-    return err;
+    return sim_cam_done(c, c->unplugged ? POA_ERROR_DEVICE_NOT_FOUND : POA_OK);
 }

@@ -94,8 +94,7 @@ POACAMERA_API POAErrors POAGetGainsAndOffsets(int nCameraID, int *pGainHighestDR
     SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     if (!pGainHighestDR || !pHCGain || !pUnityGain || !pGainLowestRN || !pOffsetHighestDR || !pOffsetHCGain ||
         !pOffsetUnityGain || !pOffsetLowestRN) {
-        sim_unlock_cam(c);
-        return POA_ERROR_POINTER;
+        return sim_cam_done(c, POA_ERROR_POINTER);
     }
     int p[8];
     sim_presets(c->model, p);
@@ -107,8 +106,7 @@ POACAMERA_API POAErrors POAGetGainsAndOffsets(int nCameraID, int *pGainHighestDR
     *pOffsetHCGain = p[5];
     *pOffsetUnityGain = p[6];
     *pOffsetLowestRN = p[7];
-    sim_unlock_cam(c);
-    return POA_OK;
+    return sim_cam_done(c, POA_OK);
 }
 
 /* The deprecated predecessor: the same presets, fewer of them, in its own argument order. */
@@ -122,16 +120,12 @@ POACAMERA_API POAErrors POAGetGainOffset(int nCameraID, int *pOffsetHighestDR, i
 /* Up to 16 bytes; NULL or len 0 clears. Like the SDK it interrupts a running exposure. */
 POACAMERA_API POAErrors POASetUserCustomID(int nCameraID, const char *pCustomID, int len) {
     SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
-    if (len < 0 || len > 16 || (pCustomID == NULL && len > 0)) {
-        sim_unlock_cam(c);
-        return POA_ERROR_INVALID_ARGU;
-    }
+    if (len < 0 || len > 16 || (pCustomID == NULL && len > 0)) return sim_cam_done(c, POA_ERROR_INVALID_ARGU);
     sim_stop_exposure_locked(c);
     size_t n = pCustomID ? strnlen(pCustomID, (size_t)len) : 0;
     memcpy(c->custom_id, pCustomID ? pCustomID : "", n);
     c->custom_id[n] = '\0';
-    sim_unlock_cam(c);
-    return POA_OK;
+    return sim_cam_done(c, POA_OK);
 }
 
 #ifndef SIM_WITHOUT_DPS /* test knob: a library without it, as an SDK older than 3.7.0 may be */
@@ -143,7 +137,6 @@ POACAMERA_API POAErrors POASetEnableDPS(int nCameraID, const POABool *plsEnable)
     SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     sim_advance(c, sim_now());
     c->dps = *plsEnable == POA_TRUE;
-    sim_unlock_cam(c);
-    return POA_OK;
+    return sim_cam_done(c, POA_OK);
 }
 #endif

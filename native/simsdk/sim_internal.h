@@ -228,7 +228,13 @@ enum sim_lock_need { LOCK_ANY = 0, LOCK_PLUGGED = 1, LOCK_OPEN = 2 };
 POAErrors sim_lock_cam_fn(int id, enum sim_lock_need need, sim_cam **out, const char *func);
 #define sim_lock_cam(id, need, out) sim_lock_cam_fn((id), (need), (out), __func__)
 sim_cam *sim_slot(int slot); /* slot table access (slots initialised) */
-void sim_unlock_cam(sim_cam *c);
+POAErrors sim_cam_done(sim_cam *c, POAErrors err); /* unlock c, answer err: an entry point's last line */
+/* An entry point that only reads its camera: POA_ERROR_POINTER for a NULL `out` (before the
+ * lookup, as the vendor's library checks most pointers first), else sim_lock_cam's checks, then
+ * read(c, out) under the camera's lock. The macro passes the API function's name, as sim_lock_cam. */
+typedef void (*sim_cam_read)(sim_cam *c, void *out);
+POAErrors sim_read_cam_fn(int id, enum sim_lock_need need, sim_cam_read read, void *out, const char *func);
+#define sim_read_cam(id, need, read, out) sim_read_cam_fn((id), (need), (read), (out), __func__)
 
 /* ---- enumeration, open and close (sim_registry.c) ---- */
 void sim_reset_settings(sim_cam *c); /* defaults of geometry and configs (at open) */

@@ -183,12 +183,10 @@ POACAMERA_API POAErrors POAGetCameraProperties(int nIndex, POACameraProperties *
     return err;
 }
 
+static void properties_of(sim_cam *c, void *out) { fill_properties(c, out); }
+
 POACAMERA_API POAErrors POAGetCameraPropertiesByID(int nCameraID, POACameraProperties *pProp) {
-    if (pProp == NULL) return POA_ERROR_POINTER;
-    SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_PLUGGED);
-    fill_properties(c, pProp);
-    sim_unlock_cam(c);
-    return POA_OK;
+    return sim_read_cam(nCameraID, LOCK_PLUGGED, properties_of, pProp);
 }
 
 void sim_reset_settings(sim_cam *c) {
@@ -232,8 +230,7 @@ POACAMERA_API POAErrors POAOpenCamera(int nCameraID) {
         err = sim_render_start(c);
         if (err != POA_OK) c->opened = 0;
     }
-    sim_unlock_cam(c);
-    return err;
+    return sim_cam_done(c, err);
 }
 
 /* The header's "simple process": Init after Open allocates the camera's buffers. The simulated camera insists
@@ -242,19 +239,15 @@ POACAMERA_API POAErrors POAInitCamera(int nCameraID) {
     SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_OPEN);
     c->inited = 1;
     c->dps = 1; /* the vendor's POAInitCamera enables DPS (SDK 3.7.0, read from its binary) */
-    sim_unlock_cam(c);
-    return POA_OK;
+    return sim_cam_done(c, POA_OK);
 }
 
 /* Closing a camera that is not open is not an error; closing an unplugged one cleans up and
  * answers POA_ERROR_DEVICE_NOT_FOUND. */
 POACAMERA_API POAErrors POACloseCamera(int nCameraID) {
     SIM_LOCK_OR_RETURN(c, nCameraID, LOCK_ANY);
-    POAErrors err = POA_OK;
     sim_close_locked(c);
-    err = c->unplugged ? POA_ERROR_DEVICE_NOT_FOUND : POA_OK;
-    sim_unlock_cam(c);
-    return err;
+    return sim_cam_done(c, c->unplugged ? POA_ERROR_DEVICE_NOT_FOUND : POA_OK);
 }
 
 POACAMERA_API void SimPOA_Reset(void) {

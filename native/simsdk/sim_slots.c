@@ -1,7 +1,8 @@
 /*
  * The process-wide table of camera slots, and the lookup every entry point that takes a camera
  * ID starts with (sim_lock_cam: the runtime fault file polled, the camera locked, its checks and
- * its armed fail_call and hang faults answered). The table is fixed (SIM_MAX_CAMERAS slots,
+ * its armed fail_call and hang faults answered), its end (sim_cam_done) and the whole of the
+ * entry points that only read their camera (sim_read_cam). The table is fixed (SIM_MAX_CAMERAS slots,
  * never freed): see sim_internal.h.
  */
 #include <string.h>
@@ -65,4 +66,16 @@ POAErrors sim_lock_cam_fn(int id, enum sim_lock_need need, sim_cam **out, const 
     return POA_OK;
 }
 
-void sim_unlock_cam(sim_cam *c) { pthread_mutex_unlock(&c->mu); }
+POAErrors sim_cam_done(sim_cam *c, POAErrors err) {
+    pthread_mutex_unlock(&c->mu);
+    return err;
+}
+
+POAErrors sim_read_cam_fn(int id, enum sim_lock_need need, sim_cam_read read, void *out, const char *func) {
+    if (out == NULL) return POA_ERROR_POINTER;
+    sim_cam *c;
+    POAErrors err = sim_lock_cam_fn(id, need, &c, func);
+    if (err != POA_OK) return err;
+    read(c, out);
+    return sim_cam_done(c, POA_OK);
+}

@@ -58,9 +58,12 @@ void sim_fault_log(const char *fmt, ...) {
     pthread_mutex_unlock(&g_log_mu);
 }
 
-void sim_problem_vset(sim_problems *p, const char *fmt, va_list ap) {
+void sim_problem(sim_problems *p, const char *fmt, ...) {
     char text[sizeof p->last];
+    va_list ap;
+    va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
     pthread_mutex_lock(&p->mu);
     if (strcmp(text, p->printed) != 0) { /* a scan every few seconds says it once */
         fprintf(stderr, "simulated PlayerOne SDK: %s\n", text);

@@ -116,7 +116,7 @@ void sim_faults_at_open(sim_cam *c) {
         int k = sim_fault_index(name, strlen(name));
         /* a bare name in the options takes the fault's own default (corrupt_next_frame: 1) */
         if (sim_fault_apply(c, name, (k >= 0 && arg == 0 && sim_fault_default_arg(k) != 0) ? NULL : text) != 0) {
-            sim_config_error("INDI_PLAYERONE_SIM_OPTIONS: fault '%s' cannot be armed at open", name);
+            sim_problem(&sim_camera_problems, "INDI_PLAYERONE_SIM_OPTIONS: fault '%s' cannot be armed at open", name);
         }
         if (c->unplugged) break;
     }

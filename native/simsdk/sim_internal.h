@@ -78,8 +78,6 @@ typedef struct sim_options {
 /* The options for the camera with this serial and id (items without @target, then those aimed
  * at it). Errors are recorded for SimPOA_GetConfigError and said once on stderr. */
 void sim_options_for(const char *serial, int id, sim_options *out);
-void sim_config_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void sim_config_error_clear(void);
 int sim_sdk_version_at_least(const sim_options *o, int major, int minor, int patch);
 
 /* ---- faults (sim_fault_kinds.c) ---- */
@@ -335,9 +333,10 @@ typedef struct sim_problems {
     char printed[512];
 } sim_problems;
 #define SIM_PROBLEMS_INIT {PTHREAD_MUTEX_INITIALIZER, "", ""}
-void sim_problem_vset(sim_problems *p, const char *fmt, va_list ap);
+void sim_problem(sim_problems *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sim_problem_clear(sim_problems *p);
 int sim_problem_copy(sim_problems *p, char *buf, int size); /* its length; 0: none */
+extern sim_problems sim_camera_problems; /* the cameras' (SimPOA_GetConfigError, sim_options.c) */
 
 /* The first lines of almost every entry point: look camera `id` up and lock it into `c` (declared
  * here) as sim_lock_cam does, or return its error. */

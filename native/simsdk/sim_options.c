@@ -41,20 +41,13 @@
 #define ENV_NAME "INDI_PLAYERONE_SIM_OPTIONS"
 #define KNOWN "ambient, cooler_tau, tilt, focus, fratio, seeing, sky, stars, no12v, st4, usb2, custom_id, a fault name"
 
-static sim_problems g_problems = SIM_PROBLEMS_INIT; /* of the last scan or open */
-
-void sim_config_error(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    sim_problem_vset(&g_problems, fmt, ap);
-    va_end(ap);
-}
-
-void sim_config_error_clear(void) { sim_problem_clear(&g_problems); }
+sim_problems sim_camera_problems = SIM_PROBLEMS_INIT;
 
 /* The last configuration problem (INDI_PLAYERONE_SIMULATE, INDI_PLAYERONE_SIM_OPTIONS), copied
  * into buf; returns its length, 0 when there is none. */
-POACAMERA_API int SimPOA_GetConfigError(char *buf, int size) { return sim_problem_copy(&g_problems, buf, size); }
+POACAMERA_API int SimPOA_GetConfigError(char *buf, int size) {
+    return sim_problem_copy(&sim_camera_problems, buf, size);
+}
 
 static void defaults(sim_options *o) {
     memset(o, 0, sizeof *o);
@@ -74,11 +67,11 @@ static int number(const char *key, const char *text, double lo, int lo_open, dou
     errno = 0;
     double v = strtod(text, &end);
     if (end == text || *end != '\0' || errno != 0) {
-        sim_config_error("%s: %s='%s' is not a number", ENV_NAME, key, text);
+        sim_problem(&sim_camera_problems, "%s: %s='%s' is not a number", ENV_NAME, key, text);
         return -1;
     }
     if (!isfinite(v) || v < lo || (lo_open && v <= lo)) {
-        sim_config_error("%s: %s='%s' is out of range", ENV_NAME, key, text);
+        sim_problem(&sim_camera_problems, "%s: %s='%s' is out of range", ENV_NAME, key, text);
         return -1;
     }
     *out = v;
@@ -93,7 +86,7 @@ static int flag(const char *key, const char *value, int *out) {
                !strcasecmp(value, "off")) {
         *out = 0;
     } else {
-        sim_config_error("%s: %s takes no value", ENV_NAME, key);
+        sim_problem(&sim_camera_problems, "%s: %s takes no value", ENV_NAME, key);
         return -1;
     }
     return 0;
@@ -111,7 +104,7 @@ static void apply(sim_options *o, char *key, char *value) {
         char *end = NULL;
         long n = value ? strtol(value, &end, 10) : 0;
         if (value && (end == value || *end != '\0' || n < 0)) {
-            sim_config_error("%s: fault %s: argument '%s' is not a count", ENV_NAME, key, value);
+            sim_problem(&sim_camera_problems, "%s: fault %s: argument '%s' is not a count", ENV_NAME, key, value);
         } else if (o->n_faults < SIM_MAX_OPEN_FAULTS) {
             sim_copy_str(o->fault_name[o->n_faults], sizeof o->fault_name[0], key);
             o->fault_arg[o->n_faults++] = (int)n;
@@ -120,9 +113,9 @@ static void apply(sim_options *o, char *key, char *value) {
         if (!strcmp(key, "ambient") || !strcmp(key, "cooler_tau") || !strcmp(key, "tilt") || !strcmp(key, "focus") ||
             !strcmp(key, "fratio") || !strcmp(key, "seeing") || !strcmp(key, "sky") || !strcmp(key, "stars") ||
             !strcmp(key, "ddr_mb") || !strcmp(key, "sdk_version") || !strcmp(key, "custom_id")) {
-            sim_config_error("%s: '%s' needs a value (%s=...)", ENV_NAME, key, key);
+            sim_problem(&sim_camera_problems, "%s: '%s' needs a value (%s=...)", ENV_NAME, key, key);
         } else {
-            sim_config_error("%s: unknown option '%s' (known: %s)", ENV_NAME, key, KNOWN);
+            sim_problem(&sim_camera_problems, "%s: unknown option '%s' (known: %s)", ENV_NAME, key, KNOWN);
         }
     } else if (!strcmp(key, "ambient")) {
         if (number(key, value, -60, 0, &v) == 0) o->ambient_c = v;
@@ -132,7 +125,7 @@ static void apply(sim_options *o, char *key, char *value) {
         char *colon = strchr(value, ':');
         double dx, dy;
         if (colon == NULL) {
-            sim_config_error("%s: tilt='%s': write <dx_um>:<dy_um>", ENV_NAME, value);
+            sim_problem(&sim_camera_problems, "%s: tilt='%s': write <dx_um>:<dy_um>", ENV_NAME, value);
             return;
         }
         *colon = '\0';
@@ -156,19 +149,19 @@ static void apply(sim_options *o, char *key, char *value) {
         if (number(key, value, 0, 1, &v) == 0) o->ddr_mb = v;
     } else if (!strcmp(key, "custom_id")) {
         if (strlen(value) > 16) {
-            sim_config_error("%s: custom_id='%s' is longer than 16 bytes", ENV_NAME, value);
+            sim_problem(&sim_camera_problems, "%s: custom_id='%s' is longer than 16 bytes", ENV_NAME, value);
         } else {
             sim_copy_str(o->custom_id, sizeof o->custom_id, value);
         }
     } else if (!strcmp(key, "sdk_version")) {
         int a, b, c;
         if (sscanf(value, "%d.%d.%d", &a, &b, &c) != 3) {
-            sim_config_error("%s: sdk_version='%s': write <major>.<minor>.<patch>", ENV_NAME, value);
+            sim_problem(&sim_camera_problems, "%s: sdk_version='%s': write <major>.<minor>.<patch>", ENV_NAME, value);
         } else {
             sim_copy_str(o->sdk_version, sizeof o->sdk_version, value);
         }
     } else {
-        sim_config_error("%s: unknown option '%s' (known: %s)", ENV_NAME, key, KNOWN);
+        sim_problem(&sim_camera_problems, "%s: unknown option '%s' (known: %s)", ENV_NAME, key, KNOWN);
     }
 }
 

@@ -70,15 +70,17 @@ static int wanted_models(const sim_model *out[SIM_MAX_CAMERAS], int nth[SIM_MAX_
             for (int i = 0; i < n; i++) nth[n] += out[i] == m;
             out[n++] = m;
         } else if (m != NULL) {
-            sim_config_error("INDI_PLAYERONE_SIMULATE: more than %d cameras; the rest are ignored", SIM_MAX_CAMERAS);
+            sim_problem(&sim_camera_problems, "INDI_PLAYERONE_SIMULATE: more than %d cameras; the rest are ignored",
+                        SIM_MAX_CAMERAS);
         } else if (!blank) {
             const char *q = p + strspn(p, " \t");
             len -= (size_t)(q - p);
             while (len > 0 && (q[len - 1] == ' ' || q[len - 1] == '\t')) len--;
-            sim_config_error("INDI_PLAYERONE_SIMULATE: unknown camera model '%.*s'; valid models: %s", (int)len, q,
-                             "Zeus 455M PRO, Zeus 455C PRO, Poseidon-M PRO, Poseidon-C PRO, Artemis-M PRO, "
-                             "Artemis-C PRO, Ares-M PRO, Ares-C PRO, Uranus-M PRO, Uranus-C PRO, "
-                             "Apollo-428M MAX PRO, Apollo-M MAX PRO");
+            sim_problem(&sim_camera_problems, "INDI_PLAYERONE_SIMULATE: unknown camera model '%.*s'; valid models: %s",
+                        (int)len, q,
+                        "Zeus 455M PRO, Zeus 455C PRO, Poseidon-M PRO, Poseidon-C PRO, Artemis-M PRO, "
+                        "Artemis-C PRO, Ares-M PRO, Ares-C PRO, Uranus-M PRO, Uranus-C PRO, "
+                        "Apollo-428M MAX PRO, Apollo-M MAX PRO");
         }
         if (!comma) break;
         p = comma + 1;
@@ -89,7 +91,7 @@ static int wanted_models(const sim_model *out[SIM_MAX_CAMERAS], int nth[SIM_MAX_
 POACAMERA_API int POAGetCameraCount(void) {
     const sim_model *want[SIM_MAX_CAMERAS] = {0};
     int nth[SIM_MAX_CAMERAS] = {0};
-    sim_config_error_clear();
+    sim_problem_clear(&sim_camera_problems);
     int n = wanted_models(want, nth);
     pthread_mutex_lock(&g_scan_mu);
     for (int i = 0; i < SIM_MAX_CAMERAS; i++) {
@@ -270,7 +272,7 @@ POACAMERA_API void SimPOA_Reset(void) {
     }
     g_scanned = 0;
     pthread_mutex_unlock(&g_scan_mu);
-    sim_config_error_clear();
+    sim_problem_clear(&sim_camera_problems);
     sim_wheel_reset();
     sim_fault_file_reset(); /* after the cameras: the file lock is never taken inside them */
 }

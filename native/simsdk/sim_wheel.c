@@ -108,11 +108,11 @@ static int wanted_wheels(const sim_wheel_model *want[SIM_MAX_WHEELS], int nth[SI
                     strncat(valid, k ? ", " : "", sizeof valid - strlen(valid) - 1);
                     strncat(valid, MODELS[k].name, sizeof valid - strlen(valid) - 1);
                 }
-                sim_wheel_config_error("INDI_PLAYERONE_SIMULATE_WHEEL: unknown filter wheel '%.*s'; "
-                                       "valid wheels: %s", (int)len, p, valid);
+                sim_problem(&sim_wheel_problems, "INDI_PLAYERONE_SIMULATE_WHEEL: unknown filter wheel '%.*s'; "
+                            "valid wheels: %s", (int)len, p, valid);
             } else if (n == SIM_MAX_WHEELS) {
-                sim_wheel_config_error("INDI_PLAYERONE_SIMULATE_WHEEL: more than %d wheels; the rest "
-                                       "are ignored", SIM_MAX_WHEELS);
+                sim_problem(&sim_wheel_problems, "INDI_PLAYERONE_SIMULATE_WHEEL: more than %d wheels; the rest "
+                            "are ignored", SIM_MAX_WHEELS);
                 break;
             } else {
                 want[n] = m;
@@ -253,7 +253,7 @@ void sim_wheel_save(const sim_wheel *w) { sim_wheel_state_save(w, &g_opt); }
 POA_PW_API int POAGetPWCount(void) {
     const sim_wheel_model *want[SIM_MAX_WHEELS] = {0};
     int nth[SIM_MAX_WHEELS] = {0};
-    sim_wheel_config_error_clear();
+    sim_problem_clear(&sim_wheel_problems);
     sim_wheel_options opt;
     sim_wheel_options_read(&opt);
     int n = wanted_wheels(want, nth);
@@ -359,5 +359,5 @@ void sim_wheel_reset(void) {
     ensure_handles();
     g_scanned = 0;
     pthread_mutex_unlock(&g_wheel_mu);
-    sim_wheel_config_error_clear();
+    sim_problem_clear(&sim_wheel_problems);
 }

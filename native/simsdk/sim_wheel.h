@@ -87,8 +87,7 @@ typedef struct sim_wheel_options {
 void sim_wheel_options_read(sim_wheel_options *o); /* INDI_PLAYERONE_SIM_WHEEL_OPTIONS */
 void sim_wheel_state_load(sim_wheel *w, const sim_wheel_options *o);
 void sim_wheel_state_save(const sim_wheel *w, const sim_wheel_options *o);
-void sim_wheel_config_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void sim_wheel_config_error_clear(void);
+extern sim_problems sim_wheel_problems; /* the wheels' (SimPOA_GetPWConfigError) */
 /* Apply one fault word to wheel w (wheel lock held): 0, or -1 for a word (or argument) wheels
  * do not know. */
 int sim_wheel_fault_apply(sim_wheel *w, const char *name, const char *arg);

@@ -37,18 +37,11 @@
 
 #define ENV_OPTIONS "INDI_PLAYERONE_SIM_WHEEL_OPTIONS"
 
-static sim_problems g_problems = SIM_PROBLEMS_INIT; /* of the last wheel scan */
+sim_problems sim_wheel_problems = SIM_PROBLEMS_INIT;
 
-void sim_wheel_config_error(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    sim_problem_vset(&g_problems, fmt, ap);
-    va_end(ap);
+POA_PW_API int SimPOA_GetPWConfigError(char *buf, int size) {
+    return sim_problem_copy(&sim_wheel_problems, buf, size);
 }
-
-void sim_wheel_config_error_clear(void) { sim_problem_clear(&g_problems); }
-
-POA_PW_API int SimPOA_GetPWConfigError(char *buf, int size) { return sim_problem_copy(&g_problems, buf, size); }
 
 /* ---- options --------------------------------------------------------------------------------- */
 
@@ -84,15 +77,15 @@ void sim_wheel_options_read(sim_wheel_options *o) {
             errno = 0;
             double v = strtod(value, &stop);
             if (errno != 0 || stop == value || *stop != '\0' || !isfinite(v) || v <= 0) {
-                sim_wheel_config_error("%s: time_scale='%s' is not a number above 0", ENV_OPTIONS, value);
+                sim_problem(&sim_wheel_problems, "%s: time_scale='%s' is not a number above 0", ENV_OPTIONS, value);
             } else {
                 o->time_scale = v;
             }
         } else if (!strcmp(item, "state") && value != NULL && value[0] != '\0') {
             sim_copy_str(o->state_dir, sizeof o->state_dir, value);
         } else {
-            sim_wheel_config_error("%s: unknown option '%s' (known: time_scale=<factor>, state=<dir>)",
-                                   ENV_OPTIONS, item);
+            sim_problem(&sim_wheel_problems, "%s: unknown option '%s' (known: time_scale=<factor>, state=<dir>)",
+                        ENV_OPTIONS, item);
         }
     }
 }

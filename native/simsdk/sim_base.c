@@ -1,7 +1,8 @@
 /*
  * The small pieces every part of the simulated SDK uses and that use nothing of it: the clock,
- * string copies, the "@target" match, the fault log, and the store of configuration problems
- * (one for the cameras, sim_options.c's; one for the wheels, sim_wheel_store.c's).
+ * string copies, the "@target" match, the fault log, the store of configuration problems (one
+ * for the cameras, sim_options.c's; one for the wheels, sim_wheel_store.c's), and the parsing the
+ * cameras and the wheels share: their lists of names (sim_wanted), blanks, fault counts.
  */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -77,6 +78,86 @@ void sim_problem_clear(sim_problems *p) {
     pthread_mutex_lock(&p->mu);
     p->last[0] = '\0';
     pthread_mutex_unlock(&p->mu);
+}
+
+/* Equal ignoring case and blanks ("phoenix 7X36MM" names "Phoenix 7x36mm"). */
+static int same_name(const char *a, size_t alen, const char *b) {
+    size_t i = 0;
+    for (;;) {
+        while (i < alen && (a[i] == ' ' || a[i] == '\t')) i++;
+        while (*b == ' ' || *b == '\t') b++;
+        if (i == alen || *b == '\0') return i == alen && *b == '\0';
+        char x = a[i], y = *b;
+        if (x >= 'A' && x <= 'Z') x = (char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = (char)(y - 'A' + 'a');
+        if (x != y) return 0;
+        i++;
+        b++;
+    }
+}
+
+/* The index of a name of the list's table, -1 when it names none. */
+static int find_name(const sim_name_list *l, const char *name, size_t len) {
+    for (int k = 0; l->name_at(k) != NULL; k++) {
+        if (same_name(name, len, l->name_at(k))) return k;
+    }
+    return -1;
+}
+
+static void report_unknown(const sim_name_list *l, const char *name, size_t len) {
+    char valid[384] = "";
+    for (int k = 0; l->name_at(k) != NULL; k++) {
+        strncat(valid, k ? ", " : "", sizeof valid - strlen(valid) - 1);
+        strncat(valid, l->name_at(k), sizeof valid - strlen(valid) - 1);
+    }
+    sim_problem(l->problems, "%s: unknown %s '%.*s'; valid %s: %s", l->env, l->what, (int)len, name, l->kinds, valid);
+}
+
+int sim_wanted(const sim_name_list *l, int max, int kind[], int nth[]) {
+    const char *env = getenv(l->env);
+    int n = 0;
+    for (const char *p = env; p != NULL && *p != '\0';) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        const char *name = p;
+        p = comma ? comma + 1 : NULL;
+        while (len > 0 && (*name == ' ' || *name == '\t')) name++, len--;
+        while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t')) len--;
+        if (len == 0) continue;
+        int k = find_name(l, name, len);
+        if (k < 0) {
+            report_unknown(l, name, len);
+            continue;
+        }
+        if (n == max) {
+            sim_problem(l->problems, "%s: more than %d %s; the rest are ignored", l->env, max, l->devices);
+            break;
+        }
+        kind[n] = k;
+        nth[n] = 1;
+        for (int i = 0; i < n; i++) nth[n] += kind[i] == k;
+        n++;
+    }
+    return n;
+}
+
+char *sim_trim(char *s) {
+    while (*s == ' ' || *s == '\t') s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) s[--n] = '\0';
+    return s;
+}
+
+int sim_count_arg(const char *arg, int fallback, int *out) {
+    if (arg == NULL || *arg == '\0') {
+        *out = fallback;
+        return 0;
+    }
+    char *end = NULL;
+    long n = strtol(arg, &end, 10);
+    if (end == arg || *end != '\0' || n < 0 || n > 1000000000L) return -1;
+    *out = (int)n;
+    return 0;
 }
 
 int sim_problem_copy(sim_problems *p, char *buf, int size) {

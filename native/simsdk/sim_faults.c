@@ -40,18 +40,6 @@ static void clear_all(sim_cam *c) {
     c->unplug_in_read = 0;
 }
 
-static int count_arg(const char *arg, int fallback, int *out) {
-    if (arg == NULL || *arg == '\0') {
-        *out = fallback;
-        return 0;
-    }
-    char *end = NULL;
-    long n = strtol(arg, &end, 10);
-    if (end == arg || *end != '\0' || n < 0 || n > 1000000000L) return -1;
-    *out = (int)n;
-    return 0;
-}
-
 int sim_fault_apply(sim_cam *c, const char *name, const char *arg) {
     int n = 0;
     if (!strcmp(name, "none")) {
@@ -64,7 +52,7 @@ int sim_fault_apply(sim_cam *c, const char *name, const char *arg) {
     } else if (!strcmp(name, "12v")) {
         sim_fault_set(c, FAULT_NO_12V, -1);
     } else if (!strcmp(name, "unplug_in_read")) {
-        if (count_arg(arg, 0, &n) != 0) return -1;
+        if (sim_count_arg(arg, 0, &n) != 0) return -1;
         c->unplug_in_read = 1 + n;
     } else if (!strcmp(name, "fail_call")) {
         if (arg == NULL) return -1;
@@ -72,10 +60,10 @@ int sim_fault_apply(sim_cam *c, const char *name, const char *arg) {
         sim_copy_str(func, sizeof func, arg);
         char *colon = strchr(func, ':');
         if (colon) *colon++ = '\0';
-        if (count_arg(colon, 1, &n) != 0 || sim_fail_call_arm(c, func, n) != POA_OK) return -1;
+        if (sim_count_arg(colon, 1, &n) != 0 || sim_fail_call_arm(c, func, n) != POA_OK) return -1;
     } else {
         int k = sim_fault_index(name, strlen(name));
-        if (k < 0 || count_arg(arg, sim_fault_default_arg(k), &n) != 0) return -1;
+        if (k < 0 || sim_count_arg(arg, sim_fault_default_arg(k), &n) != 0) return -1;
         sim_fault_set(c, k, n);
     }
     pthread_cond_broadcast(&c->cv);

@@ -51,7 +51,7 @@ typedef struct sim_model {
     int pid;               /* simulated USB product id */
 } sim_model;
 
-const sim_model *sim_model_find(const char *name, size_t len);
+const sim_model *sim_model_at(int k); /* the k-th model of the table, NULL past its end */
 double sim_egain(const sim_model *m, long gain);                  /* e-/ADU in native ADC units */
 double sim_read_noise_e(const sim_model *m, long gain, int low_noise_mode);
 double sim_bias16(const sim_model *m, long offset);               /* bias level, 16-bit units */
@@ -337,6 +337,24 @@ void sim_problem(sim_problems *p, const char *fmt, ...) __attribute__((format(pr
 void sim_problem_clear(sim_problems *p);
 int sim_problem_copy(sim_problems *p, char *buf, int size); /* its length; 0: none */
 extern sim_problems sim_camera_problems; /* the cameras' (SimPOA_GetConfigError, sim_options.c) */
+
+/* A list of devices as INDI_PLAYERONE_SIMULATE and INDI_PLAYERONE_SIMULATE_WHEEL give them:
+ * names of a table, comma-separated, case and blanks ignored. */
+typedef struct sim_name_list {
+    const char *env;              /* the variable */
+    const char *(*name_at)(int k); /* the table's k-th name; NULL past its end */
+    const char *what, *kinds;     /* in the report of an unknown name: "camera model", "models" */
+    const char *devices;          /* in the report of a list too long: "cameras" */
+    sim_problems *problems;       /* where the reports go */
+} sim_name_list;
+/* The devices the list in l->env names, in order, at most max: each one's index in the table
+ * (kind[]) and its number among the devices of its kind (nth[], from 1). An unknown name is
+ * skipped and reported with the valid ones; a longer list is reported and cut. Returns how many. */
+int sim_wanted(const sim_name_list *l, int max, int kind[], int nth[]);
+char *sim_trim(char *s); /* s without its leading blanks, its trailing ones cut off in place */
+/* A fault's count argument "n" (0 to 1e9) into *out, `fallback` when there is none: 0, or -1 for
+ * a bad one. */
+int sim_count_arg(const char *arg, int fallback, int *out);
 
 /* The first lines of almost every entry point: look camera `id` up and lock it into `c` (declared
  * here) as sim_lock_cam does, or return its error. */

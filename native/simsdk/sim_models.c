@@ -34,7 +34,6 @@
  *    model), 40 MB/s on USB 2, both x USBBandWidthLimit %;
  *  - the USB product ids (0xFA01..: made up so they cannot be mistaken for real ones).
  */
-#include <ctype.h>
 #include <math.h>
 #include <string.h>
 
@@ -69,22 +68,8 @@ static const sim_model MODELS[] = {
     {"Apollo-M MAX PRO",    "IMX432", 0, 1608, 1104, 9.0,  22.9, 2.6,  0.79, 100000.0, 35.0, 12, 126, 0, 0, 100, 0,  0xFA0C},
 };
 
-/* Compare ignoring case and surrounding blanks ("  ares-c pro" finds "Ares-C PRO"). */
-static int same_name(const char *want, size_t n, const char *name) {
-    while (n > 0 && (*want == ' ' || *want == '\t')) want++, n--;
-    while (n > 0 && (want[n - 1] == ' ' || want[n - 1] == '\t')) n--;
-    if (n != strlen(name)) return 0;
-    for (size_t i = 0; i < n; i++) {
-        if (tolower((unsigned char)want[i]) != tolower((unsigned char)name[i])) return 0;
-    }
-    return 1;
-}
-
-const sim_model *sim_model_find(const char *name, size_t len) {
-    for (size_t i = 0; i < sizeof MODELS / sizeof MODELS[0]; i++) {
-        if (same_name(name, len, MODELS[i].name)) return &MODELS[i];
-    }
-    return NULL;
+const sim_model *sim_model_at(int k) {
+    return k >= 0 && k < (int)(sizeof MODELS / sizeof MODELS[0]) ? &MODELS[k] : NULL;
 }
 
 static double clamp(double v, double lo, double hi) { return v < lo ? lo : (v > hi ? hi : v); }

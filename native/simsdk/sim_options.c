@@ -165,13 +165,6 @@ static void apply(sim_options *o, char *key, char *value) {
     }
 }
 
-static char *trim(char *s) {
-    while (*s == ' ' || *s == '\t') s++;
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) s[--n] = '\0';
-    return s;
-}
-
 void sim_options_for(const char *serial, int id, sim_options *out) {
     defaults(out);
     const char *env = getenv(ENV_NAME);
@@ -184,13 +177,13 @@ void sim_options_for(const char *serial, int id, sim_options *out) {
             char *at = strchr(item, '@');
             if (at) *at++ = '\0';
             if ((at != NULL) != (pass == 1)) continue;
-            if (at && !sim_is_target(trim(at), serial, id)) continue;
+            if (at && !sim_is_target(sim_trim(at), serial, id)) continue;
             char *eq = strchr(item, '=');
             if (eq) *eq++ = '\0';
-            char *key = trim(item);
+            char *key = sim_trim(item);
             if (*key == '\0') continue;
             for (char *p = key; *p; p++) *p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
-            apply(out, key, eq ? trim(eq) : NULL);
+            apply(out, key, eq ? sim_trim(eq) : NULL);
         }
         free(copy);
     }

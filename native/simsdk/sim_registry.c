@@ -54,53 +54,26 @@ static void assign_model(sim_cam *c, const sim_model *m, int nth) {
     c->unplug_in_read = 0;
 }
 
-/* Parse INDI_PLAYERONE_SIMULATE into up to SIM_MAX_CAMERAS models and their n-th of a kind. */
-static int wanted_models(const sim_model *out[SIM_MAX_CAMERAS], int nth[SIM_MAX_CAMERAS]) {
-    const char *env = getenv("INDI_PLAYERONE_SIMULATE");
-    if (env == NULL) return 0;
-    int n = 0;
-    const char *p = env;
-    while (*p) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        const sim_model *m = sim_model_find(p, len);
-        int blank = strspn(p, " \t") >= len;
-        if (m != NULL && n < SIM_MAX_CAMERAS) {
-            nth[n] = 1;
-            for (int i = 0; i < n; i++) nth[n] += out[i] == m;
-            out[n++] = m;
-        } else if (m != NULL) {
-            sim_problem(&sim_camera_problems, "INDI_PLAYERONE_SIMULATE: more than %d cameras; the rest are ignored",
-                        SIM_MAX_CAMERAS);
-        } else if (!blank) {
-            const char *q = p + strspn(p, " \t");
-            len -= (size_t)(q - p);
-            while (len > 0 && (q[len - 1] == ' ' || q[len - 1] == '\t')) len--;
-            sim_problem(&sim_camera_problems, "INDI_PLAYERONE_SIMULATE: unknown camera model '%.*s'; valid models: %s",
-                        (int)len, q,
-                        "Zeus 455M PRO, Zeus 455C PRO, Poseidon-M PRO, Poseidon-C PRO, Artemis-M PRO, "
-                        "Artemis-C PRO, Ares-M PRO, Ares-C PRO, Uranus-M PRO, Uranus-C PRO, "
-                        "Apollo-428M MAX PRO, Apollo-M MAX PRO");
-        }
-        if (!comma) break;
-        p = comma + 1;
-    }
-    return n;
+static const char *model_name(int k) {
+    const sim_model *m = sim_model_at(k);
+    return m != NULL ? m->name : NULL;
 }
 
+static const sim_name_list WANTED = {"INDI_PLAYERONE_SIMULATE", model_name, "camera model", "models", "cameras",
+                                     &sim_camera_problems};
+
 POACAMERA_API int POAGetCameraCount(void) {
-    const sim_model *want[SIM_MAX_CAMERAS] = {0};
-    int nth[SIM_MAX_CAMERAS] = {0};
+    int kind[SIM_MAX_CAMERAS] = {0}, nth[SIM_MAX_CAMERAS] = {0};
     sim_problem_clear(&sim_camera_problems);
-    int n = wanted_models(want, nth);
+    int n = sim_wanted(&WANTED, SIM_MAX_CAMERAS, kind, nth);
     pthread_mutex_lock(&g_scan_mu);
     for (int i = 0; i < SIM_MAX_CAMERAS; i++) {
         sim_cam *c = sim_slot(i);
         pthread_mutex_lock(&c->mu);
         if (!c->opened) {
             int plugged = 0;
-            if (i < n && (!c->present || c->model != want[i])) {
-                assign_model(c, want[i], nth[i]);
+            if (i < n && (!c->present || c->model != sim_model_at(kind[i]))) {
+                assign_model(c, sim_model_at(kind[i]), nth[i]);
                 plugged = 1;
             } else if (i >= n && c->present) {
                 c->present = 0;

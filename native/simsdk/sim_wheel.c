@@ -64,67 +64,10 @@ double sim_wheel_self_check_s(const sim_wheel_model *m) {
 
 /* ---- configuration --------------------------------------------------------------------------- */
 
-/* Equal ignoring case and blanks ("phoenix 7X36MM" names "Phoenix 7x36mm"). */
-static int same_name(const char *a, size_t alen, const char *b) {
-    size_t i = 0;
-    for (;;) {
-        while (i < alen && (a[i] == ' ' || a[i] == '\t')) i++;
-        while (*b == ' ' || *b == '\t') b++;
-        if (i == alen || *b == '\0') return i == alen && *b == '\0';
-        char x = a[i], y = *b;
-        if (x >= 'A' && x <= 'Z') x = (char)(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = (char)(y - 'A' + 'a');
-        if (x != y) return 0;
-        i++;
-        b++;
-    }
-}
+static const char *wheel_name(int k) { return k >= 0 && k < N_MODELS ? MODELS[k].name : NULL; }
 
-static const sim_wheel_model *find_model(const char *name, size_t len) {
-    for (int k = 0; k < N_MODELS; k++) {
-        if (same_name(name, len, MODELS[k].name)) return &MODELS[k];
-    }
-    return NULL;
-}
-
-/* The wheels INDI_PLAYERONE_SIMULATE_WHEEL asks for, in order, with each one's number among the
- * wheels of its name; unknown names are reported and skipped. Returns how many. */
-static int wanted_wheels(const sim_wheel_model *want[SIM_MAX_WHEELS], int nth[SIM_MAX_WHEELS]) {
-    const char *env = getenv("INDI_PLAYERONE_SIMULATE_WHEEL");
-    int n = 0;
-    int seen[N_MODELS] = {0};
-    if (env == NULL) return 0;
-    const char *p = env;
-    while (*p != '\0') {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        size_t lead = 0;
-        while (lead < len && (p[lead] == ' ' || p[lead] == '\t')) lead++;
-        if (lead < len) {
-            const sim_wheel_model *m = find_model(p, len);
-            if (m == NULL) {
-                char valid[256] = "";
-                for (int k = 0; k < N_MODELS; k++) {
-                    strncat(valid, k ? ", " : "", sizeof valid - strlen(valid) - 1);
-                    strncat(valid, MODELS[k].name, sizeof valid - strlen(valid) - 1);
-                }
-                sim_problem(&sim_wheel_problems, "INDI_PLAYERONE_SIMULATE_WHEEL: unknown filter wheel '%.*s'; "
-                            "valid wheels: %s", (int)len, p, valid);
-            } else if (n == SIM_MAX_WHEELS) {
-                sim_problem(&sim_wheel_problems, "INDI_PLAYERONE_SIMULATE_WHEEL: more than %d wheels; the rest "
-                            "are ignored", SIM_MAX_WHEELS);
-                break;
-            } else {
-                want[n] = m;
-                nth[n] = ++seen[m - MODELS];
-                n++;
-            }
-        }
-        if (end == NULL) break;
-        p = end + 1;
-    }
-    return n;
-}
+static const sim_name_list WANTED = {"INDI_PLAYERONE_SIMULATE_WHEEL", wheel_name, "filter wheel", "wheels", "wheels",
+                                     &sim_wheel_problems};
 
 static void assign(sim_wheel *w, const sim_wheel_model *m, int nth) {
     int handle = w->handle;
@@ -251,19 +194,18 @@ void sim_wheel_save(const sim_wheel *w) { sim_wheel_state_save(w, &g_opt); }
 /* ---- the API: enumeration and properties (the calls on one wheel: sim_wheel_calls.c) ---------- */
 
 POA_PW_API int POAGetPWCount(void) {
-    const sim_wheel_model *want[SIM_MAX_WHEELS] = {0};
-    int nth[SIM_MAX_WHEELS] = {0};
+    int kind[SIM_MAX_WHEELS] = {0}, nth[SIM_MAX_WHEELS] = {0};
     sim_problem_clear(&sim_wheel_problems);
     sim_wheel_options opt;
     sim_wheel_options_read(&opt);
-    int n = wanted_wheels(want, nth);
+    int n = sim_wanted(&WANTED, SIM_MAX_WHEELS, kind, nth);
     pthread_mutex_lock(&g_wheel_mu);
     ensure_handles();
     g_opt = opt;
     for (int i = 0; i < SIM_MAX_WHEELS; i++) {
         sim_wheel *w = &g_wheels[i];
         if (w->opened) continue; /* an open wheel keeps its slot */
-        if (i < n && (!w->present || w->model != want[i])) assign(w, want[i], nth[i]);
+        if (i < n && (!w->present || w->model != &MODELS[kind[i]])) assign(w, &MODELS[kind[i]], nth[i]);
         else if (i >= n && w->present) w->present = 0;
     }
     g_scanned = 1;

@@ -66,9 +66,7 @@ void sim_wheel_options_read(sim_wheel_options *o) {
     sim_copy_str(text, sizeof text, env);
     char *save = NULL;
     for (char *item = strtok_r(text, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
-        item += strspn(item, " \t");
-        size_t end = strlen(item);
-        while (end > 0 && (item[end - 1] == ' ' || item[end - 1] == '\t')) item[--end] = '\0';
+        item = sim_trim(item);
         if (*item == '\0') continue;
         char *value = strchr(item, '=');
         if (value != NULL) *value++ = '\0';
@@ -159,14 +157,6 @@ void sim_wheel_state_save(const sim_wheel *w, const sim_wheel_options *o) {
 
 /* ---- faults ---------------------------------------------------------------------------------- */
 
-/* "n" (>= 0) of a fault argument, or `def` when there is none. -1 for a bad one. */
-static int count_of(const char *arg, int def) {
-    if (arg == NULL || *arg == '\0') return def;
-    char *end = NULL;
-    long n = strtol(arg, &end, 10);
-    return end == arg || *end != '\0' || n < 0 || n > 1000000 ? -1 : (int)n;
-}
-
 void sim_wheel_clear_faults(sim_wheel *w) {
     w->stuck_armed = 0;
     w->firmware_error = 0;
@@ -185,13 +175,13 @@ int sim_wheel_fault_apply(sim_wheel *w, const char *name, const char *arg) {
             w->detected = 0; /* plugged in again: the next scan detects it and it self-checks */
         }
     } else if (!strcmp(name, "stuck")) {
-        if ((n = count_of(arg, 1)) < 0) return -1;
+        if (sim_count_arg(arg, 1, &n) != 0) return -1;
         w->stuck_armed = n == 0 ? 1 : n + 1;
     } else if (!strcmp(name, "firmware_error")) {
         if (arg != NULL && *arg != '\0') return -1;
         w->firmware_error = 1;
     } else if (!strcmp(name, "unplug_in_move")) {
-        if ((n = count_of(arg, 0)) < 0) return -1;
+        if (sim_count_arg(arg, 0, &n) != 0) return -1;
         w->unplug_in_move = 1 + n;
     } else {
         return -1;

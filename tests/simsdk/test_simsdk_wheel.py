@@ -158,7 +158,7 @@ def test_names_ignore_case_and_blanks_and_unknown_ones_are_refused_with_the_list
     buf = ctypes.create_string_buffer(512)
     assert pw.SimPOA_GetPWConfigError(buf, 512) > 0
     assert buf.value.decode() == (
-        "INDI_PLAYERONE_SIMULATE_WHEEL: unknown filter wheel ' Phoenix 9x2in '; valid wheels: "
+        "INDI_PLAYERONE_SIMULATE_WHEEL: unknown filter wheel 'Phoenix 9x2in'; valid wheels: "
         'Phoenix 8x1.25", Phoenix 7x36mm, Phoenix 7x2", Phoenix 7x50mm, Phoenix 5x2"')
     monkeypatch.setenv("INDI_PLAYERONE_SIMULATE_WHEEL", "Phoenix 7x36mm,Phoenix 7x36mm")
     assert pw.POAGetPWCount() == 2

@@ -338,8 +338,9 @@ static POAErrors set_config(int id, POAConfig confID, POAConfigValue raw, int fr
     sim_cam *c;
     POAErrors err = sim_lock_cam_fn(id, LOCK_OPEN, &c, func);
     if (err != POA_OK) return err;
-    POAValueType t;
-    if (!value_type_of(&c->opt, confID, &t)) return sim_cam_done(c, POA_ERROR_INVALID_CONFIG);
+    const cfg_desc *d = find_desc(c, confID);
+    if (d == NULL) return sim_cam_done(c, POA_ERROR_INVALID_CONFIG);
+    POAValueType t = d->type;
     double v = from_double ? (t == VAL_INT ? (double)llround(dv) : dv) /* "for matlab": ints rounded */
              : t == VAL_FLOAT ? raw.floatValue
              : t == VAL_BOOL ? (raw.boolValue != POA_FALSE ? 1.0 : 0.0)
@@ -349,12 +350,9 @@ static POAErrors set_config(int id, POAConfig confID, POAConfigValue raw, int fr
      * but was looked at after it would carry the pulse's shift (a negative one for a pulse
      * still on), and one that ended before a gain change the new gain. */
     sim_advance(c, sim_now());
-    const cfg_desc *d = find_desc(c, confID);
-    double lo = 0, hi = 0;
-    if (d != NULL) range_of(c, d, &lo, &hi);
-    if (d == NULL) {
-        err = POA_ERROR_INVALID_CONFIG;
-    } else if (!d->writable) {
+    double lo, hi;
+    range_of(c, d, &lo, &hi);
+    if (!d->writable) {
         err = POA_ERROR_CONF_CANNOT_WRITE;
     } else if (d->id >= POA_FLIP_NONE && d->id <= POA_FLIP_BOTH) {
         set_value(c, d->id, 1); /* the value is ignored */

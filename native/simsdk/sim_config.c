@@ -89,10 +89,13 @@ static const cfg_desc CONFIGS[] = {
 };
 #define N_CONFIGS ((int)(sizeof CONFIGS / sizeof CONFIGS[0]))
 
+/* POA_EXP exists from SDK 3.8.0: SDK 3.7.0 answers POA_ERROR_INVALID_CONFIG for it. */
+static int exp_exists(const sim_options *o) { return sim_sdk_version_at_least(o, 3, 8, 0); }
+
 /* Value types of every POAConfig of this SDK version, including the ones no simulated camera
- * supports (POA_EXP exists from 3.8.0: SDK 3.7.0 answers POA_ERROR_INVALID_CONFIG for it). */
+ * supports. */
 static int value_type_of(const sim_options *o, POAConfig id, POAValueType *out) {
-    if (id == POA_EXP && !sim_sdk_version_at_least(o, 3, 8, 0)) return 0;
+    if (id == POA_EXP && !exp_exists(o)) return 0;
     switch (id) {
     case POA_HARDWARE_BIN: case POA_GUIDE_NORTH: case POA_GUIDE_SOUTH: case POA_GUIDE_EAST:
     case POA_GUIDE_WEST: case POA_COOLER: case POA_HEATER: case POA_FLIP_NONE: case POA_FLIP_HORI:
@@ -116,7 +119,7 @@ static int has(const sim_cam *c, const cfg_desc *d) {
     switch (d->only) {
     case ONLY_COLOR: return c->model->color;
     case ONLY_ST4: return c->opt.st4;
-    case ONLY_EXP: return sim_sdk_version_at_least(&c->opt, 3, 8, 0);
+    case ONLY_EXP: return exp_exists(&c->opt);
     default: return 1;
     }
 }

@@ -60,10 +60,10 @@ static const struct {
 POACAMERA_API int POAGetAPIVersion(void) {
     sim_options o;
     sim_options_for("", -1, &o);
-    int a = 0, b = 0, c = 0;
-    sscanf(o.sdk_version, "%d.%d.%d", &a, &b, &c);
     for (size_t i = 0; i < sizeof API_DATES / sizeof API_DATES[0]; i++) {
-        if (API_DATES[i].major == a && API_DATES[i].minor == b && API_DATES[i].patch == c) return API_DATES[i].api;
+        if (API_DATES[i].major == o.sdk[0] && API_DATES[i].minor == o.sdk[1] && API_DATES[i].patch == o.sdk[2]) {
+            return API_DATES[i].api;
+        }
     }
     return 20260430;
 }

@@ -69,6 +69,7 @@ typedef struct sim_options {
     int no_12v, st4, usb2;
     double ddr_mb;                 /* test knob: the camera's buffer, MB (default 512) */
     char sdk_version[16];          /* "3.10.1"; older versions change the SDK's behaviour */
+    int sdk[3];                    /* sdk_version's major, minor, patch, parsed once */
     char custom_id[17];            /* the user custom ID in the camera's flash when plugged in */
     int n_faults;                  /* faults armed at every open */
     char fault_name[SIM_MAX_OPEN_FAULTS][24];

@@ -49,6 +49,12 @@ POACAMERA_API int SimPOA_GetConfigError(char *buf, int size) {
     return sim_problem_copy(&sim_camera_problems, buf, size);
 }
 
+static void set_sdk_version(sim_options *o, const char *text) {
+    sim_copy_str(o->sdk_version, sizeof o->sdk_version, text);
+    o->sdk[0] = o->sdk[1] = o->sdk[2] = 0;
+    sscanf(o->sdk_version, "%d.%d.%d", &o->sdk[0], &o->sdk[1], &o->sdk[2]);
+}
+
 static void defaults(sim_options *o) {
     memset(o, 0, sizeof *o);
     o->ambient_c = 20.0;
@@ -58,7 +64,7 @@ static void defaults(sim_options *o) {
     o->sky_e_per_s = 1.0;
     o->star_scale = 1.0;
     o->ddr_mb = 512.0;
-    sim_copy_str(o->sdk_version, sizeof o->sdk_version, "3.10.1");
+    set_sdk_version(o, "3.10.1");
 }
 
 /* A number, with its limits: 0 and *out set, or -1 after the error was recorded. */
@@ -158,7 +164,7 @@ static void apply(sim_options *o, char *key, char *value) {
         if (sscanf(value, "%d.%d.%d", &a, &b, &c) != 3) {
             sim_problem(&sim_camera_problems, "%s: sdk_version='%s': write <major>.<minor>.<patch>", ENV_NAME, value);
         } else {
-            sim_copy_str(o->sdk_version, sizeof o->sdk_version, value);
+            set_sdk_version(o, value);
         }
     } else {
         sim_problem(&sim_camera_problems, "%s: unknown option '%s' (known: %s)", ENV_NAME, key, KNOWN);
@@ -190,9 +196,7 @@ void sim_options_for(const char *serial, int id, sim_options *out) {
 }
 
 int sim_sdk_version_at_least(const sim_options *o, int major, int minor, int patch) {
-    int a = 0, b = 0, c = 0;
-    sscanf(o->sdk_version, "%d.%d.%d", &a, &b, &c);
-    if (a != major) return a > major;
-    if (b != minor) return b > minor;
-    return c >= patch;
+    if (o->sdk[0] != major) return o->sdk[0] > major;
+    if (o->sdk[1] != minor) return o->sdk[1] > minor;
+    return o->sdk[2] >= patch;
 }

@@ -230,9 +230,12 @@ static void drop_undelivered(sim_cam *c) {
     c->xfer_active = 0;
 }
 
+/* The frames on the host, waiting for POAGetImageData, are gone. */
+static void drop_delivered(sim_cam *c) { c->host_len = c->host_head = 0; }
+
 void sim_flush_frames(sim_cam *c) {
     drop_undelivered(c);
-    c->host_len = c->host_head = 0;
+    drop_delivered(c);
 }
 
 void sim_stop_exposure_locked(sim_cam *c) {
@@ -249,9 +252,8 @@ void sim_close_locked(sim_cam *c) {
     if (!c->opened) return;
     c->opened = 0; /* first: a racing call sees "not opened" while the render thread is joined */
     c->inited = 0;
-    sim_stop_exposure_locked(c);
-    sim_flush_frames(c);
-    pthread_cond_broadcast(&c->cv);
+    sim_stop_exposure_locked(c); /* drops the frames not on the host and wakes every waiter */
+    drop_delivered(c);
     sim_render_stop(c);
 }
 

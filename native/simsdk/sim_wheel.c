@@ -70,9 +70,7 @@ static const sim_name_list WANTED = {"INDI_PLAYERONE_SIMULATE_WHEEL", wheel_name
                                      &sim_wheel_problems};
 
 static void assign(sim_wheel *w, const sim_wheel_model *m, int nth) {
-    int handle = w->handle;
     memset(w, 0, sizeof *w);
-    w->handle = handle;
     w->present = 1;
     w->model = m;
     snprintf(w->serial, sizeof w->serial, "SIM-%s-%04d", m->serial, nth);
@@ -104,7 +102,7 @@ static void unplug(sim_wheel *w, double now) {
 /* Run the timing model up to now (wheel lock held). */
 static void advance(sim_wheel *w, double now) {
     if (w->unplug_at > 0 && now >= w->unplug_at) {
-        sim_fault_log("unplug_in_move %d", w->handle);
+        sim_fault_log("unplug_in_move %d", sim_wheel_handle(w));
         unplug(w, now);
         return;
     }
@@ -143,7 +141,7 @@ void sim_wheel_move(sim_wheel *w, int position) {
     start_motion(w, WHEEL_MOVE, position, dir, steps, seconds, now);
     if (w->stuck_armed > 0) {
         /* stalls halfway: the motor stops between two slots and the wheel reports MOVING */
-        sim_fault_log("stuck %d", w->handle);
+        sim_fault_log("stuck %d", sim_wheel_handle(w));
         w->t_end = -1;
         if (w->stuck_armed > 1 && --w->stuck_armed == 1) w->stuck_armed = 0;
     }
@@ -156,18 +154,20 @@ void sim_wheel_move(sim_wheel *w, int position) {
 
 /* ---- lookup ---------------------------------------------------------------------------------- */
 
-static void ensure_handles(void) {
-    for (int i = 0; i < SIM_MAX_WHEELS; i++) g_wheels[i].handle = SIM_WHEEL_HANDLE_BASE + SIM_WHEEL_HANDLE_STEP * i;
+int sim_wheel_handle(const sim_wheel *w) { return SIM_WHEEL_HANDLE_BASE + SIM_WHEEL_HANDLE_STEP * (int)(w - g_wheels); }
+
+/* The wheel a handle names, NULL when none does. Wheel lock held. */
+static sim_wheel *wheel_of(int handle) {
+    int k = handle - SIM_WHEEL_HANDLE_BASE;
+    if (k < 0 || k % SIM_WHEEL_HANDLE_STEP != 0 || k / SIM_WHEEL_HANDLE_STEP >= SIM_MAX_WHEELS) return NULL;
+    sim_wheel *w = &g_wheels[k / SIM_WHEEL_HANDLE_STEP];
+    return w->present ? w : NULL;
 }
 
 PWErrors sim_wheel_lock(int handle, enum sim_wheel_need need, PWErrors gone, sim_wheel **out) {
     sim_fault_file_poll(); /* before the lock: applying a line locks the wheels */
     pthread_mutex_lock(&g_wheel_mu);
-    ensure_handles();
-    sim_wheel *w = NULL;
-    for (int i = 0; i < SIM_MAX_WHEELS; i++) {
-        if (g_wheels[i].present && g_wheels[i].handle == handle) w = &g_wheels[i];
-    }
+    sim_wheel *w = wheel_of(handle);
     PWErrors err = PW_OK;
     if (w == NULL || !g_scanned) {
         err = PW_ERROR_INVALID_HANDLE;
@@ -200,7 +200,6 @@ POA_PW_API int POAGetPWCount(void) {
     sim_wheel_options_read(&opt);
     int n = sim_wanted(&WANTED, SIM_MAX_WHEELS, kind, nth);
     pthread_mutex_lock(&g_wheel_mu);
-    ensure_handles();
     g_opt = opt;
     for (int i = 0; i < SIM_MAX_WHEELS; i++) {
         sim_wheel *w = &g_wheels[i];
@@ -238,7 +237,7 @@ static void fill(const sim_wheel *w, PWProperties *p) {
     } else {
         snprintf(p->Name, sizeof p->Name, "%s", w->model->name);
     }
-    p->Handle = w->handle;
+    p->Handle = sim_wheel_handle(w);
     p->PositionCount = w->model->slots;
     sim_copy_str(p->SN, sizeof p->SN, w->serial);
 }
@@ -278,7 +277,7 @@ static void wheel_fault_line(const char *name, const char *arg, const char *targ
     double now = sim_now();
     for (int i = 0; i < SIM_MAX_WHEELS; i++) {
         sim_wheel *w = &g_wheels[i];
-        if (!w->present || (target != NULL && !sim_is_target(target, w->serial, w->handle))) continue;
+        if (!w->present || (target != NULL && !sim_is_target(target, w->serial, sim_wheel_handle(w)))) continue;
         advance(w, now);
         if (sim_wheel_fault_apply(w, name, arg) == 0) {
             ++*applied;
@@ -298,7 +297,6 @@ __attribute__((constructor)) static void take_fault_lines(void) {
 void sim_wheel_reset(void) {
     pthread_mutex_lock(&g_wheel_mu);
     memset(g_wheels, 0, sizeof g_wheels);
-    ensure_handles();
     g_scanned = 0;
     pthread_mutex_unlock(&g_wheel_mu);
     sim_problem_clear(&sim_wheel_problems);

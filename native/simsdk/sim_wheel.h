@@ -30,7 +30,6 @@ typedef struct sim_wheel {
     int unplugged; /* gone (fault): not counted, calls fail */
     int detected;  /* listed by a POAGetPWCount since it was plugged in (the self-check ran) */
     int opened;
-    int handle;
     const sim_wheel_model *model;
     char serial[32];
 
@@ -67,6 +66,7 @@ enum sim_wheel_need { WHEEL_ANY = 0, WHEEL_PLUGGED = 1, WHEEL_OPEN = 2 };
  * WHEEL_OPEN it was not unplugged (`gone`: NOT_FOUND to an open, OPERATION_FAILED to the rest, as
  * the header says a removed wheel fails); with WHEEL_OPEN it is open (NOT_OPENED). */
 PWErrors sim_wheel_lock(int handle, enum sim_wheel_need need, PWErrors gone, sim_wheel **out);
+int sim_wheel_handle(const sim_wheel *w); /* its handle, from its table slot */
 PWErrors sim_wheel_done(PWErrors err); /* unlock the wheels, return err */
 /* The first lines of almost every wheel call: look wheel `handle` up and lock the wheels with it
  * in `w` (declared here) as sim_wheel_lock does, or return its error. */

@@ -34,7 +34,7 @@ POA_PW_API PWErrors POAGotoPosition(int Handle, int position) {
     if (position < 0 || position >= w->model->slots) return sim_wheel_done(PW_ERROR_INVALID_ARGU);
     if (w->motion != WHEEL_IDLE) return sim_wheel_done(PW_ERROR_IS_MOVING);
     if (w->firmware_error) {
-        sim_fault_log("firmware_error %d", w->handle);
+        sim_fault_log("firmware_error %d", sim_wheel_handle(w));
         return sim_wheel_done(PW_ERROR_FIRMWARE_ERROR);
     }
     if (position == w->position) return sim_wheel_done(PW_OK);

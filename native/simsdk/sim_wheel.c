@@ -91,7 +91,7 @@ static int passing(const sim_wheel *w, double now) {
     return mod(w->from + w->dir * k, w->model->slots);
 }
 
-static void unplug(sim_wheel *w, double now) {
+void sim_wheel_unplug(sim_wheel *w, double now) {
     w->position = passing(w, now);
     w->motion = WHEEL_IDLE;
     w->unplugged = 1;
@@ -103,7 +103,7 @@ static void unplug(sim_wheel *w, double now) {
 static void advance(sim_wheel *w, double now) {
     if (w->unplug_at > 0 && now >= w->unplug_at) {
         sim_fault_log("unplug_in_move %d", sim_wheel_handle(w));
-        unplug(w, now);
+        sim_wheel_unplug(w, now);
         return;
     }
     if (w->motion != WHEEL_IDLE && w->t_end >= 0 && now >= w->t_end) {
@@ -279,12 +279,8 @@ static void wheel_fault_line(const char *name, const char *arg, const char *targ
         sim_wheel *w = &g_wheels[i];
         if (!w->present || (target != NULL && !sim_is_target(target, w->serial, sim_wheel_handle(w)))) continue;
         advance(w, now);
-        if (sim_wheel_fault_apply(w, name, arg) == 0) {
-            ++*applied;
-            if (!strcmp(name, "unplug")) unplug(w, now);
-        } else {
-            ++*refused;
-        }
+        if (sim_wheel_fault_apply(w, name, arg, now) == 0) ++*applied;
+        else ++*refused;
     }
     pthread_mutex_unlock(&g_wheel_mu);
 }

@@ -59,6 +59,7 @@ void sim_wheel_self_check(sim_wheel *w, double now); /* lock held: turn to posit
 /* Lock held, the wheel idle elsewhere: start the move to `position` (the shorter way, or forward
  * when one-way), stalled or set to unplug when those faults are armed. */
 void sim_wheel_move(sim_wheel *w, int position);
+void sim_wheel_unplug(sim_wheel *w, double now); /* lock held: gone, stopped where it is */
 
 enum sim_wheel_need { WHEEL_ANY = 0, WHEEL_PLUGGED = 1, WHEEL_OPEN = 2 };
 /* Look a wheel up by handle and lock the wheels; on success the lock is held and PW_OK returned.
@@ -88,9 +89,8 @@ void sim_wheel_options_read(sim_wheel_options *o); /* INDI_PLAYERONE_SIM_WHEEL_O
 void sim_wheel_state_load(sim_wheel *w, const sim_wheel_options *o);
 void sim_wheel_state_save(const sim_wheel *w, const sim_wheel_options *o);
 extern sim_problems sim_wheel_problems; /* the wheels' (SimPOA_GetPWConfigError) */
-/* Apply one fault word to wheel w (wheel lock held): 0, or -1 for a word (or argument) wheels
- * do not know. */
-int sim_wheel_fault_apply(sim_wheel *w, const char *name, const char *arg);
-void sim_wheel_clear_faults(sim_wheel *w);
+/* Apply one fault word to wheel w (wheel lock held, its model advanced to now): 0, or -1 for a
+ * word (or argument) wheels do not know. */
+int sim_wheel_fault_apply(sim_wheel *w, const char *name, const char *arg, double now);
 
 #endif /* SIM_WHEEL_H */

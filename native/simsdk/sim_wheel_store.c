@@ -157,18 +157,18 @@ void sim_wheel_state_save(const sim_wheel *w, const sim_wheel_options *o) {
 
 /* ---- faults ---------------------------------------------------------------------------------- */
 
-void sim_wheel_clear_faults(sim_wheel *w) {
+static void clear_faults(sim_wheel *w) {
     w->stuck_armed = 0;
     w->firmware_error = 0;
     w->unplug_in_move = 0;
 }
 
-int sim_wheel_fault_apply(sim_wheel *w, const char *name, const char *arg) {
+int sim_wheel_fault_apply(sim_wheel *w, const char *name, const char *arg, double now) {
     int n;
     if (!strcmp(name, "none")) {
-        sim_wheel_clear_faults(w);
+        clear_faults(w);
     } else if (!strcmp(name, "unplug")) {
-        /* the caller unplugs it (the motion is stopped where it is) */
+        sim_wheel_unplug(w, now);
     } else if (!strcmp(name, "replug")) {
         if (w->unplugged) {
             w->unplugged = 0;

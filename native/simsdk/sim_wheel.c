@@ -53,12 +53,13 @@ static sim_wheel g_wheels[SIM_MAX_WHEELS];
 static int g_scanned; /* POAGetPWCount ran since load (or SimPOA_Reset) */
 static sim_wheel_options g_opt = {1.0, ""};
 
-double sim_wheel_move_s(const sim_wheel_model *m, int steps) {
+/* A move of `steps` slots. */
+static double move_s(const sim_wheel_model *m, int steps) {
     return g_opt.time_scale * (START_S + FULL_TURN_S * steps / m->slots);
 }
 
-double sim_wheel_self_check_s(const sim_wheel_model *m) {
-    (void)m;
+/* The self-check (and a reset): a full turn. */
+static double self_check_s(void) {
     return g_opt.time_scale * (START_S + FULL_TURN_S);
 }
 
@@ -125,7 +126,7 @@ static void start_motion(sim_wheel *w, int kind, int to, int dir, int steps, dou
 
 void sim_wheel_self_check(sim_wheel *w, double now) {
     /* a full turn forward to the index mark at position 0 */
-    start_motion(w, WHEEL_SELF_CHECK, 0, 1, w->model->slots, sim_wheel_self_check_s(w->model), now);
+    start_motion(w, WHEEL_SELF_CHECK, 0, 1, w->model->slots, self_check_s(), now);
 }
 
 void sim_wheel_move(sim_wheel *w, int position) {
@@ -137,7 +138,7 @@ void sim_wheel_move(sim_wheel *w, int position) {
         steps = n - forward;
     }
     double now = sim_now();
-    double seconds = sim_wheel_move_s(w->model, steps);
+    double seconds = move_s(w->model, steps);
     start_motion(w, WHEEL_MOVE, position, dir, steps, seconds, now);
     if (w->stuck_armed > 0) {
         /* stalls halfway: the motor stops between two slots and the wheel reports MOVING */

@@ -53,8 +53,6 @@ typedef struct sim_wheel {
 } sim_wheel;
 
 /* ---- sim_wheel.c ---- */
-double sim_wheel_move_s(const sim_wheel_model *m, int steps);  /* a move of `steps` slots */
-double sim_wheel_self_check_s(const sim_wheel_model *m);       /* the self-check and a reset */
 void sim_wheel_self_check(sim_wheel *w, double now); /* lock held: turn to position 0 */
 /* Lock held, the wheel idle elsewhere: start the move to `position` (the shorter way, or forward
  * when one-way), stalled or set to unplug when those faults are armed. */

@@ -271,6 +271,49 @@ POA_PW_API PWErrors POAGetPWPropertiesByHandle(int Handle, PWProperties *pProp) 
 
 /* ---- the fault file and SimPOA_Reset (sim_internal.h) ---------------------------------------- */
 
+/* The wheels' fault words (the fault file's lines, "name[=arg][@serial or handle]"; see
+ * sim_fault_file.c):
+ *   stuck[=n]            the next n moves (default 1; 0 = every move until "none") stall halfway:
+ *                        the wheel reports MOVING for ever, until POAResetPW
+ *   firmware_error       every move answers PW_ERROR_FIRMWARE_ERROR until POAResetPW
+ *   unplug_in_move[=ms]  the next move unplugs the wheel ms into it (default: halfway)
+ *   unplug, replug       the wheel leaves POAGetPWCount and its calls fail / it is back, closed,
+ *                        and self-checks when next listed (a newly detected wheel)
+ *   none                 clears the armed faults (a stalled wheel stays stalled: reset it)
+ */
+
+static void clear_faults(sim_wheel *w) {
+    w->stuck_armed = 0;
+    w->firmware_error = 0;
+    w->unplug_in_move = 0;
+}
+
+static int fault_apply(sim_wheel *w, const char *name, const char *arg, double now) {
+    int n;
+    if (!strcmp(name, "none")) {
+        clear_faults(w);
+    } else if (!strcmp(name, "unplug")) {
+        sim_wheel_unplug(w, now);
+    } else if (!strcmp(name, "replug")) {
+        if (w->unplugged) {
+            w->unplugged = 0;
+            w->detected = 0; /* plugged in again: the next scan detects it and it self-checks */
+        }
+    } else if (!strcmp(name, "stuck")) {
+        if (sim_count_arg(arg, 1, &n) != 0) return -1;
+        w->stuck_armed = n == 0 ? 1 : n + 1;
+    } else if (!strcmp(name, "firmware_error")) {
+        if (arg != NULL && *arg != '\0') return -1;
+        w->firmware_error = 1;
+    } else if (!strcmp(name, "unplug_in_move")) {
+        if (sim_count_arg(arg, 0, &n) != 0) return -1;
+        w->unplug_in_move = 1 + n;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
 /* One line of the fault file for the wheels it targets (sim_fault_line_fn). Polls nothing: it
  * is called from the file's poll, which holds no other lock. */
 static void wheel_fault_line(const char *name, const char *arg, const char *target, int *applied, int *refused) {
@@ -280,7 +323,7 @@ static void wheel_fault_line(const char *name, const char *arg, const char *targ
         sim_wheel *w = &g_wheels[i];
         if (!w->present || (target != NULL && !sim_is_target(target, w->serial, sim_wheel_handle(w)))) continue;
         advance(w, now);
-        if (sim_wheel_fault_apply(w, name, arg, now) == 0) ++*applied;
+        if (fault_apply(w, name, arg, now) == 0) ++*applied;
         else ++*refused;
     }
     pthread_mutex_unlock(&g_wheel_mu);

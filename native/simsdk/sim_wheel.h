@@ -87,8 +87,5 @@ void sim_wheel_options_read(sim_wheel_options *o); /* INDI_PLAYERONE_SIM_WHEEL_O
 void sim_wheel_state_load(sim_wheel *w, const sim_wheel_options *o);
 void sim_wheel_state_save(const sim_wheel *w, const sim_wheel_options *o);
 extern sim_problems sim_wheel_problems; /* the wheels' (SimPOA_GetPWConfigError) */
-/* Apply one fault word to wheel w (wheel lock held, its model advanced to now): 0, or -1 for a
- * word (or argument) wheels do not know. */
-int sim_wheel_fault_apply(sim_wheel *w, const char *name, const char *arg, double now);
 
 #endif /* SIM_WHEEL_H */

@@ -1,5 +1,5 @@
 /*
- * The simulated wheels' options, their state file, their faults and their configuration errors.
+ * The simulated wheels' options, their state file and their configuration errors.
  *
  * INDI_PLAYERONE_SIM_WHEEL_OPTIONS (read at every POAGetPWCount): "key=value,..." for every wheel
  *   time_scale=<f>   every motion time times f (default 1; tests use 0.02: a 1.2 s move in 24 ms)
@@ -13,15 +13,6 @@
  * custom_name, alias<position>, offset<position> (positions 0-based, as the API's). Read when a
  * wheel first appears in a process, written (to a temporary file, then renamed) after each change.
  * A file that cannot be written is said once on stderr; the wheel keeps working from memory.
- *
- * Fault words (the fault file's lines, "name[=arg][@serial or handle]"; see sim_fault_file.c):
- *   stuck[=n]            the next n moves (default 1; 0 = every move until "none") stall halfway:
- *                        the wheel reports MOVING for ever, until POAResetPW
- *   firmware_error       every move answers PW_ERROR_FIRMWARE_ERROR until POAResetPW
- *   unplug_in_move[=ms]  the next move unplugs the wheel ms into it (default: halfway)
- *   unplug, replug       the wheel leaves POAGetPWCount and its calls fail / it is back, closed,
- *                        and self-checks when next listed (a newly detected wheel)
- *   none                 clears the armed faults (a stalled wheel stays stalled: reset it)
  */
 #include <errno.h>
 #include <math.h>
@@ -153,38 +144,4 @@ void sim_wheel_state_save(const sim_wheel *w, const sim_wheel_options *o) {
     for (int i = 0; i < w->model->slots; i++) fprintf(f, "alias%d=%s\noffset%d=%d\n", i, w->alias[i], i, w->focus_offset[i]);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad || rename(tmp, path) != 0) unlink(tmp);
-}
-
-/* ---- faults ---------------------------------------------------------------------------------- */
-
-static void clear_faults(sim_wheel *w) {
-    w->stuck_armed = 0;
-    w->firmware_error = 0;
-    w->unplug_in_move = 0;
-}
-
-int sim_wheel_fault_apply(sim_wheel *w, const char *name, const char *arg, double now) {
-    int n;
-    if (!strcmp(name, "none")) {
-        clear_faults(w);
-    } else if (!strcmp(name, "unplug")) {
-        sim_wheel_unplug(w, now);
-    } else if (!strcmp(name, "replug")) {
-        if (w->unplugged) {
-            w->unplugged = 0;
-            w->detected = 0; /* plugged in again: the next scan detects it and it self-checks */
-        }
-    } else if (!strcmp(name, "stuck")) {
-        if (sim_count_arg(arg, 1, &n) != 0) return -1;
-        w->stuck_armed = n == 0 ? 1 : n + 1;
-    } else if (!strcmp(name, "firmware_error")) {
-        if (arg != NULL && *arg != '\0') return -1;
-        w->firmware_error = 1;
-    } else if (!strcmp(name, "unplug_in_move")) {
-        if (sim_count_arg(arg, 0, &n) != 0) return -1;
-        w->unplug_in_move = 1 + n;
-    } else {
-        return -1;
-    }
-    return 0;
 }

@@ -107,13 +107,12 @@ static void apply(sim_options *o, char *key, char *value) {
     } else if (!strcmp(key, "usb2")) {
         flag(key, value, &o->usb2);
     } else if (sim_fault_is_name(key, strlen(key))) {
-        char *end = NULL;
-        long n = value ? strtol(value, &end, 10) : 0;
-        if (value && (end == value || *end != '\0' || n < 0)) {
+        int n;
+        if ((value != NULL && *value == '\0') || sim_count_arg(value, 0, &n) != 0) {
             sim_problem(&sim_camera_problems, "%s: fault %s: argument '%s' is not a count", ENV_NAME, key, value);
         } else if (o->n_faults < SIM_MAX_OPEN_FAULTS) {
             sim_copy_str(o->fault_name[o->n_faults], sizeof o->fault_name[0], key);
-            o->fault_arg[o->n_faults++] = (int)n;
+            o->fault_arg[o->n_faults++] = n;
         }
     } else if (value == NULL) {
         if (!strcmp(key, "ambient") || !strcmp(key, "cooler_tau") || !strcmp(key, "tilt") || !strcmp(key, "focus") ||

@@ -606,6 +606,20 @@ def test_faults_from_environment_apply_at_open(sdk: ctypes.CDLL, monkeypatch: py
     assert sdk.POAOpenCamera(ID1) == DEVICE_NOT_FOUND
 
 
+@pytest.mark.parametrize("argument", ["", "x", "-1", "2x", "5000000000"])
+def test_a_fault_count_from_the_environment_that_is_not_a_count_is_said(
+        sdk: ctypes.CDLL, monkeypatch: pytest.MonkeyPatch, argument: str) -> None:
+    """The same limits as a fault file's counts (0 to 10^9); the fault is not armed."""
+    monkeypatch.setenv("INDI_PLAYERONE_SIM_OPTIONS", f"never_ready={argument}")
+    open_cam(sdk, ID0)
+    text = ctypes.create_string_buffer(512)
+    assert sdk.SimPOA_GetConfigError(text, 512) > 0
+    assert f"fault never_ready: argument '{argument}' is not a count".encode() in text.value
+    ok(sdk.POACloseCamera(ID0))
+    start_small(sdk, ID0, 0.01)
+    ok(grab(sdk, ID0, 2000)[0])  # never_ready was not armed
+
+
 def test_fault_no_12v_images_but_cannot_cool(sdk: ctypes.CDLL) -> None:
     open_cam(sdk, ID0)
     ok(sdk.SimPOA_SetFault(ID0, b"no_12v", 0))

@@ -2,7 +2,7 @@
 
 The frame ring (`ring.FrameRing`) and an SDK camera's C object (``camera/sdk_binding.py``) are
 freed by one thread while others may be inside a call on them (a frame wait, an SDK call the
-reader serialises): the call is counted while it runs, and the freeing waits for none.
+reader serialises): the call is counted while it runs, and the freeing waits until none is left.
 """
 from __future__ import annotations
 

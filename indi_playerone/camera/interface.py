@@ -293,10 +293,6 @@ class CameraBackend(ABC):
     def abort_exposure(self) -> None:
         """Abort the exposure (and drop an uncollected frame). No-op if there is none."""
 
-    @abstractmethod
-    def is_exposing(self) -> bool:
-        """True from ``start_exposure`` until the frame is read out or the exposure aborted."""
-
     # -- temperature --------------------------------------------------------------------------
     @abstractmethod
     def temperature(self) -> float:
@@ -362,10 +358,6 @@ class CameraBackend(ABC):
     def set_flip(self, horizontal: bool, vertical: bool) -> None:
         """Flip the frames the camera delivers. :class:`CameraError` while exposing."""
         raise CameraError(f"{self.info.model} cannot flip frames")
-
-    def dropped_frames(self) -> int:
-        """Frames the camera lost since open (its frame buffer overflowed, transfers failed)."""
-        return 0
 
     def can_suppress_dead_pixels(self) -> bool:
         """True when the camera's dead pixel suppression can be switched (the SDK's DPS)."""

@@ -176,6 +176,7 @@ class SdkCamera(CameraBackend):
 
     wait_frame = _PartMethod("single_frames", SingleFrames.wait_frame)
     abort_exposure = _PartMethod("single_frames", SingleFrames.abort_exposure)
+    # Not in CameraBackend (the driver never asks; the camera's own tests do):
     is_exposing = _PartMethod("single_frames", SingleFrames.is_exposing)
     readout_allowance_s = _PartMethod("single_frames", SingleFrames.readout_allowance_s)
     frame_wait_s = _PartMethod("single_frames", SingleFrames.frame_wait_s)
@@ -222,6 +223,7 @@ class SdkCamera(CameraBackend):
     can_flip = _PartMethod("capabilities", SdkCapabilities.can_flip)
     flip = _PartMethod("capabilities", SdkCapabilities.flip)
     set_flip = _PartMethod("capabilities", SdkCapabilities.set_flip)
+    # Not in CameraBackend (the driver reads video_counters):
     dropped_frames = _PartMethod("capabilities", SdkCapabilities.dropped_frames)
     can_suppress_dead_pixels = _PartMethod("capabilities", SdkCapabilities.can_suppress_dead_pixels)
     set_dead_pixel_suppression = _PartMethod("capabilities",

@@ -77,6 +77,8 @@ class CameraInfo:
     exposure_range_s: tuple[float, float]  # (32e-6, 2000.0) per the manual
     usb3: bool
     body: str  # "aluminium" | "carbon fibre"
+    #: The manual's cooling ΔT below ambient (low, high), °C; None for a model not in its table.
+    delta_t_c: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)

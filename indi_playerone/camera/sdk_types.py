@@ -307,9 +307,10 @@ def sdk_camera_info(props: CameraProps, gain: tuple[int, int] = GAIN_RANGE,
     """CameraInfo from the SDK's properties. The control ranges come from the config
     attributes once the camera is open; before that the catalog's line-wide ranges stand in."""
     try:
-        body = find_model(base_model(props.model)).body
+        model = find_model(base_model(props.model))
+        body, delta_t = model.body, model.delta_t_c
     except KeyError:
-        body = "unknown"
+        body, delta_t = "unknown", None
     formats = tuple(sorted({FORMAT_BITS[f] for f in props.formats if f in FORMAT_BITS}))
     return CameraInfo(
         model=props.model, sensor=props.sensor, serial=props.serial, width=props.max_width,
@@ -317,4 +318,4 @@ def sdk_camera_info(props: CameraProps, gain: tuple[int, int] = GAIN_RANGE,
         is_color=props.is_color, bayer=BAYER_NAMES.get(props.bayer) if props.is_color else None,
         has_cooler=props.has_cooler, has_st4=props.has_st4, bins=props.bins or (1,),
         formats=formats or (8,), gain_range=gain, offset_range=offset,
-        exposure_range_s=exposure_s, usb3=props.usb3, body=body)
+        exposure_range_s=exposure_s, usb3=props.usb3, body=body, delta_t_c=delta_t)

@@ -38,7 +38,6 @@ from typing import Any, Callable
 from ..camera.interface import (
     KEY_FAN_POWER, KEY_HEATER_POWER, CameraBackend, CameraError, Control, control_by_key,
 )
-from ..camera.models import find_model
 from ..indi.component import Component, IfPresent, handles
 from ..indi.defaultdevice import DefaultDevice
 from ..indi.envvars import float_from_env
@@ -68,15 +67,6 @@ HEATER_DEFAULT_PCT = 10.0
 #: (temperature.WINDOW_ENV) applies to it too.
 STABLE_S = 120.0
 STABLE_C = 0.2
-
-
-def model_delta_t(model: str) -> tuple[float, float] | None:
-    """The manual's ΔT below ambient for a model (low, high), or None for a model not in the
-    catalog. A custom id the SDK appends ("Ares-C PRO [guide]") is ignored."""
-    try:
-        return find_model(model.split(" [", 1)[0]).delta_t_c
-    except KeyError:
-        return None
 
 
 class Cooling(Component):
@@ -319,7 +309,7 @@ class Cooling(Component):
                     f"{reading.temperature_c:.1f} C (setpoint {setpoint:.0f} C): is the 12 V "
                     "supply connected? Without 12 V the camera takes images but cannot cool.")
         assert verdict == DELTA_T
-        dt = model_delta_t(self.camera.info.model)
+        dt = self.camera.info.delta_t_c
         if dt is None:
             limit = "ΔT beyond what this camera reaches below ambient"
             reach = None

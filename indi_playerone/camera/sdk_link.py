@@ -1,7 +1,6 @@
-"""The camera's USB link: how long a frame may take to arrive, and the bandwidth limit a camera
-gets when it connects.
+"""The camera's USB link: how long a frame may take to arrive.
 
-**Readout allowance.** After an exposure ends the sensor is read into the camera's DDR buffer
+After an exposure ends the sensor is read into the camera's DDR buffer
 (at the manual's full-frame rate, ``1 / max_fps``) while the frame crosses the USB link to the
 host; the SDK recommends waiting "exposure + 500 ms" (``PlayerOneCamera.h``, ``POAGetImageData``),
 which only holds for small frames on a fast link. The link moves about 40 MB/s on USB 2 and
@@ -13,24 +12,11 @@ camera that stopped answering: a frame late by that much is the field failure of
 never comes (``docs/upstream-facts.md`` section 7), not a slow cable. The cost of a generous
 allowance is only how long a really hung camera takes to be noticed.
 
-**Bandwidth at connect.** The C++ driver (indi-3rdparty ``indi-playerone/playerone_base.cpp``,
-``Connect`` and ``createControls``) sets ``POA_USB_BANDWIDTH_LIMIT`` when a camera connects: to the
-lowest value the camera accepts on a USB 3 link, to 80 % of the highest on a USB 2 link (there
-the limit throttles the slow link itself), and to the lowest on any link when built with
-``LOW_USB_BANDWIDTH`` (meant for ARM boards, whose USB controllers drop data at full rate, the
-field reports of indi-3rdparty #1090 on a Pi 5; its README advises 40 on ARM). We do the same
-on USB 2 and on ARM, the ARM choice made at run time from the machine. On USB 3 elsewhere we
-set the highest instead: the limit scales the link (the vendor's advice is to lower it to 40 %
-only when downloads fail), and the lowest, 35 %, capped the simulated Apollo-M MAX PRO's stream
-at 39 fps of its 126. A value saved in the device's configuration (``CCD_CONTROLS``) is loaded
-after this and wins: a USB 3 camera that times out (indi-3rdparty #1328) is set lower once.
+The bandwidth limit a camera gets at connect is the driver's choice: ``ccd/usb_bandwidth.py``.
 """
 from __future__ import annotations
 
-import platform
-
-__all__ = ["LINK_BYTES_PER_S", "LINK_MARGIN", "READOUT_SLACK_S", "readout_allowance_s",
-           "default_bandwidth_pct", "is_arm"]
+__all__ = ["LINK_BYTES_PER_S", "LINK_MARGIN", "READOUT_SLACK_S", "readout_allowance_s"]
 
 #: Link rates assumed at a 100 % bandwidth limit: below what the links carry (USB 2 high speed
 #: about 40 MB/s of bulk data, USB 3 some 300-400 MB/s), so the allowance errs long.
@@ -41,8 +27,6 @@ LINK_MARGIN = 2.0
 READOUT_SLACK_S = 0.5
 #: Sensor readout when the model's frame rate is unknown (the slowest PRO model needs 0.15 s).
 SENSOR_READOUT_FALLBACK_S = 1.0
-#: Machines whose USB controllers the C++ driver's LOW_USB_BANDWIDTH build is meant for.
-ARM_MACHINES = ("aarch64", "arm64", "armv6l", "armv7l", "armv8l")
 
 
 def readout_allowance_s(nbytes: int, *, usb3: bool, bandwidth_pct: float,
@@ -55,18 +39,3 @@ def readout_allowance_s(nbytes: int, *, usb3: bool, bandwidth_pct: float,
     readout = SENSOR_READOUT_FALLBACK_S if sensor_readout_s is None else sensor_readout_s
     return READOUT_SLACK_S + readout + LINK_MARGIN * nbytes / rate
 
-
-def is_arm(machine: str | None = None) -> bool:
-    return (machine or platform.machine()).lower() in ARM_MACHINES
-
-
-def default_bandwidth_pct(*, usb3: bool, lowest: int, highest: int,
-                          machine: str | None = None) -> int:
-    """The bandwidth limit at connect: the lowest the camera accepts on ARM boards and 80 % of the
-    highest on USB 2 (the C++ driver's values), the highest on USB 3 elsewhere (the C++ driver's
-    lowest would cap the frame rate; see the module's docstring)."""
-    if is_arm(machine):
-        return int(lowest)
-    if usb3:
-        return int(highest)
-    return max(int(lowest), min(int(highest), int(0.8 * highest)))

@@ -36,7 +36,7 @@ from ..camera.interface import (
     KEY_GAIN, KEY_OFFSET, KEY_USB_BANDWIDTH, CameraBackend, CameraError, Control, GainPreset,
     control_by_key,
 )
-from ..camera.sdk_link import default_bandwidth_pct
+from .usb_bandwidth import default_bandwidth_pct
 from ..indi.component import Component, handles
 from ..indi.defaultdevice import DefaultDevice
 from ..indi.properties import State
@@ -153,7 +153,7 @@ class Controls(Component):
 
     def _bandwidth_default(self) -> None:
         """The USB bandwidth limit at connect, the C++ driver's on USB 2 and ARM boards
-        (camera/sdk_link.py says which and why); a saved CCD_CONTROLS value, loaded after
+        (ccd/usb_bandwidth.py says which and why); a saved CCD_CONTROLS value, loaded after
         connect, replaces it."""
         control = control_by_key(self._controls.values(), KEY_USB_BANDWIDTH)
         if control is None:

@@ -24,7 +24,7 @@ from astropy.io import fits
 
 from helpers import simsdk
 from indi_playerone.camera.models import MODELS
-from indi_playerone.camera.sdk_link import default_bandwidth_pct
+from indi_playerone.ccd.usb_bandwidth import default_bandwidth_pct
 from tests.harness.client import IndiClient
 from tests.harness.server import IndiServer
 

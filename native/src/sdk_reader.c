@@ -167,6 +167,8 @@ static void run_video(poa_sdk_cam_t *c)
     struct timespec next_poll = ts_add_ms(cond_now(), VIDEO_DROP_POLL_MS);
     uint32_t seq = v.first_seq;
     int64_t waited_ms = 0;
+    uint64_t bytes = poa_pixfmt_bytes(v.pixfmt, v.width, v.height);
+    int slice = v.timeout_ms < VIDEO_SLICE_MS ? v.timeout_ms : VIDEO_SLICE_MS;
     while (!c->abort) {
         if (!ts_before(cond_now(), next_poll)) {
             video_poll_drops(c);
@@ -174,8 +176,6 @@ static void run_video(poa_sdk_cam_t *c)
             if (c->abort) break;
         }
         poa_ring_t *ring = c->ring;
-        uint64_t bytes = poa_pixfmt_bytes(v.pixfmt, v.width, v.height);
-        int slice = v.timeout_ms < VIDEO_SLICE_MS ? v.timeout_ms : VIDEO_SLICE_MS;
         uint8_t *dst = NULL;
         int r = 0, stop_rc = 0;
         int rc = read_frame(c, ring, &dst, bytes, slice, 0, &r, &stop_rc);

@@ -15,10 +15,7 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static void init_slots(void) {
     for (int i = 0; i < SIM_MAX_CAMERAS; i++) {
         sim_cam *c = &g_cams[i];
-        pthread_mutexattr_t ma;
-        pthread_mutexattr_init(&ma);
-        pthread_mutex_init(&c->mu, &ma);
-        pthread_mutexattr_destroy(&ma);
+        pthread_mutex_init(&c->mu, NULL);
         pthread_condattr_t ca;
         pthread_condattr_init(&ca);
         /* Waits are on the monotonic clock: a wall-clock step must not stretch a timeout. */

@@ -14,7 +14,8 @@
 #define POA_ETIMEDOUT (-3) /* nothing arrived within the timeout */
 #define POA_ECLOSED (-4)   /* the ring was closed */
 #define POA_EIO (-5)       /* a write to a file failed (errno is kept) */
-#define POA_EAGAIN (-6)    /* no slot available right now (drop-oldest ring, all slots held) */
+#define POA_EAGAIN (-6)    /* no slot available right now (drop-oldest ring: every slot held, or
+                              * all but the one ready frame) */
 #define POA_EFRAME (-7)    /* the frame was rejected (out of order, size mismatch) */
 #define POA_ESTATE (-8)    /* call not valid in the current state */
 

@@ -24,7 +24,8 @@
 
 /* What to do when every slot is in use. */
 #define POA_RING_BLOCK 0       /* the producer waits for the consumer (single exposures) */
-#define POA_RING_DROP_OLDEST 1 /* the oldest undelivered frame is dropped (streaming) */
+#define POA_RING_DROP_OLDEST 1 /* the oldest undelivered frame is dropped (streaming), never the
+                                * last one */
 
 #define POA_RING_PREFAULT 1u /* touch every page at create time */
 

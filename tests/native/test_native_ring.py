@@ -124,6 +124,30 @@ def test_drop_oldest_with_a_slow_consumer() -> None:
     assert c.delivered + c.dropped == c.received
 
 
+def test_drop_oldest_never_takes_the_last_ready_frame() -> None:
+    """A consumer holding all slots but one still gets the frame in the last one: the producer
+    is told to wait (POA_EAGAIN) instead of recycling it, as it recycles an older ready one."""
+    with N.FrameRing(64, 3 * 64, mode="drop_oldest") as ring:
+        push = lambda seq: ring.push_frame(pattern(24, seq), seq=seq, width=4, height=3,  # noqa: E731
+                                           pixfmt=N.PixFmt.RAW16)
+        for seq in (1, 2, 3, 4):  # 3 slots: frame 1 dropped for frame 4
+            push(seq)
+        assert ring.counters().dropped == 1
+        held = [ring.acquire(timeout=1), ring.acquire(timeout=1)]
+        assert [f.seq for f in held] == [2, 3]
+        with pytest.raises(N.NativeError) as e:
+            push(5)
+        assert e.value.code == lib.POA_EAGAIN
+        last = ring.acquire(timeout=1)
+        assert last.seq == 4 and pattern_ok(last.data, 4)
+        for f in (*held, last):
+            f.release()
+        push(5)
+        fifth = ring.acquire(timeout=1)
+        assert fifth.seq == 5
+        fifth.release()
+
+
 def test_a_frame_held_over_close_stays_valid_and_frees_the_ring() -> None:
     ring = N.FrameRing(64, 256)
     ring.push_frame(pattern(24, 3), seq=3, width=4, height=3, pixfmt=N.PixFmt.RAW16)

@@ -125,8 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cameras = registry.discover_cameras()
     except ValueError as exc:
-        log.error("%s", exc)
-        transport.send(xmlout.message(None, f"[ERROR] {exc}"))
+        log.error("%s", exc)  # the log bridge tells the client
         cameras = []
     devices = [PlayerOneCCD(name, camera, transport, driver_version(), log_handler)
                for name, camera in zip(device_names(cameras), cameras)]

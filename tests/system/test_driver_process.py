@@ -72,6 +72,20 @@ def test_malformed_input_is_reported_and_the_driver_carries_on(tmp_path: Path) -
     assert blob[0].get("format") == ".fits" and int(blob[0].get("size")) > 3008 * 3008 * 2
 
 
+def test_an_unknown_simulated_model_is_said_to_the_client_once(tmp_path: Path) -> None:
+    driver = PipeDriver(tmp_path, models="Bogus Cam")
+    try:
+        driver.send("<getProperties version='1.7'/>")
+        driver.wait_for(b"unknown camera model")
+        time.sleep(0.5)  # a second copy would follow at once
+        assert driver.close() == 0
+    finally:
+        if driver.proc.poll() is None:
+            driver.proc.kill()
+    texts = [el.get("message", "") for el in parse_stream(bytes(driver.out))]
+    assert sum("unknown camera model 'Bogus Cam'" in t for t in texts) == 1, texts
+
+
 def test_driver_exits_when_stdin_closes_even_mid_exposure(tmp_path: Path) -> None:
     driver = PipeDriver(tmp_path)
     try:

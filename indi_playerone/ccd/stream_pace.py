@@ -88,25 +88,20 @@ class RecordPace:
         """Bytes per second over the whole recording's writes."""
         return self.bytes_written / self.write_s if self.write_s > 0 else 0.0
 
-    def slow(self) -> bool:
-        """The disk took less than the stream needs over the last frames."""
-        return self._slow_rates() is not None
-
-    def _slow_rates(self) -> tuple[float, float] | None:
-        """(disk rate, needed rate) when the disk is too slow, else None."""
+    def slow_rates(self) -> tuple[float, float] | None:
+        """(disk rate, needed rate) when the disk took less than the stream needs over the last
+        frames, else None."""
         if len(self._writes) < MIN_WRITES:
             return None
         disk, need = self.disk_rate(), self.needed_rate()
         return (disk, need) if need > 0 and disk < SLOW_SHARE * need else None
 
-    def check(self, waiting: int, free: int, lost: int) -> str:
-        """The warning (``waiting`` frames ready in the host buffer, ``free`` slots left,
-        ``lost`` frames it dropped since the recording started), or an empty string when the
-        recording keeps up or was just warned about."""
+    def check(self, rates: tuple[float, float], waiting: int, free: int, lost: int) -> str:
+        """The warning for a disk too slow (``rates``: :meth:`slow_rates`; ``waiting`` frames
+        ready in the host buffer, ``free`` slots left, ``lost`` frames it dropped since the
+        recording started), or an empty string while the host buffer holds little or the
+        recording was just warned about."""
         if waiting < max(MIN_BACKLOG, BACKLOG_SHARE * (waiting + free)):
-            return ""
-        rates = self._slow_rates()
-        if rates is None:
             return ""
         now = self._stamps[-1][0]
         if self._warned_ns is not None and now - self._warned_ns < REWARN_S * 1e9:

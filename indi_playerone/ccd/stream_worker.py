@@ -301,10 +301,11 @@ class StreamWorker:
         t0 = time.monotonic()
         recorder.write(frame)
         pace.wrote(time.monotonic() - t0, frame.timestamp_ns, frame.sequence)
-        if pace.slow():  # only then is the host buffer looked at (a C call and a lock)
+        rates = pace.slow_rates()
+        if rates is not None:  # only then is the host buffer looked at (a C call and a lock)
             host = self._host_fill()
             if host is not None:
-                warning = pace.check(host["ready"], host["free_slots"],
+                warning = pace.check(rates, host["ready"], host["free_slots"],
                                      max(0, host["host_dropped"] - recorder.host_base))
                 if warning:
                     log.warning("%s", warning)

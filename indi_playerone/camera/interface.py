@@ -166,8 +166,8 @@ class Frame:
     gain: int
     offset: int
     temperature_c: float
-    #: ``start_utc`` in ns since the epoch, exact where the backend stamps nanoseconds (the C
-    #: reader's clock, for video frames); from ``start_utc`` (to the microsecond) otherwise.
+    #: ``start_utc`` in ns since the epoch: the C reader's stamp for the SDK's frames; from
+    #: ``start_utc`` (to the microsecond) for a frame made without one.
     timestamp_ns: int | None = None
     _on_release: Callable[[np.ndarray], None] | None = field(
         default=None, repr=False, compare=False

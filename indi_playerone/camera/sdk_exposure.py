@@ -324,7 +324,8 @@ class SingleFrames:
         done = weakref.finalize(root, _release, nf)
         done.atexit = False
         return Frame(data, exp.roi, exp.bits, exp.exposure_s, start, exp.seq, exp.gain,
-                     exp.offset, exp.temperature_c, _on_release=lambda _data: done())
+                     exp.offset, exp.temperature_c, timestamp_ns=res.start_unix_ns,
+                     _on_release=lambda _data: done())
 
     def _direct_frame(self, exp: SingleExposure, res: ReadoutResult) -> Frame:
         """The frame the reader put into ``exp.into``: a view of that buffer (the caller's)."""
@@ -334,7 +335,7 @@ class SingleFrames:
         data = np.frombuffer(into, dtype=dtype).reshape(exp.roi.height, exp.roi.width)
         start = datetime.fromtimestamp(res.start_unix_ns / 1e9, tz=timezone.utc)
         return Frame(data, exp.roi, exp.bits, exp.exposure_s, start, exp.seq, exp.gain,
-                     exp.offset, exp.temperature_c)
+                     exp.offset, exp.temperature_c, timestamp_ns=res.start_unix_ns)
 
     # -- aborting ----------------------------------------------------------------------------
     def abort_exposure(self) -> None:

@@ -331,15 +331,14 @@ class Controls(Component):
     def on_dead_pixels(self, vector: Any, values: dict) -> None:
         if self.activity.refuse_while_camera_busy(vector, "dead pixel suppression"):
             return
-        on = values.get("INDI_ENABLED", not values.get("INDI_DISABLED", False))
+        on = bool(values.get("INDI_ENABLED"))  # parse_new: exactly one of the two is On
         try:
             self.camera.set_dead_pixel_suppression(on)
         except CameraError as exc:
             self.device.alert(vector, f"The camera refused to {'enable' if on else 'disable'} "
                                       f"dead pixel suppression: {exc}")
             return
-        vector.set_only("INDI_ENABLED" if on else "INDI_DISABLED")
-        self.device.ok(vector)
+        self.device.accept(vector, values)
 
     def blink_before_exposure(self, abort: threading.Event, failed: Callable[[str], None]) -> bool:
         """Called by the exposure worker before each exposure: take BLINK_COUNT frames of

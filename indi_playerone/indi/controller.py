@@ -119,8 +119,7 @@ class JoystickControl(Component):
             if _kind(element.strip()) != self._mappings[action].kind:
                 self.device.alert(vector, f"Cannot change controller type to {element.strip()}.")
                 return
-        vector.apply({k: v.strip() for k, v in values.items()})
-        self.device.ok(vector)
+        self.device.accept(vector, {k: v.strip() for k, v in values.items()})
         if self.enabled:
             self._snoop()
 

@@ -25,17 +25,13 @@ from indi_playerone import native
 
 from .fits import CARD_LEN, FITS_BLOCK, Card, _bits_of, _data_size, build_header
 
-__all__ = ["SLACK_BLOCKS", "FrameNotInPayload", "fits_layout", "frame_is_at", "header_of_size",
+__all__ = ["SLACK_BLOCKS", "fits_layout", "frame_is_at", "header_of_size",
            "write_fits_in_place"]
 
 #: Spare header blocks reserved in front of the frame: 36 keywords each.
 SLACK_BLOCKS = 1
 _END = b"END".ljust(CARD_LEN)
 _BLANK = b" " * CARD_LEN
-
-
-class FrameNotInPayload(ValueError):
-    """The frame is not where the payload's data go (the camera read it elsewhere)."""
 
 
 def frame_is_at(view: memoryview, offset: int, data: np.ndarray) -> bool:
@@ -72,13 +68,15 @@ def write_fits_in_place(view: memoryview, header_len: int, data: np.ndarray,
                         cards: Iterable[Card]) -> None:
     """Make ``view`` (the whole payload) a FITS file around ``data``, the frame the camera read
     into ``view[header_len:]``: header in front, pixels converted where they are, the last
-    block padded with zeros. Nothing is written if ``data`` is not there (FrameNotInPayload)
-    or the header does not fit (ValueError)."""
+    block padded with zeros. Nothing is written (ValueError) if ``data`` is not there, the file
+    does not fit the view or the header does not fit."""
     bits = _bits_of(data, "FITS in place")
     nbytes = data.nbytes
     total = header_len + _data_size(data.shape, bits)
-    if not frame_is_at(view, header_len, data) or len(view) < total:
-        raise FrameNotInPayload("the frame is not where the payload's data go")
+    if not frame_is_at(view, header_len, data):
+        raise ValueError("the frame is not where the payload's data go")
+    if len(view) < total:
+        raise ValueError(f"the payload holds {len(view)} bytes, the file needs {total}")
     header = header_of_size(data.shape, bits, cards, header_len)
     body = np.frombuffer(view, dtype=np.uint8)
     try:

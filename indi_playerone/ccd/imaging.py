@@ -28,7 +28,7 @@ from ..indi.transport import BlobItem, TransportClosed
 from . import fits_header
 from . import names as P
 from .fits import FitsContext, fits_cards, write_fits
-from .fits_inplace import FrameNotInPayload, fits_layout, frame_is_at, write_fits_in_place
+from .fits_inplace import fits_layout, frame_is_at, write_fits_in_place
 from .fitsfz import write_fits_rice
 from .frame import FrameSettings
 from .snoop import Snooping
@@ -213,18 +213,16 @@ class Imaging(Component):
         if prepared is None:
             return self._encode_copy(frame, ext, cards)
         payload, offset = prepared
+        if payload.closed or not frame_is_at(payload.view, offset, frame.data):
+            payload.close()  # not this frame's: free it before allocating the copy's
+            return self._encode_copy(frame, ext, cards)
         try:
             if cards is None:
-                if not frame_is_at(payload.view, offset, frame.data):
-                    raise FrameNotInPayload("the frame is not where the payload's data go")
                 if offset == 0 and payload.size == frame.data.nbytes:
                     return payload, ext  # Native: the frame as read is the file
             elif ext == ".fits":
                 write_fits_in_place(payload.view, offset, frame.data, cards)
                 return payload, ext
-        except FrameNotInPayload:
-            payload.close()  # not this frame's: free it before allocating the copy's
-            return self._encode_copy(frame, ext, cards)
         except ValueError as exc:
             log.info("image not built in place (%s): copying the frame once", exc)
         # The frame stays readable: this payload's mapping lives while it is viewed.

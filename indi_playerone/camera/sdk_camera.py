@@ -111,10 +111,6 @@ class SdkCamera(CameraBackend):
         """The SDK's properties of the camera (read again at open and after a name change)."""
         return self.session.props
 
-    @props.setter
-    def props(self, props: CameraProps) -> None:
-        self.session.props = props
-
     @property
     def info(self) -> CameraInfo:  # type: ignore[override]
         """What the camera is and can do (its ranges read again at open)."""

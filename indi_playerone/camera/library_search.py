@@ -199,12 +199,13 @@ class LibrarySearch:
             raise self.not_found(f"The simulated Player One SDK could not be loaded: {exc}") from None
 
 
-def load_or_log(load: Callable[[], L], errors: type[Exception], level: int) -> L | None:
-    """``load()``, or None with its error logged at ``level``."""
+def load_or_log(load: Callable[[], L], errors: type[Exception], level: int | None) -> L | None:
+    """``load()``, or None with its error logged at ``level`` (None: not logged)."""
     try:
         return load()
     except errors as exc:
-        log.log(level, "%s", exc)
+        if level is not None:
+            log.log(level, "%s", exc)
         return None
 
 

@@ -96,13 +96,8 @@ def _vendor_library(level: int | None) -> SdkLibrary | None:
     """The vendor's SDK, or None when it is not installed (logged at ``level``; None: not
     logged, the caller's discovery said it). Searched once per process: :func:`.load_sdk`
     keeps the outcome, a failure too."""
-    try:
-        sdk = load_sdk()
-    except SdkLoadError as exc:
-        if level is not None:
-            log.log(level, "%s", exc)
-        return None
-    if is_file(sdk.path, simulated_sdk_path()):
+    sdk = load_or_log(load_sdk, SdkLoadError, level)
+    if sdk is None or is_file(sdk.path, simulated_sdk_path()):
         return None  # INDI_PLAYERONE_SDK names the simulated library: served once, as simulated
     return sdk
 

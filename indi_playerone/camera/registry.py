@@ -142,12 +142,11 @@ class LoadedSdk:
 def loaded_sdks(cameras: list[CameraBackend]) -> list[LoadedSdk]:
     """The libraries :func:`discover_cameras` loaded (the vendor's first), each with the number
     of ``cameras`` it gave. Quiet: a missing vendor SDK was reported by the discovery."""
-    simulated = os.path.realpath(simulated_sdk_path())
-    libs = [_vendor_library(None), loaded_library(simulated_sdk_path())]  # nothing loaded again
+    # Nothing loaded again; _vendor_library never answers with the simulated file.
+    libs = [(_vendor_library(None), False), (loaded_library(simulated_sdk_path()), True)]
     found = [key.library for cam in cameras if (key := camera_key(cam)) is not None]
-    return [LoadedSdk(sdk.path, sdk.version, sdk.api_version,
-                      os.path.realpath(sdk.path) == simulated, found.count(sdk.path))
-            for sdk in libs if sdk is not None]
+    return [LoadedSdk(sdk.path, sdk.version, sdk.api_version, simulated, found.count(sdk.path))
+            for sdk, simulated in libs if sdk is not None]
 
 
 def _list(sdk: SdkLibrary) -> list[CameraProps] | None:

@@ -33,11 +33,14 @@ _SKIP = (f"needs a Player One camera SDK from the vendor: set {VENDOR_ENV} to it
          "libPlayerOneCamera.so.3 (bash .ci/setup finds the test peers' copy)")
 
 
+def _named() -> str:
+    """The vendor library ``INDI_PLAYERONE_VENDOR_SDK`` or ``.ci/setup``'s record names, or ""."""
+    return os.environ.get(VENDOR_ENV, "") or (RECORD.read_text().strip() if RECORD.is_file() else "")
+
+
 def library() -> str:
     """This machine's vendor library (skips without one; strict CI turns that into a failure)."""
-    path = os.environ.get(VENDOR_ENV, "")
-    if not path and RECORD.is_file():
-        path = RECORD.read_text().strip()
+    path = _named()
     if not path or not os.path.isfile(path):
         pytest.skip(_SKIP)
     return path
@@ -46,7 +49,7 @@ def library() -> str:
 def sdk_dir() -> Path:
     """The vendor's SDK folder: the library's grandparent (``<sdk>/linux-x86_64/lib...``), else
     the test peers' ``vendor/playerone-sdk``."""
-    path = os.environ.get(VENDOR_ENV, "") or (RECORD.read_text().strip() if RECORD.is_file() else "")
+    path = _named()
     if path and (Path(path).parent.parent / "PlayerOneCamera.h").is_file():
         return Path(path).parent.parent
     peers = subprocess.run(["bash", str(ROOT / ".ci" / "peers-dir")], capture_output=True,

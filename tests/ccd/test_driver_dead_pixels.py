@@ -15,11 +15,11 @@ import sys
 import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
 from astropy.io import fits
 
 from helpers import simsdk
+from helpers.pixels import hot_pixels as pixels_above
 from tests.harness.client import IndiClient
 from tests.harness.server import IndiServer
 
@@ -41,9 +41,7 @@ def hot_pixels(client: IndiClient) -> int:
     """Pixels 20 robust sigmas above the median of a dark 0.5 s frame."""
     blob = client.expose(DEVICE, 0.5, timeout=30)
     with fits.open(io.BytesIO(blob.data)) as hdul:
-        d = hdul[0].data.astype(np.float64)
-    d -= np.median(d)
-    return int((d > 20 * 1.4826 * np.median(np.abs(d))).sum())
+        return len(pixels_above(hdul[0].data, sigmas=20))
 
 
 def choose(client: IndiClient, element: str) -> None:

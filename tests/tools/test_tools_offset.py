@@ -129,6 +129,7 @@ def test_offset_command_finds_stores_and_draws(server: IndiServer, expected: int
     with IndiClient(server.port) as client:
         client.connect_device(DEVICE, timeout=15)
         try:
+            client.wait_property(DEVICE, "CCD_CONTROLS", 15)  # defined after CONNECTION is Ok
             values = client.number(DEVICE, "CCD_CONTROLS")
             assert values["Offset"] == found and values["Gain"] == GAIN
         finally:
